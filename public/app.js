@@ -1,0 +1,27 @@
+// ticketbridge dashboard: progressive enhancements only; every page works without this file.
+// Served from /static (the CSP allows scripts from this origin only, never inline).
+(function () {
+  'use strict';
+  var COOKIE = 'tb_sidebar';
+
+  function setSidebarCookie(collapsed) {
+    // One year; read by the server so the next page renders in the same state without a flash.
+    document.cookie = COOKIE + '=' + (collapsed ? 'collapsed' : 'expanded') + '; path=/; max-age=31536000; SameSite=Lax';
+  }
+
+  document.addEventListener('click', function (event) {
+    var toggle = event.target instanceof Element ? event.target.closest('[data-sidebar-toggle]') : null;
+    if (!toggle) return;
+    var collapsed = document.body.classList.toggle('sidebar-collapsed');
+    toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
+    setSidebarCookie(collapsed);
+  });
+
+  // Rows that open a ticket: a click anywhere on the row follows its link.
+  document.addEventListener('click', function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target || target.closest('a, button, input, select, textarea, label')) return;
+    var row = target.closest('tr[data-href]');
+    if (row) window.location.assign(row.getAttribute('data-href'));
+  });
+})();

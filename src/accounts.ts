@@ -1,0 +1,105 @@
+// Accounts: creation with validation, sign-in, password changes, the first admin.
+import { z } from 'zod';
+import type { Db } from './db/index.js';
+import {
+  createUser,
+  gameAccountIdTaken,
+  ROLES,
+  updateUserPassword,
+  userByUsername,
+  userCount,
+  usernameExists,
+  type Role,
+  type User,
+} from './db/users.js';
+import {
+  dummyPasswordHash,
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  randomPassword,
+  verifyPassword,
+} from './passwords.js';
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u, 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+
+export const newAccountSchema = z.object({
+  username: usernameSchema,
+  password: passwordSchema,
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('user'),
+  email: z.email('must be an email address').nullish(),
+  gameAccountId: z.number().int().positive('must be a positive whole number').nullish(),
+});
+export type NewAccount = z.input<typeof newAccountSchema>;
+
+export class AccountError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field} ${message}`);
+    this.name = 'AccountError';
+  }
+}
+
+export async function createAccount(db: Db, input: NewAccount): Promise<User> {
+  const parsed = newAccountSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AccountError(String(issue?.path[0] ?? 'input'), issue?.message ?? 'is not valid');
+  }
+  const account = parsed.data;
+  if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
+  if (account.gameAccountId && gameAccountIdTaken(db, account.gameAccountId)) {
+    throw new AccountError('gameAccountId', 'is already linked to another user');
+  }
+  const passwordHash = await hashPassword(account.password);
+  // Checked again after the (slow) hash: the UNIQUE constraint has the last word either way.
+  if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
+  return createUser(db, {
+    username: account.username,
+    passwordHash,
+    role: account.role as Role,
+    email: account.email ?? null,
+    gameAccountId: account.gameAccountId ?? null,
+  });
+}
+
+export async function changePassword(db: Db, user: User, password: string): Promise<void> {
+  const parsed = passwordSchema.safeParse(password);
+  if (!parsed.success) throw new AccountError('password', parsed.error.issues[0]?.message ?? 'is not valid');
+  updateUserPassword(db, user.id, await hashPassword(parsed.data));
+}
+
+export type SignInResult = { ok: true; user: User } | { ok: false; reason: 'unknown_user' | 'wrong_password' | 'disabled' };
+
+/** Checks a username and password; takes the same time whether or not the user exists. */
+export async function authenticate(db: Db, username: string, password: string): Promise<SignInResult> {
+  const user = userByUsername(db, username.trim());
+  if (!user) {
+    await verifyPassword(password, await dummyPasswordHash());
+    return { ok: false, reason: 'unknown_user' };
+  }
+  if (!(await verifyPassword(password, user.passwordHash))) return { ok: false, reason: 'wrong_password' };
+  if (user.disabledAt !== null) return { ok: false, reason: 'disabled' };
+  return { ok: true, user };
+}
+
+/**
+ * An empty database gets an `admin` account with a random password, which the caller shows once.
+ * Returns undefined when there already are users.
+ */
+export async function ensureFirstAdmin(db: Db): Promise<{ user: User; password: string } | undefined> {
+  if (userCount(db) > 0) return undefined;
+  const password = randomPassword();
+  const user = await createAccount(db, { username: 'admin', password, role: 'admin' });
+  return { user, password };
+}

@@ -1,0 +1,79 @@
+// The only module family that talks to better-sqlite3 (eslint's no-restricted-imports holds the
+// line). Everything else receives a `Db` and calls the query functions of src/db/<table>.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS_DIR } from '../paths.js';
+import { migrate, type MigrationReport } from './migrate.js';
+
+export type Db = Database.Database;
+export type Statement = Database.Statement;
+
+export interface OpenOptions {
+  migrationsDir?: string;
+  /** Skip migrations (the CLI's backup works on any version). */
+  migrate?: boolean;
+}
+
+/**
+ * Opens (creating when needed) the SQLite file at `file` in WAL mode with foreign keys on and a
+ * busy timeout, then brings its schema up to date. Throws SchemaTooNewError when the file was
+ * written by a newer ticketbridge.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): { db: Db; migrations: MigrationReport } {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL is safe in WAL mode against process crashes; only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const migrations =
+      options.migrate === false
+        ? { applied: [], version: 0 }
+        : migrate(db, options.migrationsDir ?? MIGRATIONS_DIR);
+    return { db, migrations };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+const statementCache = new WeakMap<Db, Map<string, Statement>>();
+
+/** A prepared statement for `sql`, prepared once per database connection. */
+export function prepared(db: Db, sql: string): Statement {
+  let cache = statementCache.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+/** Runs `work` in one transaction (IMMEDIATE, so writers queue instead of failing mid-way). */
+export function inTransaction<T>(db: Db, work: () => T): T {
+  return db.transaction(work).immediate();
+}
+
+export function isDatabaseHealthy(db: Db): boolean {
+  try {
+    return prepared(db, 'SELECT 1 AS ok').get() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** SQLite online backup to `destination` (safe while the app is running). */
+export async function backupDatabase(db: Db, destination: string): Promise<void> {
+  fs.mkdirSync(path.dirname(path.resolve(destination)), { recursive: true });
+  await db.backup(destination);
+}
+
+export { SchemaTooNewError, MigrationError } from './migrate.js';

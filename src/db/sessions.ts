@@ -1,0 +1,37 @@
+import { prepared, type Db } from './index.js';
+
+export interface SessionRow {
+  data: string;
+  expiresAt: number;
+}
+
+export function sessionBySid(db: Db, sid: string, now = Date.now()): SessionRow | undefined {
+  return prepared(db, 'SELECT data, expires_at AS expiresAt FROM sessions WHERE sid = ? AND expires_at > ?').get(
+    sid,
+    now,
+  ) as SessionRow | undefined;
+}
+
+export function saveSession(db: Db, sid: string, userId: number | null, data: string, expiresAt: number): void {
+  prepared(
+    db,
+    `INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (sid) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at`,
+  ).run(sid, userId, data, expiresAt);
+}
+
+export function touchSession(db: Db, sid: string, expiresAt: number): void {
+  prepared(db, 'UPDATE sessions SET expires_at = ? WHERE sid = ?').run(expiresAt, sid);
+}
+
+export function deleteSession(db: Db, sid: string): void {
+  prepared(db, 'DELETE FROM sessions WHERE sid = ?').run(sid);
+}
+
+export function deleteUserSessions(db: Db, userId: number): number {
+  return prepared(db, 'DELETE FROM sessions WHERE user_id = ?').run(userId).changes;
+}
+
+export function deleteExpiredSessions(db: Db, now = Date.now()): number {
+  return prepared(db, 'DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
+}

@@ -1,0 +1,72 @@
+import { prepared, type Db } from './index.js';
+
+export const ROLES = ['user', 'staff', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: number;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  displayName: string | null;
+  email: string | null;
+  gameAccountId: number | null;
+  disabledAt: number | null;
+  lastLoginAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const USER_COLUMNS = `id, username, password_hash AS passwordHash, role, display_name AS displayName,
+  email, game_account_id AS gameAccountId, disabled_at AS disabledAt, last_login_at AS lastLoginAt,
+  created_at AS createdAt, updated_at AS updatedAt`;
+
+export function userById(db: Db, id: number): User | undefined {
+  return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as User | undefined;
+}
+
+/** Case-insensitive, as usernames are unique without regard to case. */
+export function userByUsername(db: Db, username: string): User | undefined {
+  return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE username = ?`).get(username) as User | undefined;
+}
+
+export function users(db: Db): User[] {
+  return prepared(db, `SELECT ${USER_COLUMNS} FROM users ORDER BY username`).all() as User[];
+}
+
+export function userCount(db: Db): number {
+  return (prepared(db, 'SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+}
+
+export interface NewUser {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  email?: string | null;
+  gameAccountId?: number | null;
+}
+
+export function createUser(db: Db, user: NewUser, now = Date.now()): User {
+  const { lastInsertRowid } = prepared(
+    db,
+    `INSERT INTO users (username, password_hash, role, email, game_account_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(user.username, user.passwordHash, user.role, user.email ?? null, user.gameAccountId ?? null, now, now);
+  return userById(db, Number(lastInsertRowid)) as User;
+}
+
+export function usernameExists(db: Db, username: string): boolean {
+  return prepared(db, 'SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
+}
+
+export function gameAccountIdTaken(db: Db, gameAccountId: number): boolean {
+  return prepared(db, 'SELECT 1 FROM users WHERE game_account_id = ?').get(gameAccountId) !== undefined;
+}
+
+export function updateUserPassword(db: Db, userId: number, passwordHash: string, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(passwordHash, now, userId);
+}
+
+export function recordUserLogin(db: Db, userId: number, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET last_login_at = ? WHERE id = ?').run(now, userId);
+}

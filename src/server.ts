@@ -1,0 +1,128 @@
+// Entry point: config -> database (migrate) -> web app -> listen; a graceful stop on SIGTERM/SIGINT.
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { ensureFirstAdmin } from './accounts.js';
+import { recordAudit, SYSTEM_ACTOR } from './audit.js';
+import { loadConfig, type Config } from './config.js';
+import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
+import { settingOrInit } from './db/settings.js';
+import { createLogger, type Logger } from './log.js';
+import { createApp, type IntegrationState } from './web/app.js';
+
+/** How long a stop waits for requests in flight before cutting the remaining connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function fail(line: string): never {
+  process.stderr.write(`ticketbridge: ${line}\n`);
+  process.exit(1);
+}
+
+/** Each optional integration says once at start whether it is on, and how to turn it on. */
+function integrationStates(config: Config, logger: Logger): () => Record<string, IntegrationState> {
+  const states: Record<string, IntegrationState> = {
+    gameApi: config.game.apiToken
+      ? { state: 'ready' }
+      : { state: 'off', detail: 'set GAME_API_TOKEN to accept actions from the game server' },
+    discord:
+      config.discord.token && config.discord.guildId
+        ? { state: 'down', detail: 'configured, but this build has no Discord bridge yet' }
+        : { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord' },
+    email: config.mail.smtpUrl
+      ? { state: 'down', detail: 'configured, but this build does not send email yet' }
+      : { state: 'off', detail: 'set SMTP_URL (and MAIL_FROM) to send email notifications' },
+    telegram: config.telegram.botToken
+      ? { state: 'down', detail: 'configured, but this build does not send Telegram messages yet' }
+      : { state: 'off', detail: 'set TELEGRAM_BOT_TOKEN to send Telegram notifications' },
+  };
+  for (const [name, { state, detail }] of Object.entries(states)) {
+    if (state === 'ready') logger.info({ integration: name }, `${name}: on`);
+    else logger.info({ integration: name, state }, `${name}: ${state} (${detail})`);
+  }
+  return () => states;
+}
+
+function openOrExit(config: Config): Db {
+  try {
+    return openDatabase(config.databasePath).db;
+  } catch (err) {
+    if (err instanceof SchemaTooNewError || err instanceof MigrationError) fail(`DATABASE_PATH ${config.databasePath}: ${err.message}`);
+    fail(`DATABASE_PATH ${config.databasePath}: cannot open the database (${(err as Error).message})`);
+  }
+}
+
+async function main(): Promise<void> {
+  const loaded = loadConfig();
+  if (!loaded.ok) {
+    for (const line of loaded.errors) process.stderr.write(`ticketbridge: ${line}\n`);
+    process.exit(1);
+  }
+  const config = loaded.config;
+  const logger = createLogger(config.logLevel);
+  const db = openOrExit(config);
+  try {
+    fs.mkdirSync(config.uploadsDir, { recursive: true });
+  } catch (err) {
+    fail(`UPLOADS_DIR ${config.uploadsDir}: cannot create the folder (${(err as Error).message})`);
+  }
+
+  const firstAdmin = await ensureFirstAdmin(db);
+  if (firstAdmin) {
+    recordAudit(db, { actor: SYSTEM_ACTOR, action: 'user.create', details: { username: 'admin', role: 'admin', reason: 'first start' } });
+    logger.warn({ username: firstAdmin.user.username }, 'created the first admin account; its password is printed once below');
+    // Printed outside the structured log on purpose: a secret must never reach the log stream.
+    process.stdout.write(
+      `\n  First start: an administrator account was created.\n` +
+        `    username: ${firstAdmin.user.username}\n` +
+        `    password: ${firstAdmin.password}\n` +
+        `  It is shown only this once. Change it with: npm run cli -- user:passwd admin\n\n`,
+    );
+  }
+
+  // Without SESSION_SECRET, a random one is made once and kept in the database, so sessions
+  // survive restarts with nothing configured.
+  const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
+  const { app, close: closeApp } = createApp({ db, config, logger, sessionSecret, integrations: integrationStates(config, logger) });
+
+  const server: Server = app.listen(config.port, config.host);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    fail(`cannot listen on ${config.host}:${config.port} (${err.code ?? err.message}); set PORT or HOST to a free address`);
+  });
+  server.on('listening', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
+  });
+
+  let stopping = false;
+  // Once stopping, a connection whose response is out is closed instead of kept alive.
+  server.on('request', (_req, res) => {
+    res.on('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    server.close(() => {
+      closeApp();
+      db.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    // Idle keep-alive connections go now; busy ones once their response is out.
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn('requests still running after the grace period; closing their connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ticketbridge: failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

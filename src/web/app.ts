@@ -1,0 +1,191 @@
+// The Express app, built by explicit wiring: createApp({ db, config, logger, ... }) so tests run
+// the real app on a temporary SQLite file.
+import express, { type Request, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import session from 'express-session';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { isDatabaseHealthy } from '../db/index.js';
+import { userById, type User } from '../db/users.js';
+import type { Logger } from '../log.js';
+import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
+import { csrfToken } from './csrf.js';
+import { createDispatcher } from './dispatch.js';
+import { errorHandler, HttpError, notFound, sendError } from './errors.js';
+import { SqliteSessionStore } from './sessionStore.js';
+
+export const SESSION_COOKIE = 'tb_session';
+export const SIDEBAR_COOKIE = 'tb_sidebar';
+const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The state of an optional integration, as /healthz and the admin page show it. */
+export interface IntegrationState {
+  state: 'off' | 'starting' | 'ready' | 'down';
+  detail?: string;
+}
+
+export interface AppOptions {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  sessionSecret: string;
+  /** Current state of Discord, Telegram, email and the game API, for /healthz. */
+  integrations?: () => Record<string, IntegrationState>;
+}
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  limiters: { login: RequestHandler };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      user?: User;
+    }
+  }
+}
+
+function cookieValue(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+  }
+  return undefined;
+}
+
+export function createApp(options: AppOptions): { app: express.Express; close: () => void } {
+  const { db, config, logger } = options;
+  const app = express();
+  const secureCookies = config.appUrl.startsWith('https://');
+
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'ejs');
+  app.set('view cache', process.env.NODE_ENV !== 'development');
+  app.set('x-powered-by', false);
+  // A reverse proxy on the same host may tell us the client's address and the scheme.
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  const sessionStore = new SqliteSessionStore(db);
+  const deps: AppDeps = {
+    db,
+    config,
+    logger,
+    limiters: {
+      // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
+      login: rateLimit({
+        windowMs: 60_000,
+        limit: 10,
+        skipSuccessfulRequests: true,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        handler: (req, res) => {
+          logger.warn({ ip: req.ip }, 'sign-in rate limit reached');
+          sendError(req, res, new HttpError(429, 'Too many failed sign-in attempts from your address. Wait a minute and try again.'));
+        },
+      }),
+    },
+  };
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: secureCookies,
+      referrerPolicy: { policy: 'same-origin' },
+      xFrameOptions: { action: 'deny' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    const database = isDatabaseHealthy(db);
+    res.status(database ? 200 : 503).json({
+      status: database ? 'ok' : 'error',
+      database: database ? 'ok' : 'error',
+      integrations: options.integrations?.() ?? {},
+    });
+  });
+
+  app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: false, maxAge: '1h' }));
+
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: options.sessionSecret,
+      store: sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      proxy: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        // 'auto': Secure whenever the request came over TLS (directly or via a trusted proxy).
+        secure: secureCookies ? true : 'auto',
+        maxAge: SESSION_LIFETIME_MS,
+        path: '/',
+      },
+    }),
+  );
+
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+
+  // Who is signed in, and what every page's layout needs.
+  app.use((req, res, next) => {
+    const userId = req.session?.userId;
+    if (userId !== undefined) {
+      const user = userById(db, userId);
+      if (user && user.disabledAt === null) {
+        res.locals.user = user;
+      } else {
+        delete req.session.userId;
+      }
+    }
+    res.locals.csrfToken = () => csrfToken(req);
+    res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
+    res.locals.waitingCount = 0;
+    res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
+    next();
+  });
+
+  app.get('/', (_req, res) => res.redirect(302, '/index.php?view=tickets'));
+  app.all('/index.php', createDispatcher(deps));
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    close: () => sessionStore.close(),
+  };
+}

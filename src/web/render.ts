@@ -1,0 +1,52 @@
+// Pages are a view template rendered into views/layout.ejs. Every page gets the same locals:
+// the signed-in user, a lazy CSRF token, the sidebar state and the attention badge.
+import type { Request, Response } from 'express';
+
+export interface PageLocals {
+  title: string;
+  [key: string]: unknown;
+}
+
+export function renderPage(req: Request, res: Response, template: string, locals: PageLocals): void {
+  res.render(template, locals, (err, body) => {
+    if (err) {
+      req.next?.(err);
+      return;
+    }
+    res.render('layout', { ...locals, body, template }, (layoutErr, html) => {
+      if (layoutErr) {
+        req.next?.(layoutErr);
+        return;
+      }
+      res.type('html').send(html);
+    });
+  });
+}
+
+/** Redirect after a successful POST (post/redirect/get). */
+export function redirectAfterPost(res: Response, location: string): void {
+  res.redirect(303, location);
+}
+
+export function viewUrl(view: string, params: Record<string, string | number | undefined> = {}): string {
+  const search = new URLSearchParams({ view });
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value));
+  }
+  return `/index.php?${search.toString()}`;
+}
+
+/** Keeps a post-login redirect on this site: a path, never `//host` or a scheme. */
+export function safeNext(next: unknown): string | undefined {
+  if (typeof next !== 'string' || next.length > 2000) return undefined;
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\\]/.test(next)) return undefined;
+  try {
+    const url = new URL(next, 'http://ticketbridge.invalid');
+    if (url.origin !== 'http://ticketbridge.invalid') return undefined;
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return undefined;
+  }
+}

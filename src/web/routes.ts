@@ -1,0 +1,29 @@
+// Every page and action of the dashboard, listed once (DESIGN.md "The web dashboard").
+// GET /index.php?view=NAME renders; POST /index.php?view=NAME[&action=A] changes and redirects.
+// The dispatcher (dispatch.ts) enforces `access` and CSRF before any handler runs.
+import type { Request, Response } from 'express';
+import type { AppDeps } from './app.js';
+import { loginForm, login } from './handlers/login.js';
+import { logout } from './handlers/logout.js';
+import { ticketsPage } from './handlers/tickets.js';
+
+export type Access = 'public' | 'user' | 'staff' | 'admin';
+export type Handler = (req: Request, res: Response, deps: AppDeps) => void | Promise<void>;
+
+export interface ViewRoute {
+  /** Who may use the view at all; handlers still check ownership of what they load. */
+  access: Access;
+  get?: Handler;
+  /** One handler, or one per `action` (key `default` when no action is given). */
+  post?: Handler | Record<string, Handler>;
+  /** Extra limits applied to POST before the handler (see AppDeps.limiters). */
+  postLimiter?: 'login';
+}
+
+export const VIEWS: Record<string, ViewRoute> = {
+  login: { access: 'public', get: loginForm, post: login, postLimiter: 'login' },
+  logout: { access: 'user', post: logout },
+  tickets: { access: 'user', get: ticketsPage },
+};
+
+export const DEFAULT_VIEW = 'tickets';

@@ -1,0 +1,83 @@
+// express-session's store on the SQLite sessions table: sessions survive restarts and are shared
+// by every request of the process, never held in the in-memory store.
+import session from 'express-session';
+import type { Db } from '../db/index.js';
+import { deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
+
+const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+function expiryOf(data: session.SessionData): number {
+  const expires = data.cookie?.expires;
+  if (expires) return new Date(expires).getTime();
+  const maxAge = data.cookie?.originalMaxAge;
+  return Date.now() + (typeof maxAge === 'number' ? maxAge : DEFAULT_LIFETIME_MS);
+}
+
+export class SqliteSessionStore extends session.Store {
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Db,
+    sweepEveryMs = 15 * 60 * 1000,
+  ) {
+    super();
+    this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
+    try {
+      const row = sessionBySid(this.db, sid);
+      callback(null, row ? (JSON.parse(row.data) as session.SessionData) : null);
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    try {
+      saveSession(this.db, sid, data.userId ?? null, JSON.stringify(data), expiryOf(data));
+      callback?.();
+    } catch (err) {
+      callback?.(err);
+    }
+  }
+
+  override touch(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    try {
+      touchSession(this.db, sid, expiryOf(data));
+      callback?.();
+    } catch (err) {
+      callback?.(err);
+    }
+  }
+
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    try {
+      deleteSession(this.db, sid);
+      callback?.();
+    } catch (err) {
+      callback?.(err);
+    }
+  }
+
+  sweep(): number {
+    try {
+      return deleteExpiredSessions(this.db);
+    } catch {
+      return 0; // the database is closing; the next start sweeps again
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    csrfToken: string;
+    flash: { kind: 'info' | 'error'; text: string };
+  }
+}

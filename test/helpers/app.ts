@@ -1,0 +1,135 @@
+// Test harness: the real app on a temporary SQLite file, over real HTTP on 127.0.0.1, and a small
+// cookie-keeping client that behaves like a browser without JavaScript.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createAccount } from '../../src/accounts.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openDatabase, type Db } from '../../src/db/index.js';
+import type { Role, User } from '../../src/db/users.js';
+import { createLogger } from '../../src/log.js';
+import { createApp } from '../../src/web/app.js';
+
+export function tempDir(prefix = 'tb-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  const result = loadConfig(
+    { DATABASE_PATH: path.join(dir, 'app.db'), UPLOADS_DIR: path.join(dir, 'uploads'), TZ: 'UTC', LOG_LEVEL: 'debug', ...env },
+    dir,
+  );
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return result.config;
+}
+
+export interface TestApp {
+  url: string;
+  db: Db;
+  dir: string;
+  config: Config;
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startApp(options: { dir?: string; env?: Record<string, string>; db?: Db } = {}): Promise<TestApp> {
+  const dir = options.dir ?? tempDir();
+  const config = testConfig(dir, options.env);
+  const db = options.db ?? openDatabase(config.databasePath).db;
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!' });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    db,
+    dir,
+    config,
+    logs,
+    async close() {
+      close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.db) db.close();
+    },
+  };
+}
+
+export async function addUser(db: Db, username: string, password = 'correct horse battery', role: Role = 'user'): Promise<User> {
+  return createAccount(db, { username, password, role });
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  location: string | null;
+}
+
+/** A cookie-keeping HTTP client that never follows redirects, so tests see each step. */
+export class Client {
+  readonly cookies = new Map<string, string>();
+  constructor(
+    readonly base: string,
+    readonly extraHeaders: Record<string, string> = {},
+  ) {}
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async request(method: string, pathname: string, body?: URLSearchParams | string, headers: Record<string, string> = {}): Promise<Reply> {
+    const response = await fetch(new URL(pathname, this.base), {
+      method,
+      redirect: 'manual',
+      headers: { ...this.extraHeaders, ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}), ...headers },
+      body,
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = pair.slice(index + 1).trim();
+      const expired = attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return { status: response.status, headers: response.headers, text: await response.text(), location: response.headers.get('location') };
+  }
+
+  get(pathname: string, headers?: Record<string, string>): Promise<Reply> {
+    return this.request('GET', pathname, undefined, headers);
+  }
+
+  post(pathname: string, form: Record<string, string>, headers?: Record<string, string>): Promise<Reply> {
+    return this.request('POST', pathname, new URLSearchParams(form), headers);
+  }
+
+  /** The CSRF token from the first form of `pathname`. */
+  async csrf(pathname = '/index.php?view=login'): Promise<string> {
+    const page = await this.get(pathname);
+    const token = csrfFrom(page.text);
+    if (!token) throw new Error(`no _csrf field on ${pathname} (status ${page.status})`);
+    return token;
+  }
+
+  async login(username: string, password = 'correct horse battery'): Promise<Reply> {
+    const _csrf = await this.csrf();
+    return this.post('/index.php?view=login', { _csrf, username, password });
+  }
+}
+
+export function csrfFrom(html: string): string | undefined {
+  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+}
