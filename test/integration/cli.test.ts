@@ -1,0 +1,99 @@
+// The admin CLI, run as a user runs it (a child process on a temporary database).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { authenticate } from '../../src/accounts.js';
+import { recentAuditRows } from '../../src/db/audit.js';
+import { openDatabase } from '../../src/db/index.js';
+import { userByUsername } from '../../src/db/users.js';
+import { tempDir } from '../helpers/app.js';
+import { runSync } from '../helpers/process.js';
+
+const dir = tempDir();
+const databasePath = path.join(dir, 'app.db');
+
+function cli(...args: string[]) {
+  return runSync('src/cli.ts', args, { cwd: dir, env: { DATABASE_PATH: databasePath } });
+}
+
+test('user:add creates an account that can sign in, with role, email and game account', async () => {
+  const result = cli('user:add', 'gm_anna', '--password', 'anna-password-1', '--role', 'staff', '--email', 'anna@example.org', '--game-account', '2000001');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /created user gm_anna \(id \d+, role staff\)/);
+  const { db } = openDatabase(databasePath);
+  try {
+    const user = userByUsername(db, 'gm_anna')!;
+    assert.equal(user.role, 'staff');
+    assert.equal(user.email, 'anna@example.org');
+    assert.equal(user.gameAccountId, 2000001);
+    assert.equal((await authenticate(db, 'gm_anna', 'anna-password-1')).ok, true);
+    assert.ok(recentAuditRows(db, 10).some((row) => row.action === 'user.create' && row.actorName === 'cli'));
+  } finally {
+    db.close();
+  }
+});
+
+test('user:add refuses duplicates, bad roles and weak passwords with a clear line', () => {
+  cli('user:add', 'bob', '--password', 'bob-password-1');
+  const duplicate = cli('user:add', 'BOB', '--password', 'bob-password-2');
+  assert.equal(duplicate.code, 1);
+  assert.equal(duplicate.stderr.trim(), 'ticketbridge: username is already taken');
+
+  const badRole = cli('user:add', 'carol', '--password', 'carol-password', '--role', 'god');
+  assert.equal(badRole.code, 2);
+  assert.match(badRole.stderr, /--role must be one of user, staff, admin/);
+
+  const weak = cli('user:add', 'dave', '--password', 'short');
+  assert.equal(weak.code, 1);
+  assert.match(weak.stderr, /password must be at least 8 characters/);
+
+  const noPassword = cli('user:add', 'erin');
+  assert.equal(noPassword.code, 2);
+  assert.match(noPassword.stderr, /needs --password/);
+});
+
+test('user:list shows every account', () => {
+  const result = cli('user:list');
+  assert.equal(result.code, 0);
+  const lines = result.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^id\s+username\s+role\s+email\s+game account\s+state\s+last login/);
+  assert.ok(lines.some((line) => /\bgm_anna\s+staff\s+anna@example.org\s+2000001\s+active/.test(line)));
+  assert.ok(lines.some((line) => /\bbob\s+user\b/.test(line)));
+});
+
+test('user:passwd sets a given password or prints a new random one', async () => {
+  assert.equal(cli('user:passwd', 'bob', '--password', 'new-bob-password').code, 0);
+  const generated = cli('user:passwd', 'bob');
+  assert.equal(generated.code, 0);
+  const password = /new password for bob: (\S+)/.exec(generated.stdout)?.[1];
+  assert.ok(password);
+  const { db } = openDatabase(databasePath);
+  try {
+    assert.equal((await authenticate(db, 'bob', 'new-bob-password')).ok, false);
+    assert.equal((await authenticate(db, 'bob', password)).ok, true);
+  } finally {
+    db.close();
+  }
+  const missing = cli('user:passwd', 'nobody');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no user named "nobody"/);
+});
+
+test('db:backup writes a consistent copy that opens on its own', () => {
+  const backup = path.join(dir, 'backups', 'copy.db');
+  const result = cli('db:backup', backup);
+  assert.equal(result.code, 0, result.stderr);
+  const { db } = openDatabase(backup);
+  try {
+    assert.ok(userByUsername(db, 'gm_anna'));
+  } finally {
+    db.close();
+  }
+});
+
+test('an unknown command prints the usage and exits 2', () => {
+  const result = cli('user:delete', 'bob');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown command "user:delete"/);
+  assert.match(result.stderr, /usage: npm run cli -- <command>/);
+});

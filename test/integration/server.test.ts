@@ -1,0 +1,174 @@
+// The server process as a user starts it: bad settings, first start, secrets in logs, graceful stop.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { recentAuditRows } from '../../src/db/audit.js';
+import { openDatabase, prepared } from '../../src/db/index.js';
+import { Client, csrfFrom, tempDir } from '../helpers/app.js';
+import { runSync, startServer } from '../helpers/process.js';
+
+const BASE_ENV = { PORT: '0', HOST: '127.0.0.1' };
+
+function firstAdminPassword(stdout: string): string | undefined {
+  return /password: (\S+)/.exec(stdout)?.[1];
+}
+
+describe('start-up refusals: one line naming the problem, exit code 1', () => {
+  test('PORT=abc', () => {
+    const result = runSync('src/server.ts', [], { cwd: tempDir(), env: { PORT: 'abc' } });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'ticketbridge: PORT must be a whole number from 0 to 65535 (got "abc")\n');
+  });
+
+  test('a malformed channels.conf', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'conf'));
+    fs.writeFileSync(path.join(dir, 'conf/channels.conf'), 'ragnasync_ticket_support_system_enabled: true\n{ oops\n');
+    const result = runSync('src/server.ts', [], { cwd: dir, env: BASE_ENV });
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /^ticketbridge: CHANNELS_CONF .*conf\/channels\.conf:2: expected "key: value"/);
+  });
+
+  test('a database written by a newer version', () => {
+    const dir = tempDir();
+    const { db } = openDatabase(path.join(dir, 'data/app.db'));
+    prepared(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run();
+    db.close();
+    const result = runSync('src/server.ts', [], { cwd: dir, env: BASE_ENV });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.match(result.stderr, /^ticketbridge: DATABASE_PATH .*schema version 99, newer than this ticketbridge knows/);
+  });
+
+  test('a port already in use', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, PORT: String(port) } });
+      const { code } = await server.exited;
+      assert.equal(code, 1);
+      assert.match(server.stderr(), new RegExp(`^ticketbridge: cannot listen on 127.0.0.1:${port} \\(EADDRINUSE\\)`));
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('a running server', () => {
+  test('first start creates admin with a password printed once; it signs in; a restart prints none', async () => {
+    const dir = tempDir();
+    const first = startServer({ cwd: dir, env: BASE_ENV });
+    const url = await first.url;
+    const password = firstAdminPassword(first.stdout());
+    assert.ok(password, 'the first start prints the admin password');
+    const client = new Client(url);
+    assert.equal((await client.login('admin', password)).status, 303);
+    assert.match((await client.get('/index.php?view=tickets')).text, /admin · admin/);
+    first.child.kill('SIGTERM');
+    assert.equal((await first.exited).code, 0);
+
+    const second = startServer({ cwd: dir, env: BASE_ENV });
+    await second.url;
+    assert.equal(firstAdminPassword(second.stdout()), undefined);
+    assert.doesNotMatch(second.stdout(), new RegExp(password));
+    second.child.kill('SIGTERM');
+    assert.equal((await second.exited).code, 0);
+
+    const { db } = openDatabase(path.join(dir, 'data/app.db'));
+    try {
+      assert.ok(fs.existsSync(path.join(dir, 'uploads')), 'the uploads folder is created');
+      const actions = recentAuditRows(db, 20).map((row) => row.action);
+      assert.ok(actions.includes('user.create'));
+      assert.ok(actions.includes('login.success'));
+    } finally {
+      db.close();
+    }
+  });
+
+  test('logs are JSON lines with a level, and never contain secrets or passwords', async () => {
+    const secrets = {
+      GAME_API_TOKEN: 'game-token-9f8e7d6c5b4a',
+      SESSION_SECRET: 'session-secret-0123456789abcdefghijklmnop',
+      SMTP_URL: 'smtp://mailer:smtp-pass-77@127.0.0.1:2525',
+      TELEGRAM_BOT_TOKEN: '123456:telegram-secret-ABCDEFGHIJKLMNOP',
+    };
+    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'debug', ...secrets } });
+    const url = await server.url;
+    const admin = firstAdminPassword(server.stdout())!;
+    const client = new Client(url);
+    await client.login('admin', 'typed-wrong-password-42');
+    await client.login('admin', admin);
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const output = server.stdout() + server.stderr();
+    for (const value of [...Object.values(secrets), 'smtp-pass-77', 'typed-wrong-password-42']) {
+      assert.ok(!output.includes(value), `the log must not contain ${value}`);
+    }
+    const logLines = server.stdout().split('\n').filter((line) => line.startsWith('{'));
+    assert.ok(logLines.length > 5);
+    for (const line of logLines) {
+      const entry = JSON.parse(line) as { level?: string; time?: string; msg?: string };
+      assert.ok(entry.level && entry.time && entry.msg, line);
+      assert.ok(!line.includes(admin), 'the admin password is printed outside the log stream only');
+    }
+    assert.ok(logLines.some((line) => /"msg":"sign-in refused"/.test(line)));
+    assert.ok(logLines.some((line) => /"msg":"email: /.test(line)), 'each integration reports its state once');
+  });
+
+  test('LOG_LEVEL=warn hides info lines', async () => {
+    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
+    // With info hidden the "listening" line is not printed; wait for the admin banner instead.
+    const deadline = Date.now() + 15_000;
+    while (!/password: /.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    server.child.kill('SIGTERM');
+    await server.exited;
+    assert.doesNotMatch(server.stdout(), /"level":"info"/);
+    assert.match(server.stdout(), /"level":"warn"/);
+  });
+
+  test('SIGTERM mid-request: no new connections, the request in flight finishes, exit 0', async () => {
+    const dir = tempDir();
+    const server = startServer({ cwd: dir, env: BASE_ENV });
+    const url = new URL(await server.url);
+    const password = firstAdminPassword(server.stdout())!;
+
+    // A browser-like session with a CSRF token, then a sign-in whose body is still arriving.
+    const client = new Client(url.origin);
+    const token = csrfFrom((await client.get('/index.php?view=login')).text)!;
+    const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const body = new URLSearchParams({ _csrf: token, username: 'admin', password }).toString();
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString('utf8')));
+    const ended = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(
+      `POST /index.php?view=login HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body.slice(0, 10),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    server.child.kill('SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (!/"msg":"stopping/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(server.stdout(), /"msg":"stopping/);
+
+    // The listener is closed: a new visitor is refused while the old request is still open.
+    await assert.rejects(fetch(`${url.origin}/healthz`));
+
+    socket.write(body.slice(10));
+    await ended;
+    assert.match(response, /^HTTP\/1\.1 303 See Other\r\n/, response.slice(0, 200));
+    assert.match(response, /\r\nLocation: \/index\.php\?view=tickets\r\n/);
+    const exit = await server.exited;
+    assert.equal(exit.code, 0);
+    assert.match(server.stdout(), /"msg":"stopped"/);
+  });
+});
