@@ -179,6 +179,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   });
 
   app.get('/', (_req, res) => res.redirect(302, '/index.php?view=tickets'));
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.all('/index.php', createDispatcher(deps));
 
   app.use((_req, _res, next) => next(notFound()));
