@@ -11,15 +11,7 @@ export interface AuditRow {
   details: string | null;
 }
 
-export interface NewAuditRow {
-  at: number;
-  actorId: number | null;
-  actorName: string | null;
-  action: string;
-  ticketId: number | null;
-  ip: string | null;
-  details: string | null;
-}
+export type NewAuditRow = Omit<AuditRow, 'id'>;
 
 export function insertAuditRow(db: Db, row: NewAuditRow): number {
   const { lastInsertRowid } = prepared(

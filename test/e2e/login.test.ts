@@ -32,6 +32,13 @@ async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
   return { page, problems };
 }
 
+async function signIn(page: Page): Promise<void> {
+  await page.goto(`${app.url}/index.php?view=login`);
+  await page.fill('#username', 'player_one');
+  await page.fill('#password', 'player-one-password');
+  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
+}
+
 test('a player signs in and sees the tickets page', { skip }, async () => {
   const { page, problems } = await watchedPage();
   await page.goto(app.url);
@@ -57,10 +64,7 @@ test('a player signs in and sees the tickets page', { skip }, async () => {
 
 test('the sidebar collapses, stays collapsed on the next page, and expands again', { skip }, async () => {
   const { page, problems } = await watchedPage();
-  await page.goto(`${app.url}/index.php?view=login`);
-  await page.fill('#username', 'player_one');
-  await page.fill('#password', 'player-one-password');
-  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
+  await signIn(page);
 
   const label = page.locator('.nav-item .label');
   assert.ok(await label.isVisible(), 'expanded at first');
@@ -84,10 +88,7 @@ test('the sidebar collapses, stays collapsed on the next page, and expands again
 
 test('signing out returns to the sign-in form and the tickets page is closed again', { skip }, async () => {
   const { page, problems } = await watchedPage();
-  await page.goto(`${app.url}/index.php?view=login`);
-  await page.fill('#username', 'player_one');
-  await page.fill('#password', 'player-one-password');
-  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
+  await signIn(page);
 
   await Promise.all([page.waitForURL(/view=login/), page.click('.logout-form button')]);
   assert.equal(await page.locator('.alert-info').textContent(), 'You have been signed out.');
