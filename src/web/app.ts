@@ -14,6 +14,11 @@ import { csrfToken } from './csrf.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
+import { renderText } from './text.js';
+import { createUploadMiddleware, formatBytes } from './uploads.js';
+import { waitingUserTicketCount } from '../db/tickets.js';
+import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
+import { formatDateTime } from '../time.js';
 
 export const SESSION_COOKIE = 'tb_session';
 export const SIDEBAR_COOKIE = 'tb_sidebar';
@@ -39,6 +44,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   limiters: { login: RequestHandler };
+  /** Multipart parsing with attachment checks (src/web/uploads.ts). */
+  uploads: RequestHandler;
 }
 
 declare global {
@@ -92,7 +99,15 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
         },
       }),
     },
+    uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
   };
+  Object.assign(app.locals, {
+    formatDateTime: (ms: number) => formatDateTime(ms, config.timeZone),
+    renderText,
+    formatBytes,
+    statusDescriptions: STATUS_DESCRIPTIONS,
+    timeZone: config.timeZone,
+  });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -173,7 +188,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     }
     res.locals.csrfToken = () => csrfToken(req);
     res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
-    res.locals.waitingCount = 0;
+    // Seed 000 § Attention indicators: one indexed COUNT per page for signed-in users.
+    res.locals.waitingCount = res.locals.user ? waitingUserTicketCount(db, res.locals.user.id) : 0;
     res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
     next();
   });

@@ -6,6 +6,7 @@ import type { AppDeps } from './app.js';
 import { isCsrfValid } from './csrf.js';
 import { HttpError, notFound } from './errors.js';
 import { viewUrl } from './render.js';
+import { discardUploads } from './uploads.js';
 import { DEFAULT_VIEW, VIEWS, type Access, type Handler, type ViewRoute } from './routes.js';
 
 /** A parameter from the query string or, failing that, the form body (DESIGN.md). */
@@ -71,12 +72,18 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
         });
         if (!passed) return;
       }
+      if (route.multipart) {
+        await new Promise<void>((resolve, reject) => deps.uploads(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+      }
       if (!isCsrfValid(req)) {
         throw new HttpError(403, 'The form has expired or did not come from this site. Reload the page and try again.');
       }
       await pickPostHandler(route, req)(req, res, deps);
     } catch (err) {
       next(err);
+    } finally {
+      // Files no stored row claimed (a refused, invalid or failed request) never stay behind.
+      discardUploads(req);
     }
   };
 }

@@ -5,6 +5,9 @@ import type { Request, Response } from 'express';
 import type { AppDeps } from './app.js';
 import { loginForm, login } from './handlers/login.js';
 import { logout } from './handlers/logout.js';
+import { downloadAttachment } from './handlers/attachment.js';
+import { closeTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
+import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
 
 export type Access = 'public' | 'user' | 'staff' | 'admin';
@@ -18,12 +21,20 @@ export interface ViewRoute {
   post?: Handler | Record<string, Handler>;
   /** Extra limits applied to POST before the handler (see AppDeps.limiters). */
   postLimiter?: 'login';
+  /**
+   * POSTs may be multipart with `attachments`: files are streamed to UPLOADS_DIR before the CSRF
+   * check (the token is inside the body) and removed unless a handler stores rows for them.
+   */
+  multipart?: boolean;
 }
 
 export const VIEWS: Record<string, ViewRoute> = {
   login: { access: 'public', get: loginForm, post: login, postLimiter: 'login' },
   logout: { access: 'user', post: logout },
   tickets: { access: 'user', get: ticketsPage },
+  ticket_create: { access: 'user', get: ticketCreateForm, post: createTicket, multipart: true },
+  ticket: { access: 'user', get: ticketPage, post: { reply: replyToTicket, close: closeTicketAction }, multipart: true },
+  attachment: { access: 'user', get: downloadAttachment },
 };
 
 export const DEFAULT_VIEW = 'tickets';

@@ -89,7 +89,7 @@ export class Client {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
-  async request(method: string, pathname: string, body?: URLSearchParams | string, headers: Record<string, string> = {}): Promise<Reply> {
+  async request(method: string, pathname: string, body?: URLSearchParams | string | FormData, headers: Record<string, string> = {}): Promise<Reply> {
     const response = await fetch(new URL(pathname, this.base), {
       method,
       redirect: 'manual',
@@ -116,6 +116,14 @@ export class Client {
     return this.request('POST', pathname, new URLSearchParams(form), headers);
   }
 
+  /** A multipart form, as a browser sends one with `<input type=file name=attachments multiple>`. */
+  postMultipart(pathname: string, fields: Record<string, string>, files: UploadFile[] = [], headers?: Record<string, string>): Promise<Reply> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const file of files) form.append(file.field ?? 'attachments', new Blob([file.content], { type: file.type ?? 'application/octet-stream' }), file.name);
+    return this.request('POST', pathname, form, headers);
+  }
+
   /** The CSRF token from the first form of `pathname`. */
   async csrf(pathname = '/index.php?view=login'): Promise<string> {
     const page = await this.get(pathname);
@@ -128,6 +136,13 @@ export class Client {
     const _csrf = await this.csrf();
     return this.post('/index.php?view=login', { _csrf, username, password });
   }
+}
+
+export interface UploadFile {
+  name: string;
+  content: Buffer | string;
+  type?: string;
+  field?: string;
 }
 
 export function csrfFrom(html: string): string | undefined {

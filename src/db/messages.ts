@@ -1,0 +1,56 @@
+import { prepared, type Db } from './index.js';
+
+export type AuthorKind = 'player' | 'staff' | 'system';
+export type MessageOrigin = 'web' | 'game' | 'discord' | 'system';
+
+export interface Message {
+  id: number;
+  ticketId: number;
+  authorKind: AuthorKind;
+  authorId: number | null;
+  authorName: string;
+  origin: MessageOrigin;
+  body: string;
+  internal: 0 | 1;
+  createdAt: number;
+}
+
+const MESSAGE_COLUMNS = `id, ticket_id AS ticketId, author_kind AS authorKind, author_id AS authorId,
+  author_name AS authorName, origin, body, internal, created_at AS createdAt`;
+
+export interface NewMessage {
+  ticketId: number;
+  authorKind: AuthorKind;
+  authorId: number | null;
+  authorName: string;
+  origin: MessageOrigin;
+  body: string;
+  internal?: boolean;
+  now: number;
+}
+
+export function insertMessage(db: Db, message: NewMessage): number {
+  const { lastInsertRowid } = prepared(
+    db,
+    `INSERT INTO messages (ticket_id, author_kind, author_id, author_name, origin, body, internal, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    message.ticketId,
+    message.authorKind,
+    message.authorId,
+    message.authorName,
+    message.origin,
+    message.body,
+    message.internal ? 1 : 0,
+    message.now,
+  );
+  return Number(lastInsertRowid);
+}
+
+/** The conversation in order; internal notes only when asked for (staff). */
+export function ticketMessages(db: Db, ticketId: number, includeInternal: boolean): Message[] {
+  return prepared(
+    db,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?) ORDER BY id`,
+  ).all(ticketId, includeInternal ? 1 : 0) as Message[];
+}

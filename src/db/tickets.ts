@@ -1,0 +1,146 @@
+import { prepared, type Db } from './index.js';
+import type { Priority, Status } from '../tickets/model.js';
+
+export interface Ticket {
+  id: number;
+  userId: number | null;
+  source: 'web' | 'game';
+  subject: string;
+  status: Status;
+  priority: Priority;
+  assigneeId: number | null;
+  messageCount: number;
+  gameAccountId: number | null;
+  gameCharId: number | null;
+  gameCharName: string | null;
+  createdAt: number;
+  updatedAt: number;
+  closedAt: number | null;
+}
+
+export const TICKET_COLUMNS = `t.id, t.user_id AS userId, t.source, t.subject, t.status, t.priority,
+  t.assignee_id AS assigneeId, t.message_count AS messageCount, t.game_account_id AS gameAccountId,
+  t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.created_at AS createdAt,
+  t.updated_at AS updatedAt, t.closed_at AS closedAt`;
+
+export function ticketById(db: Db, id: number): Ticket | undefined {
+  return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t WHERE t.id = ?`).get(id) as Ticket | undefined;
+}
+
+export interface NewWebTicket {
+  userId: number;
+  subject: string;
+  priority: Priority;
+  now: number;
+}
+
+export function insertWebTicket(db: Db, ticket: NewWebTicket): number {
+  const { lastInsertRowid } = prepared(
+    db,
+    `INSERT INTO tickets (user_id, source, subject, status, priority, message_count, created_at, updated_at)
+     VALUES (?, 'web', ?, 'open', ?, 0, ?, ?)`,
+  ).run(ticket.userId, ticket.subject, ticket.priority, ticket.now, ticket.now);
+  return Number(lastInsertRowid);
+}
+
+/** After a new visible message: count it and bump the activity time. */
+export function recordTicketMessage(db: Db, ticketId: number, now: number): void {
+  prepared(db, 'UPDATE tickets SET message_count = message_count + 1, updated_at = ? WHERE id = ?').run(now, ticketId);
+}
+
+export function updateTicketStatus(db: Db, ticketId: number, status: Status, now: number): void {
+  prepared(
+    db,
+    `UPDATE tickets SET status = ?, updated_at = ?,
+       closed_at = CASE WHEN ? = 'closed' THEN ? ELSE NULL END
+     WHERE id = ?`,
+  ).run(status, now, status, now, ticketId);
+}
+
+/** The attention badge (seed 000): how many of the user's tickets wait for their answer. */
+export function waitingUserTicketCount(db: Db, userId: number): number {
+  return (prepared(db, "SELECT COUNT(*) AS n FROM tickets WHERE user_id = ? AND status = 'waiting_user'").get(userId) as { n: number }).n;
+}
+
+export function ticketCountForUser(db: Db, userId: number): number {
+  return (prepared(db, 'SELECT COUNT(*) AS n FROM tickets WHERE user_id = ?').get(userId) as { n: number }).n;
+}
+
+export interface TicketListQuery {
+  /** Only this owner's tickets; undefined lists every ticket (staff). */
+  userId?: number;
+  /** undefined: all but closed; 'all': everything; or one status. */
+  status?: Status | 'all';
+  createdFrom?: number;
+  /** Exclusive upper bound. */
+  createdBefore?: number;
+  /** Search terms: each must match the subject or a message of the ticket. */
+  terms: SearchTerm[];
+  /** A ticket number the search also finds. */
+  ticketNumber?: number;
+  /** Staff also search internal notes. */
+  includeInternal?: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** A term long enough for the trigram index, or a short one searched with LIKE. */
+export type SearchTerm = { kind: 'fts'; match: string } | { kind: 'like'; pattern: string };
+
+function listFilter(query: TicketListQuery): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.userId !== undefined) {
+    where.push('t.user_id = ?');
+    params.push(query.userId);
+  }
+  if (query.status === undefined) where.push("t.status <> 'closed'");
+  else if (query.status !== 'all') {
+    where.push('t.status = ?');
+    params.push(query.status);
+  }
+  if (query.createdFrom !== undefined) {
+    where.push('t.created_at >= ?');
+    params.push(query.createdFrom);
+  }
+  if (query.createdBefore !== undefined) {
+    where.push('t.created_at < ?');
+    params.push(query.createdBefore);
+  }
+  if (query.terms.length > 0) {
+    const visible = query.includeInternal ? "m.author_kind <> 'system'" : "m.internal = 0 AND m.author_kind <> 'system'";
+    const searchParams: unknown[] = [];
+    const termClauses = query.terms.map((term) => {
+      if (term.kind === 'fts') {
+        searchParams.push(term.match, term.match);
+        return `(t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)
+          OR t.id IN (SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ? AND ${visible}))`;
+      }
+      searchParams.push(term.pattern, term.pattern);
+      return `(t.subject LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND ${visible} AND m.body LIKE ? ESCAPE '\\'))`;
+    });
+    if (query.ticketNumber === undefined) {
+      where.push(termClauses.join(' AND '));
+    } else {
+      where.push(`(t.id = ? OR (${termClauses.join(' AND ')}))`);
+      params.push(query.ticketNumber);
+    }
+    params.push(...searchParams);
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** Newest activity first. */
+export function listTickets(db: Db, query: TicketListQuery): Ticket[] {
+  const { where, params } = listFilter(query);
+  return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t ${where} ORDER BY t.updated_at DESC, t.id DESC LIMIT ? OFFSET ?`).all(
+    ...params,
+    query.limit,
+    query.offset,
+  ) as Ticket[];
+}
+
+export function countTickets(db: Db, query: TicketListQuery): number {
+  const { where, params } = listFilter(query);
+  return (prepared(db, `SELECT COUNT(*) AS n FROM tickets t ${where}`).get(...params) as { n: number }).n;
+}

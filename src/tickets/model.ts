@@ -1,0 +1,33 @@
+// The ticket vocabulary of the user guide (seed 000): statuses and priorities, exactly as named.
+
+export const STATUSES = ['open', 'in_progress', 'answered', 'waiting_user', 'closed'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const DEFAULT_PRIORITY: Priority = 'normal';
+
+/** Seed 000 § Ticket statuses, shown as the label's tooltip. */
+export const STATUS_DESCRIPTIONS: Record<Status, string> = {
+  open: 'ticket is created and awaits Support reaction.',
+  in_progress: 'Support is working on it.',
+  answered: 'Support responded; your reaction is expected.',
+  waiting_user: 'your answer is required.',
+  closed: 'ticket is closed.',
+};
+
+export function isStatus(value: unknown): value is Status {
+  return typeof value === 'string' && (STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * Seed 000 § Status transition on user reply: "If current status is waiting_user, after your
+ * reply it becomes answered (waiting for Support response). If current status is open, it does
+ * not change." Every other status stays as it is too (DESIGN.md); closed takes no reply at all.
+ */
+export function statusAfterPlayerReply(status: Status): Status {
+  return status === 'waiting_user' ? 'answered' : status;
+}
+
+export const SUBJECT_MAX = 200;
+export const MESSAGE_MAX = 20_000;

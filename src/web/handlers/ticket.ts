@@ -1,0 +1,95 @@
+// Seed 000 § Ticket page: the conversation, attachments, a reply form and the Close button.
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { ticketAttachments } from '../../db/attachments.js';
+import { ticketMessages } from '../../db/messages.js';
+import type { Ticket } from '../../db/tickets.js';
+import { MESSAGE_MAX, STATUS_DESCRIPTIONS } from '../../tickets/model.js';
+import { closeTicket, isStaff, replyAsPlayer, requestContext, TicketClosedError, ticketForViewer } from '../../tickets/service.js';
+import { param } from '../dispatch.js';
+import { HttpError, notFound } from '../errors.js';
+import { parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
+import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
+
+const NOT_FOUND = 'No ticket with that number is open to you.';
+
+/** A positive whole number from the query or form, or a 404 (ids never error with 400/500). */
+export function idParam(req: Request, name: string): number {
+  const text = param(req, name);
+  if (text === undefined || !/^[1-9]\d{0,14}$/.test(text)) throw notFound(NOT_FOUND);
+  return Number(text);
+}
+
+/** The ticket of this request as the signed-in user may see it, or a 404. */
+export function loadTicket(req: Request, res: Response, deps: AppDeps, intent: string, name = 'id'): Ticket {
+  const id = idParam(req, name);
+  const ticket = ticketForViewer(deps.db, id, res.locals.user!, { ...requestContext(req), intent });
+  if (!ticket) throw notFound(NOT_FOUND);
+  return ticket;
+}
+
+function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
+  const user = res.locals.user!;
+  const staff = isStaff(user);
+  const messages = ticketMessages(deps.db, ticket.id, staff);
+  const attachments = ticketAttachments(deps.db, ticket.id);
+  const byMessage = new Map<number, typeof attachments>();
+  for (const attachment of attachments) byMessage.set(attachment.messageId, [...(byMessage.get(attachment.messageId) ?? []), attachment]);
+  res.status(status);
+  renderPage(req, res, 'ticket', {
+    title: `#${ticket.id} ${ticket.subject}`,
+    // DESIGN.md test hooks on the page's main element.
+    mainData: { 'ticket-id': ticket.id, status: ticket.status, priority: ticket.priority },
+    ticket,
+    messages,
+    attachmentsByMessage: byMessage,
+    isOwner: ticket.userId === user.id,
+    statusDescription: STATUS_DESCRIPTIONS[ticket.status],
+    limits: deps.config.uploads,
+    errors: extra.errors ?? {},
+    values: { message: '', ...extra.values },
+    error: extra.error,
+  });
+}
+
+export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
+  renderTicket(req, res, deps, loadTicket(req, res, deps, 'view'));
+}
+
+const replySchema = z.object({ message: requiredText('Message', MESSAGE_MAX) });
+
+export function replyToTicket(req: Request, res: Response, deps: AppDeps): void {
+  const ticket = loadTicket(req, res, deps, 'reply');
+  if (ticket.userId !== res.locals.user!.id) {
+    throw new HttpError(403, 'Only the ticket’s owner replies here; Support answers from the staff console.');
+  }
+  const uploadError = res.locals.uploadError as UploadError | undefined;
+  if (uploadError) {
+    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.publicMessage }, values: { message: String(req.body?.message ?? '') } });
+    return;
+  }
+  const form = parseForm(replySchema, req.body);
+  if (!form.ok) {
+    if (requestUploads(req).length > 0) form.errors.attachments = 'Attach your files again: they are not kept while the form has errors.';
+    renderTicket(req, res, deps, ticket, 422, { errors: form.errors, values: form.values });
+    return;
+  }
+  try {
+    const { messageId } = replyAsPlayer(deps.db, { ticketId: ticket.id, user: res.locals.user!, body: form.data.message, uploads: requestUploads(req) }, requestContext(req));
+    claimUploads(req);
+    redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
+  } catch (err) {
+    if (!(err instanceof TicketClosedError)) throw err;
+    renderTicket(req, res, deps, { ...ticket, status: 'closed' }, 409, { error: err.message, values: { message: form.data.message } });
+  }
+}
+
+export function closeTicketAction(req: Request, res: Response, deps: AppDeps): void {
+  const ticket = loadTicket(req, res, deps, 'close');
+  const user = res.locals.user!;
+  if (ticket.userId !== user.id && !isStaff(user)) throw notFound(NOT_FOUND);
+  closeTicket(deps.db, ticket.id, user, requestContext(req));
+  redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
+}
