@@ -45,3 +45,11 @@ export function requiredText(label: string, max: number) {
     .max(max, `${label} must be at most ${max} characters`)
     .refine((text) => text.trim() !== '', `${label} is required`);
 }
+
+/** Text from a textarea: browsers send CRLF line breaks; store LF. */
+export function multilineText(label: string, max: number) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be given once`) })
+    .transform((text) => text.replace(/\r\n?/g, '\n'))
+    .pipe(requiredText(label, max));
+}

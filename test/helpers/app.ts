@@ -148,3 +148,21 @@ export interface UploadFile {
 export function csrfFrom(html: string): string | undefined {
   return /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
 }
+
+/** Files currently under an uploads folder (to prove nothing is left behind). */
+export function uploadedFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((name) => !name.startsWith('.'));
+}
+
+/** The rows of the tickets list: id and status from the DESIGN.md test hooks. */
+export function listedTickets(html: string): { id: number; status: string }[] {
+  return [...html.matchAll(/<tr data-ticket-id="(\d+)" data-status="([a-z_]+)"/g)].map((m) => ({ id: Number(m[1]), status: m[2]! }));
+}
+
+export function waitingBadge(html: string): number | undefined {
+  const value = /data-waiting-count="(\d+)"/.exec(html)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+export const PNG_BYTES = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('0000000d4948445200000001', 'hex'), Buffer.alloc(64, 7)]);

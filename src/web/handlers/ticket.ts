@@ -9,7 +9,7 @@ import { MESSAGE_MAX, STATUS_DESCRIPTIONS } from '../../tickets/model.js';
 import { closeTicket, isStaff, replyAsPlayer, requestContext, TicketClosedError, ticketForViewer } from '../../tickets/service.js';
 import { param } from '../dispatch.js';
 import { HttpError, notFound } from '../errors.js';
-import { parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { multilineText, parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
 
@@ -58,7 +58,7 @@ export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
   renderTicket(req, res, deps, loadTicket(req, res, deps, 'view'));
 }
 
-const replySchema = z.object({ message: requiredText('Message', MESSAGE_MAX) });
+const replySchema = z.object({ message: multilineText('Message', MESSAGE_MAX) });
 
 export function replyToTicket(req: Request, res: Response, deps: AppDeps): void {
   const ticket = loadTicket(req, res, deps, 'reply');

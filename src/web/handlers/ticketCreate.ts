@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
 import { createWebTicket } from '../../tickets/service.js';
-import { formValues, parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
 
 const createSchema = z.object({
   subject: requiredText('Subject', SUBJECT_MAX).transform((s) => s.trim().replace(/\s+/g, ' ')),
-  message: requiredText('Message', MESSAGE_MAX),
+  message: multilineText('Message', MESSAGE_MAX),
   priority: z.enum(PRIORITIES, { error: `Priority must be one of ${PRIORITIES.join(', ')}` }).default(DEFAULT_PRIORITY),
 });
 
