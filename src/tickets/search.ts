@@ -19,7 +19,8 @@ export interface ParsedSearch {
 export class SearchError extends Error {}
 
 export function parseSearch(q: string): ParsedSearch {
-  const text = q.normalize('NFC').trim();
+  // Control characters (NUL ends an FTS5 string early) are never part of what anyone searches for.
+  const text = q.normalize('NFC').replace(/\p{Cc}/gu, ' ').trim();
   if (text.length > SEARCH_MAX_LENGTH) throw new SearchError(`Search must be at most ${SEARCH_MAX_LENGTH} characters.`);
   const words = [...new Set(text.split(/\s+/u).filter(Boolean))];
   if (words.length > SEARCH_MAX_WORDS) throw new SearchError(`Search for at most ${SEARCH_MAX_WORDS} words at a time.`);
