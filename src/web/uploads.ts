@@ -107,7 +107,10 @@ type CheckedFile = Express.Multer.File & { sha256: string };
 
 /** A multer storage engine: random name, size cap, type check by content, SHA-256. */
 class CheckedDiskStorage implements multer.StorageEngine {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
 
   _handleFile(_req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<CheckedFile>) => void): void {
     const originalName = normaliseFileName(file.originalname);
@@ -130,7 +133,6 @@ class CheckedDiskStorage implements multer.StorageEngine {
     const fail = (error: UploadError) => {
       if (failure) return;
       failure = error;
-      file.stream.unpipe();
       file.stream.resume();
       out.destroy();
     };
@@ -155,21 +157,34 @@ class CheckedDiskStorage implements multer.StorageEngine {
       });
     };
 
+    // Written by hand rather than piped, so no byte past the limit or after a failed check reaches the disk.
     file.stream.on('data', (chunk: Buffer) => {
       if (failure) return;
       size += chunk.length;
+      if (size > this.maxBytes) {
+        fail(new UploadError(413, `“${originalName}” is larger than ${formatBytes(this.maxBytes)}.`));
+        return;
+      }
       hash.update(chunk);
       if (head.length < SNIFF_BYTES) {
         head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
-        if (head.length >= SNIFF_BYTES && !type.sniff(head)) fail(new UploadError(415, `“${originalName}” is not really ${type.label}.`));
+        if (head.length >= SNIFF_BYTES && !type.sniff(head)) {
+          fail(new UploadError(415, `“${originalName}” is not really ${type.label}.`));
+          return;
+        }
       }
-      if (decoder && !failure) {
+      if (decoder) {
         try {
           decoder.decode(chunk, { stream: true });
           if (chunk.includes(0)) throw new Error('NUL byte');
         } catch {
           fail(new UploadError(415, `“${originalName}” is not ${type.label}.`));
+          return;
         }
+      }
+      if (!out.write(chunk)) {
+        file.stream.pause();
+        out.once('drain', () => file.stream.resume());
       }
     });
     file.stream.on('end', () => {
@@ -178,10 +193,12 @@ class CheckedDiskStorage implements multer.StorageEngine {
           decoder.decode();
         } catch {
           fail(new UploadError(415, `“${originalName}” is not ${type.label}.`));
+          return;
         }
       }
+      if (!failure) out.end();
     });
-    file.stream.pipe(out);
+    file.stream.on('error', () => fail(new UploadError(400, 'The upload could not be read. Try sending the form again.')));
     out.on('close', done);
     out.on('error', () => {
       failure ??= new UploadError(500, `“${originalName}” could not be stored.`);
@@ -211,7 +228,7 @@ const MULTER_MESSAGES: Record<string, (limits: { maxBytes: number; maxFiles: num
 export function createUploadMiddleware(options: { dir: string; maxBytes: number; maxFiles: number }): RequestHandler {
   fs.mkdirSync(options.dir, { recursive: true });
   const upload = multer({
-    storage: new CheckedDiskStorage(options.dir),
+    storage: new CheckedDiskStorage(options.dir, options.maxBytes),
     limits: { fileSize: options.maxBytes, files: options.maxFiles, fields: 20, fieldSize: 200 * 1024, parts: options.maxFiles + 20, fieldNameSize: 100 },
     defParamCharset: 'utf8',
   }).array(ATTACHMENT_FIELD, Math.max(options.maxFiles, 1));
