@@ -8,7 +8,9 @@ import { loadConfig, type Config } from './config.js';
 import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
+import { attachmentStorageNameExists } from './db/attachments.js';
 import { createApp, type IntegrationState } from './web/app.js';
+import { removeOrphanUploads } from './web/uploads.js';
 
 /** How long a stop waits for requests in flight before cutting the remaining connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -52,6 +54,7 @@ function openOrExit(config: Config): Db {
 }
 
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const loaded = loadConfig();
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`ticketbridge: ${line}\n`);
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
+    void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {
+      if (removed.length > 0) logger.warn({ count: removed.length }, 'removed uploaded files that no attachment refers to');
+    });
   });
 
   let stopping = false;

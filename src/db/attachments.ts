@@ -56,3 +56,7 @@ export function ticketAttachment(db: Db, ticketId: number, attachmentId: number,
 export function ticketAttachments(db: Db, ticketId: number): Attachment[] {
   return prepared(db, `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.ticket_id = ? ORDER BY a.id`).all(ticketId) as Attachment[];
 }
+
+export function attachmentStorageNameExists(db: Db, storageName: string): boolean {
+  return prepared(db, 'SELECT 1 FROM attachments WHERE storage_name = ?').get(storageName) !== undefined;
+}

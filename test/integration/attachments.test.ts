@@ -242,3 +242,25 @@ describe('downloads', () => {
     }
   });
 });
+
+describe('orphan files', () => {
+  test('files no row refers to are removed after a crash; stored ones and uploads in flight stay', async () => {
+    const { removeOrphanUploads } = await import('../../src/web/uploads.js');
+    const { attachmentStorageNameExists } = await import('../../src/db/attachments.js');
+    const dir = app.config.uploadsDir;
+    const kept = uploadedFiles(dir);
+    assert.ok(kept.length > 0);
+    const orphan = path.join(dir, 'orphanfile000000000000000');
+    const fresh = path.join(dir, 'inflight0000000000000000');
+    fs.writeFileSync(orphan, 'left by a crash');
+    fs.writeFileSync(fresh, 'still being uploaded');
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(orphan, past, past);
+    const removed = await removeOrphanUploads(dir, (name) => attachmentStorageNameExists(app.db, name), Date.now() - 30_000);
+    assert.deepEqual(removed, ['orphanfile000000000000000']);
+    assert.ok(!fs.existsSync(orphan));
+    assert.ok(fs.existsSync(fresh));
+    fs.rmSync(fresh);
+    assert.deepEqual(uploadedFiles(dir).sort(), kept.sort());
+  });
+});
