@@ -17,6 +17,13 @@
     setSidebarCookie(collapsed);
   });
 
+  // Buttons that undo nothing easily ask first (data-confirm); without JS they just submit.
+  document.addEventListener('submit', function (event) {
+    var button = event.submitter || (event.target instanceof HTMLFormElement ? event.target.querySelector('[data-confirm]') : null);
+    var question = button && button.getAttribute ? button.getAttribute('data-confirm') : null;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // Rows that open a ticket: a click anywhere on the row follows its link.
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target : null;
