@@ -15,16 +15,7 @@ export interface Attachment {
 const ATTACHMENT_COLUMNS = `a.id, a.ticket_id AS ticketId, a.message_id AS messageId, a.storage_name AS storageName,
   a.original_name AS originalName, a.content_type AS contentType, a.size_bytes AS sizeBytes, a.sha256, a.created_at AS createdAt`;
 
-export interface NewAttachment {
-  ticketId: number;
-  messageId: number;
-  storageName: string;
-  originalName: string;
-  contentType: string;
-  sizeBytes: number;
-  sha256: string;
-  now: number;
-}
+export type NewAttachment = Omit<Attachment, 'id' | 'createdAt'> & { now: number };
 
 export function insertAttachment(db: Db, attachment: NewAttachment): number {
   const { lastInsertRowid } = prepared(

@@ -18,16 +18,7 @@ export interface Message {
 const MESSAGE_COLUMNS = `id, ticket_id AS ticketId, author_kind AS authorKind, author_id AS authorId,
   author_name AS authorName, origin, body, internal, created_at AS createdAt`;
 
-export interface NewMessage {
-  ticketId: number;
-  authorKind: AuthorKind;
-  authorId: number | null;
-  authorName: string;
-  origin: MessageOrigin;
-  body: string;
-  internal?: boolean;
-  now: number;
-}
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'internal'> & { internal?: boolean; now: number };
 
 export function insertMessage(db: Db, message: NewMessage): number {
   const { lastInsertRowid } = prepared(

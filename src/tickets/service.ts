@@ -60,8 +60,12 @@ export function ticketForViewer(db: Db, id: number, viewer: User, context: Reque
   return undefined;
 }
 
-function attachUploads(db: Db, ticketId: number, messageId: number, uploads: StoredUpload[], now: number): void {
+/** The owner's message with its files; counted on the ticket, which moves to the top of the list. */
+function addPlayerMessage(db: Db, ticketId: number, user: User, body: string, uploads: StoredUpload[], now: number): number {
+  const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: user.id, authorName: user.username, origin: 'web', body, now });
+  recordTicketMessage(db, ticketId, now);
   for (const upload of uploads) insertAttachment(db, { ticketId, messageId, ...upload, now });
+  return messageId;
 }
 
 export interface NewTicketInput {
@@ -76,17 +80,7 @@ export interface NewTicketInput {
 export function createWebTicket(db: Db, input: NewTicketInput, context: RequestContext, now = Date.now()): number {
   return inTransaction(db, () => {
     const ticketId = insertWebTicket(db, { userId: input.user.id, subject: input.subject, priority: input.priority, now });
-    const messageId = insertMessage(db, {
-      ticketId,
-      authorKind: 'player',
-      authorId: input.user.id,
-      authorName: input.user.username,
-      origin: 'web',
-      body: input.body,
-      now,
-    });
-    recordTicketMessage(db, ticketId, now);
-    attachUploads(db, ticketId, messageId, input.uploads, now);
+    addPlayerMessage(db, ticketId, input.user, input.body, input.uploads, now);
     recordAudit(
       db,
       {
@@ -122,17 +116,7 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
     const ticket = ticketById(db, input.ticketId);
     if (!ticket || ticket.userId !== input.user.id) throw new Error(`replyAsPlayer: ticket ${input.ticketId} is not the user's`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
-    const messageId = insertMessage(db, {
-      ticketId: ticket.id,
-      authorKind: 'player',
-      authorId: input.user.id,
-      authorName: input.user.username,
-      origin: 'web',
-      body: input.body,
-      now,
-    });
-    recordTicketMessage(db, ticket.id, now);
-    attachUploads(db, ticket.id, messageId, input.uploads, now);
+    const messageId = addPlayerMessage(db, ticket.id, input.user, input.body, input.uploads, now);
     const status = statusAfterPlayerReply(ticket.status);
     if (status !== ticket.status) {
       updateTicketStatus(db, ticket.id, status, now);
