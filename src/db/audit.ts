@@ -30,3 +30,67 @@ export function recentAuditRows(db: Db, limit = 50): AuditRow[] {
      FROM audit_log ORDER BY id DESC LIMIT ?`,
   ).all(limit) as AuditRow[];
 }
+
+export interface AuditFilter {
+  actorName?: string;
+  action?: string;
+  ticketId?: number;
+  from?: number;
+  /** Exclusive. */
+  before?: number;
+}
+
+function auditWhere(filter: AuditFilter): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.actorName !== undefined) {
+    where.push('actor_name = ? COLLATE NOCASE');
+    params.push(filter.actorName);
+  }
+  if (filter.action !== undefined) {
+    where.push('action = ?');
+    params.push(filter.action);
+  }
+  if (filter.ticketId !== undefined) {
+    where.push('ticket_id = ?');
+    params.push(filter.ticketId);
+  }
+  if (filter.from !== undefined) {
+    where.push('at >= ?');
+    params.push(filter.from);
+  }
+  if (filter.before !== undefined) {
+    where.push('at < ?');
+    params.push(filter.before);
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** Newest first. */
+export function auditRows(db: Db, filter: AuditFilter, limit: number, offset: number): AuditRow[] {
+  const { where, params } = auditWhere(filter);
+  return prepared(
+    db,
+    `SELECT id, at, actor_id AS actorId, actor_name AS actorName, action, ticket_id AS ticketId, ip, details
+     FROM audit_log ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+  ).all(...params, limit, offset) as AuditRow[];
+}
+
+export function countAuditRows(db: Db, filter: AuditFilter): number {
+  const { where, params } = auditWhere(filter);
+  return (prepared(db, `SELECT COUNT(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }).n;
+}
+
+/** Every row matching, oldest first, one at a time (for CSV export of any size). */
+export function iterateAuditRows(db: Db, filter: AuditFilter): IterableIterator<AuditRow> {
+  const { where, params } = auditWhere(filter);
+  return prepared(
+    db,
+    `SELECT id, at, actor_id AS actorId, actor_name AS actorName, action, ticket_id AS ticketId, ip, details
+     FROM audit_log ${where} ORDER BY id`,
+  ).iterate(...params) as IterableIterator<AuditRow>;
+}
+
+export function auditActions(db: Db): string[] {
+  return (prepared(db, 'SELECT DISTINCT action FROM audit_log ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+}

@@ -23,6 +23,12 @@ export const TICKET_COLUMNS = `t.id, t.user_id AS userId, t.source, t.subject, t
   t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.created_at AS createdAt,
   t.updated_at AS updatedAt, t.closed_at AS closedAt`;
 
+/** A list row: the ticket plus who owns it and who has it, by name. */
+export interface TicketRow extends Ticket {
+  ownerName: string | null;
+  assigneeName: string | null;
+}
+
 export function ticketById(db: Db, id: number): Ticket | undefined {
   return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t WHERE t.id = ?`).get(id) as Ticket | undefined;
 }
@@ -41,6 +47,20 @@ export function insertWebTicket(db: Db, ticket: NewWebTicket): number {
      VALUES (?, 'web', ?, 'open', ?, 0, ?, ?)`,
   ).run(ticket.userId, ticket.subject, ticket.priority, ticket.now, ticket.now);
   return Number(lastInsertRowid);
+}
+
+export function updateTicketPriority(db: Db, ticketId: number, priority: Priority, now: number): void {
+  prepared(db, 'UPDATE tickets SET priority = ?, updated_at = ? WHERE id = ?').run(priority, now, ticketId);
+}
+
+export function updateTicketAssignee(db: Db, ticketId: number, assigneeId: number | null): void {
+  // Assignment is Support's bookkeeping: it does not count as activity the player sees.
+  prepared(db, 'UPDATE tickets SET assignee_id = ? WHERE id = ?').run(assigneeId, ticketId);
+}
+
+/** Tickets waiting for Support: open and answered (the staff sidebar count). */
+export function supportQueueCount(db: Db): number {
+  return (prepared(db, "SELECT COUNT(*) AS n FROM tickets WHERE status IN ('open', 'answered')").get() as { n: number }).n;
 }
 
 /** After a new visible message: count it and bump the activity time. */
@@ -80,9 +100,24 @@ export interface TicketListQuery {
   ticketNumber?: number;
   /** Staff also search internal notes. */
   includeInternal?: boolean;
+  priority?: Priority;
+  source?: 'web' | 'game';
+  /** A staff user's id, or 'unassigned'. */
+  assignee?: number | 'unassigned';
+  /** Tickets of this dashboard user (staff filter by owner). */
+  ownerId?: number;
+  sort?: TicketSort;
   limit: number;
   offset: number;
 }
+
+export const TICKET_SORTS = ['updated', 'created', 'priority'] as const;
+export type TicketSort = (typeof TICKET_SORTS)[number];
+const ORDER_BY: Record<TicketSort, string> = {
+  updated: 't.updated_at DESC, t.id DESC',
+  created: 't.created_at DESC, t.id DESC',
+  priority: "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.updated_at DESC, t.id DESC",
+};
 
 /** A term long enough for the trigram index, or a short one searched with LIKE. */
 export type SearchTerm = { kind: 'fts'; match: string } | { kind: 'like'; pattern: string };
@@ -98,6 +133,21 @@ function listFilter(query: TicketListQuery): { where: string; params: unknown[] 
   else if (query.status !== 'all') {
     where.push('t.status = ?');
     params.push(query.status);
+  }
+  for (const [column, value] of [
+    ['t.priority', query.priority],
+    ['t.source', query.source],
+    ['t.user_id', query.ownerId],
+  ] as const) {
+    if (value !== undefined) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  if (query.assignee === 'unassigned') where.push('t.assignee_id IS NULL');
+  else if (query.assignee !== undefined) {
+    where.push('t.assignee_id = ?');
+    params.push(query.assignee);
   }
   if (query.createdFrom !== undefined) {
     where.push('t.created_at >= ?');
@@ -130,14 +180,15 @@ function listFilter(query: TicketListQuery): { where: string; params: unknown[] 
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** Newest activity first. */
-export function listTickets(db: Db, query: TicketListQuery): Ticket[] {
+/** Newest activity first, unless another sort is asked for. */
+export function listTickets(db: Db, query: TicketListQuery): TicketRow[] {
   const { where, params } = listFilter(query);
-  return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t ${where} ORDER BY t.updated_at DESC, t.id DESC LIMIT ? OFFSET ?`).all(
-    ...params,
-    query.limit,
-    query.offset,
-  ) as Ticket[];
+  return prepared(
+    db,
+    `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
+     FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id
+     ${where} ORDER BY ${ORDER_BY[query.sort ?? 'updated']} LIMIT ? OFFSET ?`,
+  ).all(...params, query.limit, query.offset) as TicketRow[];
 }
 
 export function countTickets(db: Db, query: TicketListQuery): number {

@@ -70,3 +70,28 @@ export function updateUserPassword(db: Db, userId: number, passwordHash: string,
 export function recordUserLogin(db: Db, userId: number, now = Date.now()): void {
   prepared(db, 'UPDATE users SET last_login_at = ? WHERE id = ?').run(now, userId);
 }
+
+/** Staff and admins who can be assigned tickets (not disabled), by name. */
+export function assignableStaff(db: Db): User[] {
+  return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE role IN ('staff', 'admin') AND disabled_at IS NULL ORDER BY username`).all() as User[];
+}
+
+export function activeAdminCount(db: Db): number {
+  return (prepared(db, "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n;
+}
+
+export function setUserDisabled(db: Db, userId: number, disabledAt: number | null, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?').run(disabledAt, now, userId);
+}
+
+export function setUserRole(db: Db, userId: number, role: Role, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, now, userId);
+}
+
+export function setUserGameAccount(db: Db, userId: number, gameAccountId: number | null, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET game_account_id = ?, updated_at = ? WHERE id = ?').run(gameAccountId, now, userId);
+}
+
+export function userByGameAccount(db: Db, gameAccountId: number): User | undefined {
+  return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE game_account_id = ?`).get(gameAccountId) as User | undefined;
+}

@@ -5,17 +5,22 @@ import { recordAudit } from '../audit.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { insertMessage } from '../db/messages.js';
+import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
 import {
   countTickets,
   insertWebTicket,
   listTickets,
   recordTicketMessage,
   ticketById,
+  updateTicketAssignee,
+  updateTicketPriority,
   updateTicketStatus,
   type Ticket,
   type TicketListQuery,
+  type TicketRow,
 } from '../db/tickets.js';
-import type { User } from '../db/users.js';
+import { userById, type User } from '../db/users.js';
+import { splitWhisper } from '../game/whispers.js';
 import { statusAfterPlayerReply, type Priority, type Status } from './model.js';
 
 /** A file already written under UPLOADS_DIR, waiting for the row that points to it. */
@@ -154,11 +159,145 @@ export function closeTicket(db: Db, ticketId: number, user: User, context: Reque
   });
 }
 
-export function ticketListPage(db: Db, query: TicketListQuery): { tickets: Ticket[]; total: number } {
+export function ticketListPage(db: Db, query: TicketListQuery): { tickets: TicketRow[]; total: number } {
   return { tickets: listTickets(db, query), total: countTickets(db, query) };
 }
 
 /** Who asked, for the audit log. */
 export function requestContext(req: { ip?: string | undefined }): RequestContext {
   return { ip: req.ip ?? null };
+}
+
+/** How a Support answer reaches a game ticket's player: whispers, and the Discord channel when bridged. */
+export interface RelayOptions {
+  whisperMax: number;
+  /** The Discord bridge is configured: mirror web answers into the ticket's channel. */
+  discord: boolean;
+}
+
+/** Statuses Support may leave a ticket in with a reply (issue: staff console). */
+export const STAFF_REPLY_STATUSES = ['answered', 'waiting_user', 'in_progress'] as const;
+export type StaffReplyStatus = (typeof STAFF_REPLY_STATUSES)[number];
+
+export class TicketRuleError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TicketRuleError';
+  }
+}
+
+function staffActor(user: User) {
+  return { id: user.id, name: user.username };
+}
+
+function changeStatus(db: Db, ticket: Ticket, status: Status, by: User, now: number): void {
+  if (status === ticket.status) return;
+  updateTicketStatus(db, ticket.id, status, now);
+  systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
+}
+
+export interface StaffReplyInput {
+  ticketId: number;
+  user: User;
+  body: string;
+  status: StaffReplyStatus;
+  uploads: StoredUpload[];
+}
+
+/**
+ * Support answers on the web. The player sees it at once; the ticket takes the chosen status
+ * (answered by default). A game ticket's player also gets it whispered in game, and the ticket's
+ * Discord channel shows it as "<staff> (web): ..." when the bridge is on.
+ */
+export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestContext, relay: RelayOptions, now = Date.now()): { messageId: number } {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, input.ticketId);
+    if (!ticket) throw new Error(`replyAsStaff: no ticket ${input.ticketId}`);
+    if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
+    const messageId = insertMessage(db, {
+      ticketId: ticket.id,
+      authorKind: 'staff',
+      authorId: input.user.id,
+      authorName: input.user.username,
+      origin: 'web',
+      body: input.body,
+      now,
+    });
+    recordTicketMessage(db, ticket.id, now);
+    for (const upload of input.uploads) insertAttachment(db, { ticketId: ticket.id, messageId, ...upload, now });
+    changeStatus(db, ticket, input.status, input.user, now);
+    if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, relay, now);
+    recordAudit(
+      db,
+      {
+        actor: staffActor(input.user),
+        action: 'ticket.reply',
+        ticketId: ticket.id,
+        ip: context.ip,
+        details: { messageId, asSupport: true, attachments: input.uploads.length, statusFrom: ticket.status, statusTo: input.status },
+      },
+      now,
+    );
+    return { messageId };
+  });
+}
+
+function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, relay: RelayOptions, now: number): void {
+  if (ticket.gameAccountId === null || ticket.gameCharId === null || ticket.gameCharName === null) return;
+  for (const text of splitWhisper(body, relay.whisperMax)) {
+    insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender: staffName, text, now });
+  }
+  if (relay.discord) enqueueDiscordWork(db, ticket.id, 'post_message', { content: `${staffName} (web): ${body}` }, now);
+}
+
+/** Any status, by Support: close, reopen, or move along. A system line tells the player. */
+export function setTicketStatus(db: Db, ticketId: number, status: Status, user: User, context: RequestContext, now = Date.now()): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, ticketId);
+    if (!ticket) throw new Error(`setTicketStatus: no ticket ${ticketId}`);
+    if (ticket.status === status) return false;
+    changeStatus(db, ticket, status, user, now);
+    recordAudit(db, { actor: staffActor(user), action: 'ticket.status', ticketId, ip: context.ip, details: { from: ticket.status, to: status } }, now);
+    return true;
+  });
+}
+
+export function setTicketPriority(db: Db, ticketId: number, priority: Priority, user: User, context: RequestContext, now = Date.now()): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, ticketId);
+    if (!ticket) throw new Error(`setTicketPriority: no ticket ${ticketId}`);
+    if (ticket.priority === priority) return false;
+    updateTicketPriority(db, ticketId, priority, now);
+    systemLine(db, ticketId, `Priority changed from ${ticket.priority} to ${priority} by ${user.username}.`, now);
+    recordAudit(db, { actor: staffActor(user), action: 'ticket.priority', ticketId, ip: context.ip, details: { from: ticket.priority, to: priority } }, now);
+    return true;
+  });
+}
+
+/** Give the ticket to a staff member (or to nobody). Only active staff and admins can hold tickets. */
+export function assignTicket(db: Db, ticketId: number, assigneeId: number | null, user: User, context: RequestContext, now = Date.now()): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, ticketId);
+    if (!ticket) throw new Error(`assignTicket: no ticket ${ticketId}`);
+    if (assigneeId !== null) {
+      const assignee = userById(db, assigneeId);
+      if (!assignee || !isStaff(assignee) || assignee.disabledAt !== null) throw new TicketRuleError(422, 'Tickets can only be assigned to active staff members.');
+    }
+    if (ticket.assigneeId === assigneeId) return false;
+    updateTicketAssignee(db, ticketId, assigneeId);
+    recordAudit(db, { actor: staffActor(user), action: 'ticket.assign', ticketId, ip: context.ip, details: { from: ticket.assigneeId, to: assigneeId } }, now);
+    return true;
+  });
+}
+
+/** An internal note: for staff only, never shown to the player, notified or whispered. */
+export function addInternalNote(db: Db, ticketId: number, body: string, user: User, context: RequestContext, now = Date.now()): number {
+  return inTransaction(db, () => {
+    const messageId = insertMessage(db, { ticketId, authorKind: 'staff', authorId: user.id, authorName: user.username, origin: 'web', body, internal: true, now });
+    recordAudit(db, { actor: staffActor(user), action: 'ticket.note', ticketId, ip: context.ip, details: { messageId } }, now);
+    return messageId;
+  });
 }

@@ -16,7 +16,8 @@ import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { renderText } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
-import { waitingUserTicketCount } from '../db/tickets.js';
+import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
+import { isStaff } from '../tickets/service.js';
 import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
 import { formatDateTime } from '../time.js';
 
@@ -46,6 +47,8 @@ export interface AppDeps {
   limiters: { login: RequestHandler };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
   uploads: RequestHandler;
+  /** Current state of the optional integrations (health page, admin page). */
+  integrations: () => Record<string, IntegrationState>;
 }
 
 declare global {
@@ -99,6 +102,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
         },
       }),
     },
+    integrations: options.integrations ?? (() => ({})),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
   };
   Object.assign(app.locals, {
@@ -147,7 +151,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     res.status(database ? 200 : 503).json({
       status: database ? 'ok' : 'error',
       database: database ? 'ok' : 'error',
-      integrations: options.integrations?.() ?? {},
+      integrations: deps.integrations(),
     });
   });
 
@@ -190,6 +194,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
     // Seed 000 § Attention indicators: one indexed COUNT per page for signed-in users.
     res.locals.waitingCount = res.locals.user ? waitingUserTicketCount(db, res.locals.user.id) : 0;
+    // Staff see how many tickets wait for Support (open + answered).
+    res.locals.supportCount = res.locals.user && isStaff(res.locals.user) ? supportQueueCount(db) : undefined;
     res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
     next();
   });

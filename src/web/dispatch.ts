@@ -23,12 +23,14 @@ export function param(req: Request, name: string): string | undefined {
 const RANK: Record<Access, number> = { public: 0, user: 1, staff: 2, admin: 3 };
 const ROLE_RANK: Record<Role, number> = { user: 1, staff: 2, admin: 3 };
 
-function pickPostHandler(route: ViewRoute, req: Request): Handler {
+function pickPostHandler(route: ViewRoute, req: Request, role: Role): Handler {
   const post = route.post;
   if (typeof post === 'function') return post;
   const action = param(req, 'action') ?? 'default';
   const handler = post ? Object.hasOwn(post, action) && post[action] : undefined;
   if (!handler) throw new HttpError(400, `Unknown action "${action.slice(0, 40)}" for this page.`);
+  const needed = route.actionAccess && Object.hasOwn(route.actionAccess, action) ? route.actionAccess[action] : undefined;
+  if (needed && ROLE_RANK[role] < RANK[needed]) throw new HttpError(403, 'Your account may not do that.');
   return handler;
 }
 
@@ -72,13 +74,15 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
         });
         if (!passed) return;
       }
+      // The action (and whether this role may use it) is settled before any upload is written.
+      const handler = pickPostHandler(route, req, (user?.role ?? 'user') as Role);
       if (route.multipart) {
         await new Promise<void>((resolve, reject) => deps.uploads(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       }
       if (!isCsrfValid(req)) {
         throw new HttpError(403, 'The form has expired or did not come from this site. Reload the page and try again.');
       }
-      await pickPostHandler(route, req)(req, res, deps);
+      await handler(req, res, deps);
     } catch (err) {
       next(err);
     } finally {

@@ -6,7 +6,11 @@ import type { AppDeps } from './app.js';
 import { loginForm, login } from './handlers/login.js';
 import { logout } from './handlers/logout.js';
 import { downloadAttachment } from './handlers/attachment.js';
+import { auditCsv, auditPage } from './handlers/audit.js';
+import { adminPage, saveAdminSettings } from './handlers/admin.js';
 import { closeTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
+import { addNote, assignTicketAction, changePriority, changeStatus } from './handlers/ticketStaff.js';
+import { userAction, usersPage } from './handlers/users.js';
 import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
 
@@ -19,6 +23,8 @@ export interface ViewRoute {
   get?: Handler;
   /** One handler, or one per `action` (key `default` when no action is given). */
   post?: Handler | Record<string, Handler>;
+  /** Actions that need more than `access` (e.g. staff-only actions on a ticket). */
+  actionAccess?: Record<string, Access>;
   /** Extra limits applied to POST before the handler (see AppDeps.limiters). */
   postLimiter?: 'login';
   /**
@@ -33,8 +39,21 @@ export const VIEWS: Record<string, ViewRoute> = {
   logout: { access: 'user', post: logout },
   tickets: { access: 'user', get: ticketsPage },
   ticket_create: { access: 'user', get: ticketCreateForm, post: createTicket, multipart: true },
-  ticket: { access: 'user', get: ticketPage, post: { reply: replyToTicket, close: closeTicketAction }, multipart: true },
+  ticket: {
+    access: 'user',
+    get: ticketPage,
+    post: { reply: replyToTicket, close: closeTicketAction, status: changeStatus, priority: changePriority, assign: assignTicketAction, note: addNote },
+    actionAccess: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff' },
+    multipart: true,
+  },
   attachment: { access: 'user', get: downloadAttachment },
+  users: {
+    access: 'admin',
+    get: usersPage,
+    post: { create: userAction.create, disable: userAction.disable, enable: userAction.enable, reset_password: userAction.resetPassword, role: userAction.role, game_account: userAction.gameAccount },
+  },
+  admin: { access: 'admin', get: adminPage, post: saveAdminSettings },
+  audit: { access: 'admin', get: (req, res, deps) => (req.query.format === 'csv' ? auditCsv(req, res, deps) : auditPage(req, res, deps)) },
 };
 
 export const DEFAULT_VIEW = 'tickets';

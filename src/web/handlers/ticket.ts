@@ -5,10 +5,20 @@ import type { AppDeps } from '../app.js';
 import { ticketAttachments } from '../../db/attachments.js';
 import { ticketMessages } from '../../db/messages.js';
 import type { Ticket } from '../../db/tickets.js';
-import { MESSAGE_MAX, STATUS_DESCRIPTIONS } from '../../tickets/model.js';
-import { closeTicket, isStaff, replyAsPlayer, requestContext, TicketClosedError, ticketForViewer } from '../../tickets/service.js';
+import { assignableStaff, userById } from '../../db/users.js';
+import { MESSAGE_MAX, PRIORITIES, STATUS_DESCRIPTIONS, STATUSES } from '../../tickets/model.js';
+import {
+  closeTicket,
+  isStaff,
+  replyAsPlayer,
+  replyAsStaff,
+  requestContext,
+  STAFF_REPLY_STATUSES,
+  TicketClosedError,
+  ticketForViewer,
+} from '../../tickets/service.js';
 import { param } from '../dispatch.js';
-import { HttpError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { multilineText, parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
@@ -30,7 +40,7 @@ export function loadTicket(req: Request, res: Response, deps: AppDeps, intent: s
   return ticket;
 }
 
-function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
+export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
   const user = res.locals.user!;
   const staff = isStaff(user);
   const messages = ticketMessages(deps.db, ticket.id, staff);
@@ -49,8 +59,19 @@ function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket
     statusDescription: STATUS_DESCRIPTIONS[ticket.status],
     limits: deps.config.uploads,
     errors: extra.errors ?? {},
-    values: { message: '', ...extra.values },
+    values: { message: '', note: '', status: 'answered', ...extra.values },
     error: extra.error,
+    staff,
+    ...(staff
+      ? {
+          owner: ticket.userId === null ? undefined : userById(deps.db, ticket.userId),
+          assignee: ticket.assigneeId === null ? undefined : userById(deps.db, ticket.assigneeId),
+          assignable: assignableStaff(deps.db),
+          statuses: STATUSES,
+          priorities: PRIORITIES,
+          staffReplyStatuses: STAFF_REPLY_STATUSES,
+        }
+      : {}),
   });
 }
 
@@ -59,30 +80,43 @@ export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
 }
 
 const replySchema = z.object({ message: multilineText('Message', MESSAGE_MAX) });
+/** Support's reply also says where the ticket goes next (default: answered). */
+const staffReplySchema = z.object({
+  message: multilineText('Message', MESSAGE_MAX),
+  status: z.enum(STAFF_REPLY_STATUSES, { error: `Status after the reply must be one of ${STAFF_REPLY_STATUSES.join(', ')}` }).default('answered'),
+});
 
 export function replyToTicket(req: Request, res: Response, deps: AppDeps): void {
   const ticket = loadTicket(req, res, deps, 'reply');
-  if (ticket.userId !== res.locals.user!.id) {
-    throw new HttpError(403, 'Only the ticket’s owner replies here; Support answers from the staff console.');
-  }
+  const user = res.locals.user!;
+  const staff = isStaff(user);
   const uploadError = res.locals.uploadError as UploadError | undefined;
   if (uploadError) {
-    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.publicMessage }, values: { message: String(req.body?.message ?? '') } });
+    const values = { message: String(req.body?.message ?? ''), ...(staff ? { status: String(req.body?.status ?? 'answered') } : {}) };
+    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.publicMessage }, values });
     return;
   }
-  const form = parseForm(replySchema, req.body);
+  const form = staff ? parseForm(staffReplySchema, req.body) : parseForm(replySchema, req.body);
   if (!form.ok) {
     if (requestUploads(req).length > 0) form.errors.attachments = 'Attach your files again: they are not kept while the form has errors.';
     renderTicket(req, res, deps, ticket, 422, { errors: form.errors, values: form.values });
     return;
   }
+  const uploads = requestUploads(req);
+  const body = form.data.message;
   try {
-    const { messageId } = replyAsPlayer(deps.db, { ticketId: ticket.id, user: res.locals.user!, body: form.data.message, uploads: requestUploads(req) }, requestContext(req));
+    const staffStatus = staff ? staffReplySchema.shape.status.parse((form.data as { status?: unknown }).status) : undefined;
+    const { messageId } = staffStatus
+      ? replyAsStaff(deps.db, { ticketId: ticket.id, user, body, status: staffStatus, uploads }, requestContext(req), {
+          whisperMax: deps.config.game.whisperMax,
+          discord: deps.config.discord.token !== undefined,
+        })
+      : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req));
     claimUploads(req);
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {
     if (!(err instanceof TicketClosedError)) throw err;
-    renderTicket(req, res, deps, { ...ticket, status: 'closed' }, 409, { error: err.message, values: { message: form.data.message } });
+    renderTicket(req, res, deps, { ...ticket, status: 'closed' }, 409, { error: err.message, values: { message: body } });
   }
 }
 

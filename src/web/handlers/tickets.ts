@@ -2,8 +2,9 @@
 // (default "All except closed"), date filters on creation time, search, paging, newest first.
 import type { Request, Response } from 'express';
 import type { AppDeps } from '../app.js';
-import { ticketCountForUser, type TicketListQuery } from '../../db/tickets.js';
-import { isStatus, STATUSES, type Status } from '../../tickets/model.js';
+import { TICKET_SORTS, ticketCountForUser, type TicketListQuery, type TicketSort } from '../../db/tickets.js';
+import { assignableStaff, userByUsername } from '../../db/users.js';
+import { isStatus, PRIORITIES, STATUSES, type Priority, type Status } from '../../tickets/model.js';
 import { parseSearch, SearchError, SEARCH_MAX_LENGTH } from '../../tickets/search.js';
 import { isStaff, ticketListPage } from '../../tickets/service.js';
 import { dayRange, parseYmd } from '../../time.js';
@@ -20,6 +21,12 @@ export interface ListFilters {
   date_to: string;
   q: string;
   page: number;
+  /** Staff only. */
+  priority: string;
+  source: string;
+  assignee: string;
+  owner: string;
+  sort: string;
 }
 
 function queryText(req: Request, name: string): string {
@@ -29,8 +36,8 @@ function queryText(req: Request, name: string): string {
   return value.trim();
 }
 
-/** The filters as typed, and what is wrong with them. */
-function readFilters(req: Request): { filters: ListFilters; errors: FieldErrors } {
+/** The filters as typed, and what is wrong with them. Staff filters are ignored for players. */
+function readFilters(req: Request, staff: boolean): { filters: ListFilters; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const status = queryText(req, 'status');
   if (status !== '' && status !== 'all' && !isStatus(status)) errors.status = `Status must be one of: all, ${STATUSES.join(', ')}.`;
@@ -50,15 +57,32 @@ function readFilters(req: Request): { filters: ListFilters; errors: FieldErrors 
       page = 1;
     }
   }
-  return { filters: { status, date_from, date_to, q, page }, errors };
+  const staffFilters = { priority: '', source: '', assignee: '', owner: '', sort: '' };
+  if (staff) {
+    staffFilters.priority = queryText(req, 'priority');
+    if (staffFilters.priority && !(PRIORITIES as readonly string[]).includes(staffFilters.priority)) errors.priority = `Priority must be one of ${PRIORITIES.join(', ')}.`;
+    staffFilters.source = queryText(req, 'source');
+    if (staffFilters.source && !['web', 'game'].includes(staffFilters.source)) errors.source = 'Source must be web or game.';
+    staffFilters.assignee = queryText(req, 'assignee');
+    if (staffFilters.assignee && !/^(mine|unassigned|[1-9]\d{0,14})$/.test(staffFilters.assignee)) errors.assignee = 'Assignee must be mine, unassigned or a staff member.';
+    staffFilters.owner = queryText(req, 'owner').slice(0, 64);
+    staffFilters.sort = queryText(req, 'sort');
+    if (staffFilters.sort && !(TICKET_SORTS as readonly string[]).includes(staffFilters.sort)) errors.sort = `Sort must be one of ${TICKET_SORTS.join(', ')}.`;
+  }
+  return { filters: { status, date_from, date_to, q, page, ...staffFilters }, errors };
 }
 
 function filterUrl(filters: ListFilters, page?: number): string {
   return viewUrl('tickets', {
     status: filters.status,
+    priority: filters.priority,
+    source: filters.source,
+    assignee: filters.assignee,
+    owner: filters.owner,
     date_from: filters.date_from,
     date_to: filters.date_to,
     q: filters.q,
+    sort: filters.sort,
     page: page && page > 1 ? page : undefined,
   });
 }
@@ -71,14 +95,28 @@ function activeFilterWords(filters: ListFilters): string[] {
   if (filters.date_from) words.push(`created from ${filters.date_from}`);
   if (filters.date_to) words.push(`created until ${filters.date_to}`);
   if (filters.q) words.push(`search “${filters.q}”`);
+  if (filters.priority) words.push(`priority “${filters.priority}”`);
+  if (filters.source) words.push(`source “${filters.source}”`);
+  if (filters.assignee) words.push(`assignee “${filters.assignee}”`);
+  if (filters.owner) words.push(`owner “${filters.owner}”`);
   return words;
 }
 
 export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   const user = res.locals.user!;
-  const { filters, errors } = readFilters(req);
   const staff = isStaff(user);
-  const base = { title: 'Tickets', filters, errors, statuses: STATUSES, staff, pageSize: PAGE_SIZE };
+  const { filters, errors } = readFilters(req, staff);
+  const base = {
+    title: staff ? 'Ticket queue' : 'Tickets',
+    filters,
+    errors,
+    statuses: STATUSES,
+    priorities: PRIORITIES,
+    sorts: TICKET_SORTS,
+    staff,
+    assignable: staff ? assignableStaff(deps.db) : [],
+    pageSize: PAGE_SIZE,
+  };
 
   let search: ReturnType<typeof parseSearch> = { terms: [] };
   try {
@@ -93,9 +131,17 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     return;
   }
 
+  // Staff filter by owner name; an unknown name simply matches nothing.
+  let ownerId: number | undefined;
+  if (staff && filters.owner) ownerId = userByUsername(deps.db, filters.owner)?.id ?? -1;
   const range = dayRange(filters.date_from, filters.date_to, deps.config.timeZone);
   const query: TicketListQuery = {
     ...(staff ? {} : { userId: user.id }),
+    ...(filters.priority ? { priority: filters.priority as Priority } : {}),
+    ...(filters.source ? { source: filters.source as 'web' | 'game' } : {}),
+    ...(filters.assignee ? { assignee: filters.assignee === 'mine' ? user.id : filters.assignee === 'unassigned' ? 'unassigned' : Number(filters.assignee) } : {}),
+    ...(ownerId !== undefined ? { ownerId } : {}),
+    ...(filters.sort ? { sort: filters.sort as TicketSort } : {}),
     ...(filters.status === '' ? {} : { status: filters.status as Status | 'all' }),
     ...(range.start !== undefined ? { createdFrom: range.start } : {}),
     ...(range.end !== undefined ? { createdBefore: range.end } : {}),

@@ -1,0 +1,103 @@
+// view=audit (admins): the audit log, filtered by actor, action, ticket and date, paged, and as CSV.
+import type { Request, Response } from 'express';
+import { auditActions, auditRows, countAuditRows, iterateAuditRows, type AuditFilter } from '../../db/audit.js';
+import { dayRange, formatDateTime, parseYmd } from '../../time.js';
+import type { AppDeps } from '../app.js';
+import { HttpError } from '../errors.js';
+import type { FieldErrors } from '../forms.js';
+import { renderPage, viewUrl } from '../render.js';
+
+const PAGE_SIZE = 100;
+
+interface AuditFilters {
+  actor: string;
+  action: string;
+  ticket: string;
+  date_from: string;
+  date_to: string;
+  page: number;
+}
+
+function text(req: Request, name: string): string {
+  const value = req.query[name];
+  if (value === undefined) return '';
+  if (typeof value !== 'string') throw new HttpError(400, `The "${name}" parameter must be given once.`);
+  return value.trim();
+}
+
+function readFilters(req: Request, timeZone: string): { filters: AuditFilters; filter: AuditFilter; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const filters: AuditFilters = {
+    actor: text(req, 'actor').slice(0, 200),
+    action: text(req, 'action').slice(0, 100),
+    ticket: text(req, 'ticket').replace(/^#/, ''),
+    date_from: text(req, 'date_from'),
+    date_to: text(req, 'date_to'),
+    page: 1,
+  };
+  const page = text(req, 'page');
+  if (page) {
+    if (/^[1-9]\d{0,5}$/.test(page)) filters.page = Number(page);
+    else errors.page = 'Page must be a number from 1.';
+  }
+  if (filters.ticket && !/^[1-9]\d{0,14}$/.test(filters.ticket)) errors.ticket = 'Ticket must be a ticket number.';
+  if (filters.date_from && !parseYmd(filters.date_from)) errors.date_from = 'Date from must be a date like 2025-10-29.';
+  if (filters.date_to && !parseYmd(filters.date_to)) errors.date_to = 'Date to must be a date like 2025-10-29.';
+  const range = dayRange(errors.date_from ? undefined : filters.date_from || undefined, errors.date_to ? undefined : filters.date_to || undefined, timeZone);
+  const filter: AuditFilter = {
+    ...(filters.actor ? { actorName: filters.actor } : {}),
+    ...(filters.action ? { action: filters.action } : {}),
+    ...(filters.ticket && !errors.ticket ? { ticketId: Number(filters.ticket) } : {}),
+    ...(range.start !== undefined ? { from: range.start } : {}),
+    ...(range.end !== undefined ? { before: range.end } : {}),
+  };
+  return { filters, filter, errors };
+}
+
+export function auditPage(req: Request, res: Response, deps: AppDeps): void {
+  const { filters, filter, errors } = readFilters(req, deps.config.timeZone);
+  const invalid = Object.keys(errors).length > 0;
+  const total = invalid ? 0 : countAuditRows(deps.db, filter);
+  const rows = invalid ? [] : auditRows(deps.db, filter, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE);
+  const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const link = (page: number) => viewUrl('audit', { actor: filters.actor, action: filters.action, ticket: filters.ticket, date_from: filters.date_from, date_to: filters.date_to, page: page > 1 ? page : undefined });
+  res.status(invalid ? 400 : 200);
+  renderPage(req, res, 'audit', {
+    title: 'Audit log',
+    rows,
+    total,
+    filters,
+    errors,
+    actions: auditActions(deps.db),
+    prevUrl: filters.page > 1 ? link(filters.page - 1) : undefined,
+    nextUrl: filters.page < lastPage ? link(filters.page + 1) : undefined,
+    lastPage,
+    csvUrl: `${link(1)}&format=csv`,
+  });
+}
+
+/** A CSV cell: quoted, and never read as a formula by a spreadsheet (OWASP CSV injection). */
+export function csvCell(value: unknown): string {
+  let textValue = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(textValue)) textValue = `'${textValue}`;
+  return `"${textValue.replaceAll('"', '""')}"`;
+}
+
+export function auditCsv(req: Request, res: Response, deps: AppDeps): void {
+  const { filter, errors } = readFilters(req, deps.config.timeZone);
+  if (Object.keys(errors).length > 0) throw new HttpError(400, Object.values(errors).join(' '));
+  res.set({
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="audit-${new Date().toISOString().slice(0, 10)}.csv"`,
+    'Cache-Control': 'no-store',
+  });
+  const lines = [['id', 'time_utc', `time_${deps.config.timeZone}`, 'actor_id', 'actor', 'action', 'ticket', 'ip', 'details'].map(csvCell).join(',')];
+  for (const row of iterateAuditRows(deps.db, filter)) {
+    lines.push(
+      [row.id, new Date(row.at).toISOString(), formatDateTime(row.at, deps.config.timeZone), row.actorId, row.actorName, row.action, row.ticketId, row.ip, row.details]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  res.send(`\ufeff${lines.join('\r\n')}\r\n`);
+}

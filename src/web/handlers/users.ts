@@ -1,0 +1,161 @@
+// view=users (admins): accounts — create, disable/enable, reset password, role, game account.
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { AccountError, changePassword, createAccount, passwordSchema, usernameSchema } from '../../accounts.js';
+import { recordAudit } from '../../audit.js';
+import { inTransaction } from '../../db/index.js';
+import { deleteUserSessions } from '../../db/sessions.js';
+import { activeAdminCount, gameAccountIdTaken, ROLES, setUserDisabled, setUserGameAccount, setUserRole, userById, users, type User } from '../../db/users.js';
+import { randomPassword } from '../../passwords.js';
+import { requestContext } from '../../tickets/service.js';
+import type { AppDeps } from '../app.js';
+import { HttpError } from '../errors.js';
+import { formValues, parseForm, type FieldErrors } from '../forms.js';
+import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
+
+const gameAccountText = z
+  .string()
+  .trim()
+  .regex(/^(\d{1,10})?$/, 'Game account must be a whole number (or empty)')
+  .transform((text) => (text === '' ? null : Number(text)));
+
+const createSchema = z.object({
+  username: usernameSchema,
+  password: passwordSchema,
+  role: z.enum(ROLES, { error: `Role must be one of ${ROLES.join(', ')}` }),
+  email: z.union([z.literal(''), z.email('Email must be an email address')]).optional(),
+  game_account: gameAccountText.optional(),
+});
+const userIdSchema = z.object({ user_id: z.string().regex(/^[1-9]\d{0,14}$/, 'Unknown user') });
+const roleSchema = userIdSchema.extend({ role: z.enum(ROLES, { error: `Role must be one of ${ROLES.join(', ')}` }) });
+const gameAccountSchema = userIdSchema.extend({ game_account: gameAccountText });
+
+interface UsersPageLocals {
+  errors?: FieldErrors;
+  values?: Record<string, string>;
+  notice?: string;
+}
+
+function renderUsers(req: Request, res: Response, deps: AppDeps, status = 200, locals: UsersPageLocals = {}): void {
+  res.status(status);
+  renderPage(req, res, 'users', {
+    title: 'Users',
+    users: users(deps.db),
+    roles: ROLES,
+    errors: locals.errors ?? {},
+    values: { username: '', role: 'user', email: '', game_account: '', ...locals.values },
+    notice: locals.notice ?? (typeof req.session.flash?.text === 'string' ? takeFlash(req) : undefined),
+  });
+}
+
+function takeFlash(req: Request): string | undefined {
+  const text = req.session.flash?.text;
+  delete req.session.flash;
+  return text;
+}
+
+export function usersPage(req: Request, res: Response, deps: AppDeps): void {
+  renderUsers(req, res, deps);
+}
+
+/** The user named by the form's user_id, or a 404. */
+function targetUser(req: Request, deps: AppDeps, schema: z.ZodObject = userIdSchema): { user: User; data: Record<string, unknown> } {
+  const form = parseForm(schema, req.body);
+  if (!form.ok) throw new HttpError(form.errors.user_id ? 404 : 422, Object.values(form.errors).join(' '));
+  const data = form.data as { user_id: string } & Record<string, unknown>;
+  const user = userById(deps.db, Number(data.user_id));
+  if (!user) throw new HttpError(404, 'No such user.');
+  return { user, data };
+}
+
+function audit(deps: AppDeps, req: Request, res: Response, action: string, target: User, details: Record<string, unknown> = {}): void {
+  const admin = res.locals.user!;
+  recordAudit(deps.db, {
+    actor: { id: admin.id, name: admin.username },
+    action,
+    ip: requestContext(req).ip,
+    details: { userId: target.id, username: target.username, ...details },
+  });
+}
+
+function done(req: Request, res: Response, text: string): void {
+  req.session.flash = { kind: 'info', text };
+  redirectAfterPost(res, viewUrl('users'));
+}
+
+/** An admin never locks the last admin out: not by disabling, not by demoting. */
+function keepsAnAdmin(deps: AppDeps, target: User): boolean {
+  return !(target.role === 'admin' && target.disabledAt === null && activeAdminCount(deps.db) <= 1);
+}
+
+export const userAction = {
+  async create(req: Request, res: Response, deps: AppDeps): Promise<void> {
+    const form = parseForm(createSchema, req.body);
+    if (!form.ok) {
+      renderUsers(req, res, deps, 422, { errors: form.errors, values: { ...form.values, password: '' } });
+      return;
+    }
+    const { username, password, role, email, game_account } = form.data;
+    try {
+      const user = await createAccount(deps.db, { username, password, role, email: email || null, gameAccountId: game_account ?? null });
+      audit(deps, req, res, 'user.create', user, { role });
+      done(req, res, `Created ${user.username} (${user.role}).`);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const field = err.field === 'gameAccountId' ? 'game_account' : err.field;
+      const message = err.field === 'gameAccountId' ? `Game account ${err.message.replace(/^gameAccountId /, '')}` : err.message.charAt(0).toUpperCase() + err.message.slice(1);
+      renderUsers(req, res, deps, 422, { errors: { [field]: message }, values: { ...formValues(req.body), password: '' } });
+    }
+  },
+
+  disable(req: Request, res: Response, deps: AppDeps): void {
+    const { user } = targetUser(req, deps);
+    if (user.id === res.locals.user!.id) throw new HttpError(422, 'You cannot disable your own account.');
+    if (!keepsAnAdmin(deps, user)) throw new HttpError(422, 'This is the last active admin; make another admin first.');
+    inTransaction(deps.db, () => {
+      setUserDisabled(deps.db, user.id, Date.now());
+      deleteUserSessions(deps.db, user.id);
+      audit(deps, req, res, 'user.disable', user);
+    });
+    done(req, res, `Disabled ${user.username}; their sessions are ended.`);
+  },
+
+  enable(req: Request, res: Response, deps: AppDeps): void {
+    const { user } = targetUser(req, deps);
+    setUserDisabled(deps.db, user.id, null);
+    audit(deps, req, res, 'user.enable', user);
+    done(req, res, `Enabled ${user.username}.`);
+  },
+
+  async resetPassword(req: Request, res: Response, deps: AppDeps): Promise<void> {
+    const { user } = targetUser(req, deps);
+    const password = randomPassword();
+    await changePassword(deps.db, user, password);
+    deleteUserSessions(deps.db, user.id);
+    audit(deps, req, res, 'user.password_reset', user);
+    // Shown in this answer only (not a redirect with a flash): the clear password is never stored.
+    res.set('Cache-Control', 'no-store');
+    renderUsers(req, res, deps, 200, { notice: `New password for ${user.username}: ${password} — give it to them safely; it is not shown again.` });
+  },
+
+  role(req: Request, res: Response, deps: AppDeps): void {
+    const { user, data } = targetUser(req, deps, roleSchema);
+    const role = data.role as User['role'];
+    if (user.id === res.locals.user!.id && role !== 'admin') throw new HttpError(422, 'You cannot take away your own admin role.');
+    if (role !== 'admin' && !keepsAnAdmin(deps, user)) throw new HttpError(422, 'This is the last active admin; make another admin first.');
+    setUserRole(deps.db, user.id, role);
+    audit(deps, req, res, 'user.role', user, { from: user.role, to: role });
+    done(req, res, `${user.username} is now ${role}.`);
+  },
+
+  gameAccount(req: Request, res: Response, deps: AppDeps): void {
+    const { user, data } = targetUser(req, deps, gameAccountSchema);
+    const gameAccountId = data.game_account as number | null;
+    if (gameAccountId !== null && gameAccountId !== user.gameAccountId && gameAccountIdTaken(deps.db, gameAccountId)) {
+      throw new HttpError(422, `Game account ${gameAccountId} is already linked to another user.`);
+    }
+    setUserGameAccount(deps.db, user.id, gameAccountId);
+    audit(deps, req, res, 'user.game_account', user, { from: user.gameAccountId, to: gameAccountId });
+    done(req, res, gameAccountId === null ? `${user.username} has no game account now.` : `${user.username} is linked to game account ${gameAccountId}.`);
+  },
+};
