@@ -21,15 +21,7 @@ export function insertWhisper(db: Db, whisper: NewWhisper): number {
   return Number(lastInsertRowid);
 }
 
-export interface PendingWhisper {
-  id: number;
-  ticketId: number | null;
-  accountId: number;
-  charId: number;
-  charName: string;
-  sender: string;
-  text: string;
-}
+export type PendingWhisper = Omit<NewWhisper, 'now'> & { id: number };
 
 /** Whispers not yet acked, oldest first (for tests and the admin page; delivery is the game API's). */
 export function pendingWhispers(db: Db, ticketId: number): PendingWhisper[] {

@@ -59,3 +59,11 @@ export function multilineText(label: string, max: number) {
     .transform((text) => text.replace(/\r\n?/g, '\n'))
     .pipe(requiredText(label, max));
 }
+
+/** A query-string value, trimmed; '' when absent; a 400 when given more than once. */
+export function queryText(req: { query: Record<string, unknown> }, name: string): string {
+  const value = req.query[name];
+  if (value === undefined) return '';
+  if (typeof value !== 'string') throw new HttpError(400, `The "${name}" parameter must be given once.`);
+  return value.trim();
+}

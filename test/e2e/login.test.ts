@@ -1,9 +1,9 @@
 // In a real browser: sign in, see the tickets page, collapse the sidebar, sign out.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
-import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
+import { browserSkipReason, launchBrowser, signIn, watchedPage } from '../helpers/browser.js';
 
 const skip = browserSkipReason();
 let app: TestApp;
@@ -20,27 +20,8 @@ after(async () => {
   await app?.close();
 });
 
-/** A page that records console errors and CSP violations, which must never happen. */
-async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { page, problems };
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${app.url}/index.php?view=login`);
-  await page.fill('#username', 'player_one');
-  await page.fill('#password', 'player-one-password');
-  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
-}
-
 test('a player signs in and sees the tickets page', { skip }, async () => {
-  const { page, problems } = await watchedPage();
+  const { page, problems } = await watchedPage(browser);
   await page.goto(app.url);
   assert.match(page.url(), /view=login/, 'signed-out visitors land on the sign-in form');
 
@@ -63,8 +44,8 @@ test('a player signs in and sees the tickets page', { skip }, async () => {
 });
 
 test('the sidebar collapses, stays collapsed on the next page, and expands again', { skip }, async () => {
-  const { page, problems } = await watchedPage();
-  await signIn(page);
+  const { page, problems } = await watchedPage(browser);
+  await signIn(page, app.url, 'player_one', 'player-one-password');
 
   const label = page.locator('.nav-item .label');
   assert.ok(await label.isVisible(), 'expanded at first');
@@ -87,8 +68,8 @@ test('the sidebar collapses, stays collapsed on the next page, and expands again
 });
 
 test('signing out returns to the sign-in form and the tickets page is closed again', { skip }, async () => {
-  const { page, problems } = await watchedPage();
-  await signIn(page);
+  const { page, problems } = await watchedPage(browser);
+  await signIn(page, app.url, 'player_one', 'player-one-password');
 
   await Promise.all([page.waitForURL(/view=login/), page.click('.logout-form button')]);
   assert.equal(await page.locator('.alert-info').textContent(), 'You have been signed out.');

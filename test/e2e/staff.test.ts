@@ -2,10 +2,10 @@
 // player sees the red badge, replies, and the ticket becomes answered (issue: staff console).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createWebTicket } from '../../src/tickets/service.js';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
-import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
+import { browserSkipReason, launchBrowser, signIn, watchedPage } from '../helpers/browser.js';
 
 const skip = browserSkipReason();
 let app: TestApp;
@@ -25,19 +25,10 @@ after(async () => {
   await app?.close();
 });
 
-async function signedIn(username: string, password: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(`${app.url}/index.php?view=login`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
-  return { context, page, problems };
+async function signedIn(username: string, password: string) {
+  const { page, problems } = await watchedPage(browser);
+  await signIn(page, app.url, username, password);
+  return { context: page.context(), page, problems };
 }
 
 test('staff answer with waiting_user; the player sees the badge, replies; the ticket is answered', { skip }, async () => {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { updateTicketStatus } from '../../src/db/tickets.js';
 import { addUser, PNG_BYTES, startApp, tempDir, type TestApp } from '../helpers/app.js';
-import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
+import { browserSkipReason, launchBrowser, signIn, watchedPage } from '../helpers/browser.js';
 
 // The few browser globals used inside page.evaluate (the project's tsconfig has no DOM lib).
 declare const document: { documentElement: { scrollWidth: number } };
@@ -35,25 +35,6 @@ after(async () => {
   await app?.close();
 });
 
-/** A page that records console errors and page errors, which must never happen. */
-async function watchedPage(viewport?: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ acceptDownloads: true, ...(viewport ? { viewport } : {}) });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { page, problems };
-}
-
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${app.url}/index.php?view=login`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL(/view=tickets/), page.click('button[type=submit]')]);
-}
-
 /** Clicks a submit button and waits for the page the post/redirect/get lands on. */
 async function submitAndWait(page: Page, click: () => Promise<void>): Promise<void> {
   await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(app.url)), click()]);
@@ -70,8 +51,8 @@ function rgb(color: string): [number, number, number, number] {
 }
 
 test("a player's ticket from creation to closing", { skip }, async () => {
-  const { page, problems } = await watchedPage();
-  await signIn(page, 'player_one', 'player-one-password');
+  const { page, problems } = await watchedPage(browser);
+  await signIn(page, app.url, 'player_one', 'player-one-password');
 
   // 1. Create a ticket with a screenshot attached.
   await Promise.all([page.waitForURL(/view=ticket_create/), page.getByRole('link', { name: 'Create ticket' }).first().click()]);
@@ -183,8 +164,8 @@ test("a player's ticket from creation to closing", { skip }, async () => {
 });
 
 test('on a 375 px phone the create form works and the tickets list does not scroll sideways', { skip }, async () => {
-  const { page, problems } = await watchedPage({ width: 375, height: 740 });
-  await signIn(page, 'player_two', 'player-two-password');
+  const { page, problems } = await watchedPage(browser, { width: 375, height: 740 });
+  await signIn(page, app.url, 'player_two', 'player-two-password');
 
   await Promise.all([page.waitForURL(/view=ticket_create/), page.getByRole('link', { name: 'Create ticket' }).first().click()]);
   for (const selector of ['#subject', '#priority', '#message', '#attachments', 'main button[type=submit]']) {

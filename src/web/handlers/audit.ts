@@ -4,7 +4,7 @@ import { auditActions, auditRows, countAuditRows, iterateAuditRows, type AuditFi
 import { dayRange, formatDateTime, parseYmd } from '../../time.js';
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
-import type { FieldErrors } from '../forms.js';
+import { queryText, type FieldErrors } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';
 
 const PAGE_SIZE = 100;
@@ -18,24 +18,17 @@ interface AuditFilters {
   page: number;
 }
 
-function text(req: Request, name: string): string {
-  const value = req.query[name];
-  if (value === undefined) return '';
-  if (typeof value !== 'string') throw new HttpError(400, `The "${name}" parameter must be given once.`);
-  return value.trim();
-}
-
 function readFilters(req: Request, timeZone: string): { filters: AuditFilters; filter: AuditFilter; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const filters: AuditFilters = {
-    actor: text(req, 'actor').slice(0, 200),
-    action: text(req, 'action').slice(0, 100),
-    ticket: text(req, 'ticket').replace(/^#/, ''),
-    date_from: text(req, 'date_from'),
-    date_to: text(req, 'date_to'),
+    actor: queryText(req, 'actor').slice(0, 200),
+    action: queryText(req, 'action').slice(0, 100),
+    ticket: queryText(req, 'ticket').replace(/^#/, ''),
+    date_from: queryText(req, 'date_from'),
+    date_to: queryText(req, 'date_to'),
     page: 1,
   };
-  const page = text(req, 'page');
+  const page = queryText(req, 'page');
   if (page) {
     if (/^[1-9]\d{0,5}$/.test(page)) filters.page = Number(page);
     else errors.page = 'Page must be a number from 1.';

@@ -8,8 +8,7 @@ import { isStatus, PRIORITIES, STATUSES, type Priority, type Status } from '../.
 import { parseSearch, SearchError, SEARCH_MAX_LENGTH } from '../../tickets/search.js';
 import { isStaff, ticketListPage } from '../../tickets/service.js';
 import { dayRange, parseYmd } from '../../time.js';
-import type { FieldErrors } from '../forms.js';
-import { HttpError } from '../errors.js';
+import { queryText, type FieldErrors } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';
 
 export const PAGE_SIZE = 50;
@@ -27,13 +26,6 @@ export interface ListFilters {
   assignee: string;
   owner: string;
   sort: string;
-}
-
-function queryText(req: Request, name: string): string {
-  const value = req.query[name];
-  if (value === undefined) return '';
-  if (typeof value !== 'string') throw new HttpError(400, `The "${name}" parameter must be given once.`);
-  return value.trim();
 }
 
 /** The filters as typed, and what is wrong with them. Staff filters are ignored for players. */
