@@ -53,3 +53,50 @@ export function pendingDiscordWork(db: Db, ticketId: number): DiscordWork[] {
     'SELECT id, ticket_id AS ticketId, kind, payload FROM discord_outbox WHERE ticket_id = ? AND done_at IS NULL ORDER BY id',
   ).all(ticketId) as DiscordWork[];
 }
+
+export interface LeasedWhisper {
+  id: number;
+  accountId: number;
+  charId: number;
+  charName: string;
+  sender: string;
+  text: string;
+}
+
+/**
+ * Hands out up to `limit` pending whispers, oldest first, and hides them for `visibilityMs`
+ * (they come back unless acked). A whisper waits while an earlier one to the same character is
+ * still out, so a player reads them in order.
+ */
+export function leaseWhispers(db: Db, limit: number, visibilityMs: number, now: number): LeasedWhisper[] {
+  const rows = prepared(
+    db,
+    `UPDATE game_whispers SET visible_at = ?, delivery_count = delivery_count + 1
+     WHERE id IN (
+       SELECT w.id FROM game_whispers w
+       WHERE w.acked_at IS NULL AND w.visible_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM game_whispers e WHERE e.char_id = w.char_id AND e.acked_at IS NULL AND e.id < w.id AND e.visible_at > ?)
+       ORDER BY w.id LIMIT ?)
+     RETURNING id, account_id AS accountId, char_id AS charId, char_name AS charName, sender, text`,
+  ).all(now + visibilityMs, now, now, limit) as LeasedWhisper[];
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+export function ackWhispers(db: Db, ids: number[], now: number): number {
+  const ack = prepared(db, 'UPDATE game_whispers SET acked_at = ? WHERE id = ? AND acked_at IS NULL');
+  return db.transaction(() => ids.reduce((count, id) => count + ack.run(now, id).changes, 0))();
+}
+
+/** When the next hidden whisper becomes visible again (for sleeping long polls), if any. */
+export function nextWhisperVisibleAt(db: Db): number | undefined {
+  const row = prepared(db, 'SELECT MIN(visible_at) AS at FROM game_whispers WHERE acked_at IS NULL').get() as { at: number | null };
+  return row.at ?? undefined;
+}
+
+export function storedGameResponse(db: Db, requestId: string): string | undefined {
+  return (prepared(db, 'SELECT response FROM game_requests WHERE request_id = ?').get(requestId) as { response: string } | undefined)?.response;
+}
+
+export function storeGameResponse(db: Db, requestId: string, response: string, now: number): void {
+  prepared(db, 'INSERT INTO game_requests (request_id, response, created_at) VALUES (?, ?, ?)').run(requestId, response, now);
+}

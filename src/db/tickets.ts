@@ -195,3 +195,51 @@ export function countTickets(db: Db, query: TicketListQuery): number {
   const { where, params } = listFilter(query);
   return (prepared(db, `SELECT COUNT(*) AS n FROM tickets t ${where}`).get(...params) as { n: number }).n;
 }
+
+export interface NewGameTicket {
+  userId: number | null;
+  subject: string;
+  accountId: number;
+  charId: number;
+  charName: string;
+  guildId: string | null;
+  now: number;
+}
+
+export function insertGameTicket(db: Db, ticket: NewGameTicket): number {
+  const { lastInsertRowid } = prepared(
+    db,
+    `INSERT INTO tickets (user_id, source, subject, status, priority, message_count, game_account_id, game_char_id, game_char_name, discord_guild_id, created_at, updated_at)
+     VALUES (?, 'game', ?, 'open', 'normal', 0, ?, ?, ?, ?, ?, ?)`,
+  ).run(ticket.userId, ticket.subject, ticket.accountId, ticket.charId, ticket.charName, ticket.guildId, ticket.now, ticket.now);
+  return Number(lastInsertRowid);
+}
+
+/** Seed 002: one open game ticket per character. */
+export function openGameTicketForChar(db: Db, charId: number): Ticket | undefined {
+  return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t WHERE t.source = 'game' AND t.game_char_id = ? AND t.status <> 'closed'`).get(charId) as
+    | Ticket
+    | undefined;
+}
+
+/** Tickets are found by their Discord channel id, never by the channel's name. */
+export function ticketByChannelId(db: Db, channelId: string): Ticket | undefined {
+  return prepared(db, `SELECT ${TICKET_COLUMNS} FROM tickets t WHERE t.discord_channel_id = ?`).get(channelId) as Ticket | undefined;
+}
+
+export function ticketChannelId(db: Db, ticketId: number): string | null {
+  const row = prepared(db, 'SELECT discord_channel_id AS id FROM tickets WHERE id = ?').get(ticketId) as { id: string | null } | undefined;
+  return row?.id ?? null;
+}
+
+export function setTicketChannel(db: Db, ticketId: number, channelId: string | null): void {
+  prepared(db, 'UPDATE tickets SET discord_channel_id = ? WHERE id = ?').run(channelId, ticketId);
+}
+
+/** Open game tickets that have a Discord channel (for catching up after a reconnect). */
+export function openBridgedTickets(db: Db): { id: number; channelId: string }[] {
+  return prepared(db, "SELECT id, discord_channel_id AS channelId FROM tickets WHERE discord_channel_id IS NOT NULL AND status <> 'closed'").all() as {
+    id: number;
+    channelId: string;
+  }[];
+}

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { insertMessage } from '../db/messages.js';
-import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
+import { enqueueDiscordWork } from '../db/outboxes.js';
 import {
   countTickets,
   insertWebTicket,
@@ -20,7 +20,7 @@ import {
   type TicketRow,
 } from '../db/tickets.js';
 import { userById, type User } from '../db/users.js';
-import { splitWhisper } from '../game/whispers.js';
+import { queueWhispersForTicket } from './game.js';
 import { statusAfterPlayerReply, type Priority, type Status } from './model.js';
 
 /** A file already written under UPLOADS_DIR, waiting for the row that points to it. */
@@ -246,10 +246,7 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
 }
 
 function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, relay: RelayOptions, now: number): void {
-  if (ticket.gameAccountId === null || ticket.gameCharId === null || ticket.gameCharName === null) return;
-  for (const text of splitWhisper(body, relay.whisperMax)) {
-    insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender: staffName, text, now });
-  }
+  queueWhispersForTicket(db, ticket, staffName, body, relay.whisperMax, now);
   if (relay.discord) enqueueDiscordWork(db, ticket.id, 'post_message', { content: `${staffName} (web): ${body}` }, now);
 }
 

@@ -14,6 +14,8 @@ import { csrfToken } from './csrf.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
+import { createGameApi } from '../game/api.js';
+import { Signal } from '../signal.js';
 import { renderText } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
@@ -38,12 +40,17 @@ export interface AppOptions {
   sessionSecret: string;
   /** Current state of Discord, Telegram, email and the game API, for /healthz. */
   integrations?: () => Record<string, IntegrationState>;
+  /** True while the Discord bridge's gateway is Ready (game tickets need it). */
+  bridgeConnected?: () => boolean;
+  /** In-process wake-ups for long polls and the Discord worker. */
+  signals?: { whispers: Signal; discordWork: Signal };
 }
 
 export interface AppDeps {
   db: Db;
   config: Config;
   logger: Logger;
+  signals: { whispers: Signal; discordWork: Signal };
   limiters: { login: RequestHandler };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
   uploads: RequestHandler;
@@ -88,6 +95,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     db,
     config,
     logger,
+    signals: options.signals ?? { whispers: new Signal(), discordWork: new Signal() },
     limiters: {
       // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
       login: rateLimit({
@@ -154,6 +162,18 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       integrations: deps.integrations(),
     });
   });
+
+  app.use(
+    '/api/game',
+    createGameApi({
+      db,
+      config,
+      logger,
+      bridgeConnected: options.bridgeConnected ?? (() => false),
+      whispers: deps.signals.whispers,
+      discordWork: deps.signals.discordWork,
+    }),
+  );
 
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: false, maxAge: '1h' }));
 

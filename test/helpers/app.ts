@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import type { Role, User } from '../../src/db/users.js';
 import { createLogger } from '../../src/log.js';
-import { createApp } from '../../src/web/app.js';
+import { createApp, type AppOptions } from '../../src/web/app.js';
 
 export function tempDir(prefix = 'tb-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -35,7 +35,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(options: { dir?: string; env?: Record<string, string>; db?: Db } = {}): Promise<TestApp> {
+export async function startApp(
+  options: { dir?: string; env?: Record<string, string>; db?: Db; app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'signals' | 'integrations'>> } = {},
+): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = testConfig(dir, options.env);
   const db = options.db ?? openDatabase(config.databasePath).db;
@@ -47,7 +49,7 @@ export async function startApp(options: { dir?: string; env?: Record<string, str
     },
   });
   const logger = createLogger('debug', sink);
-  const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!' });
+  const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!', ...options.app });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;

@@ -113,6 +113,10 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
         })
       : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req));
     claimUploads(req);
+    if (staffStatus && ticket.source === 'game') {
+      deps.signals.whispers.notify();
+      deps.signals.discordWork.notify();
+    }
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {
     if (!(err instanceof TicketClosedError)) throw err;

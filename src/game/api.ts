@@ -1,0 +1,218 @@
+// The HTTP API the game server calls (DESIGN.md "The game-server API"):
+//   POST /api/game/actions          ticket / logout, as JSON or the bracket text form
+//   GET  /api/game/whispers         long poll for Support's answers
+//   POST /api/game/whispers/ack     confirm delivery
+// Bearer token on every call, compared in constant time; no token configured = 503.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { guildSettings } from '../db/guilds.js';
+import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
+import type { Logger } from '../log.js';
+import { whisperTemplates } from '../settings.js';
+import type { Signal } from '../signal.js';
+import { gamePlayerLoggedOut, receiveGameMessage, type Whisper } from '../tickets/game.js';
+import { BracketFormError, parseBracketForm } from './bracket.js';
+
+export interface GameApiOptions {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  /** True while the Discord bridge is configured and its gateway shard is Ready. */
+  bridgeConnected: () => boolean;
+  /** Notified whenever whispers are queued. */
+  whispers: Signal;
+  /** Notified whenever Discord work is queued. */
+  discordWork: Signal;
+}
+
+const MAX_WAIT_S = 60;
+const MAX_LIMIT = 500;
+
+class GameApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const id = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int('must be a whole number').positive('must be positive').max(2 ** 31 - 1, 'is too large'));
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const requestId = z.string().min(1).max(200, 'must be at most 200 characters').optional();
+
+const ticketAction = z
+  .object({
+    action: z.literal('ticket'),
+    via: z.enum(['request', 'pm'], { error: 'must be "request" or "pm"' }),
+    account_id: id,
+    char_id: id,
+    name,
+    message: z.string().max(4000, 'must be at most 4000 characters').refine((text) => text.trim() !== '', 'must not be empty'),
+    request_id: requestId,
+  })
+  .strict();
+const logoutAction = z.object({ action: z.literal('logout'), account_id: id, char_id: id, name, request_id: requestId }).strict();
+const actionSchema = z.discriminatedUnion('action', [ticketAction, logoutAction], { error: 'action must be "ticket" or "logout"' });
+type GameAction = z.output<typeof actionSchema>;
+
+const ackSchema = z.object({ ids: z.array(z.number().int().positive()).min(1, 'must list at least one id').max(1000, 'must list at most 1000 ids') }).strict();
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      const path = issue.path.join('.');
+      return path ? `${path} ${issue.message.replace(/^Invalid input: /, '')}` : issue.message;
+    })
+    .join('; ');
+}
+
+function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** Constant-time bearer check (digests of equal length, so length does not leak either). */
+function authenticate(expected: string | undefined) {
+  const expectedDigest = expected === undefined ? undefined : tokenDigest(expected);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!expectedDigest) return next(new GameApiError(503, 'game API not configured: set GAME_API_TOKEN'));
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match || !timingSafeEqual(tokenDigest(match[1]!), expectedDigest)) return next(new GameApiError(401, 'missing or wrong bearer token'));
+    next();
+  };
+}
+
+function parseAction(req: Request): GameAction {
+  let body: unknown = req.body;
+  if (typeof body === 'string') {
+    if (req.is('application/json')) {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        throw new GameApiError(400, 'body is not valid JSON');
+      }
+    } else {
+      try {
+        body = parseBracketForm(body);
+      } catch (err) {
+        if (err instanceof BracketFormError) throw new GameApiError(400, `bracket form: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GameApiError(400, 'body must be a JSON object or the [key: value] text form');
+  const parsed = actionSchema.safeParse(body);
+  if (!parsed.success) throw new GameApiError(400, describe(parsed.error));
+  return parsed.data;
+}
+
+interface ActionResponse {
+  ok: true;
+  ticket_id: number | null;
+  whispers: Whisper[];
+  closed?: boolean;
+}
+
+export function createGameApi(options: GameApiOptions): Router {
+  const { db, config, logger } = options;
+  const router = express.Router();
+  router.use(authenticate(config.game.apiToken));
+  // Both body forms arrive as text and are parsed here, so a malformed body is our clear 400.
+  router.use(express.text({ type: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'], limit: '64kb' }));
+
+  router.post('/actions', (req, res) => {
+    const action = parseAction(req);
+    if (action.request_id !== undefined) {
+      const stored = storedGameResponse(db, action.request_id);
+      if (stored !== undefined) {
+        res.type('json').send(stored);
+        return;
+      }
+    }
+    const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
+    const templates = whisperTemplates(db);
+    let response: ActionResponse;
+    if (action.action === 'logout') {
+      const guildId = config.discord.guildId;
+      const closeOnLogout = guildId ? guildSettings(db, guildId, config.game.closeOnLogoutDefault).ticketCloseOnLogout : config.game.closeOnLogoutDefault;
+      const result = gamePlayerLoggedOut(db, player, closeOnLogout);
+      response = { ok: true, ticket_id: result.ticketId, closed: result.closed, whispers: [] };
+      if (result.closed) options.discordWork.notify();
+    } else if (!config.game.ticketSupportEnabled) {
+      // Seed 002 § Player Messages: "Feature disabled" -> "RagnaSync Ticket Support Disabled".
+      response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.disabled }] };
+    } else if (!options.bridgeConnected()) {
+      // "RagnaSync not connected" -> "RagnaSync: Ticket Offline, Try again". Nothing is stored:
+      // the player is told to try again.
+      response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.offline }] };
+    } else {
+      const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates, guildId: config.discord.guildId ?? null });
+      response = { ok: true, ticket_id: result.ticketId, whispers: result.whispers };
+      options.discordWork.notify();
+    }
+    const body = JSON.stringify(response);
+    if (action.request_id !== undefined) storeGameResponse(db, action.request_id, body, Date.now());
+    res.type('json').send(body);
+  });
+
+  router.get('/whispers', async (req, res) => {
+    const waitText = typeof req.query.wait === 'string' ? req.query.wait : '0';
+    const limitText = typeof req.query.limit === 'string' ? req.query.limit : '50';
+    if (!/^\d{1,3}(\.\d+)?$/.test(waitText) || Number(waitText) > MAX_WAIT_S) throw new GameApiError(400, `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
+    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_LIMIT) throw new GameApiError(400, `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+    const limit = Number(limitText);
+    const visibilityMs = config.game.whisperVisibilitySeconds * 1000;
+    const deadline = Date.now() + Number(waitText) * 1000;
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    for (;;) {
+      const now = Date.now();
+      const whispers = leaseWhispers(db, limit, visibilityMs, now);
+      if (whispers.length > 0 || now >= deadline || gone.signal.aborted) {
+        res.json({
+          whispers: whispers.map((w) => ({ id: w.id, account_id: w.accountId, char_id: w.charId, name: w.charName, from: w.sender, text: w.text })),
+        });
+        return;
+      }
+      // Sleep until a whisper is queued, a handed-out one comes back, or the wait is over.
+      const comesBack = nextWhisperVisibleAt(db);
+      const until = Math.min(deadline, comesBack !== undefined && comesBack > now ? comesBack : deadline);
+      await options.whispers.wait(until - now, gone.signal);
+    }
+  });
+
+  router.post('/whispers/ack', (req, res) => {
+    let body: unknown = req.body;
+    try {
+      body = typeof body === 'string' ? JSON.parse(body) : body;
+    } catch {
+      throw new GameApiError(400, 'body is not valid JSON');
+    }
+    const parsed = ackSchema.safeParse(body);
+    if (!parsed.success) throw new GameApiError(400, describe(parsed.error));
+    const acked = ackWhispers(db, parsed.data.ids, Date.now());
+    res.json({ ok: true, acked });
+  });
+
+  router.use((_req, _res, next) => next(new GameApiError(404, 'no such game API endpoint')));
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (err instanceof GameApiError) {
+      res.status(err.status).json({ ok: false, error: err.message });
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ ok: false, error: status === 413 ? 'body is too large' : 'the request could not be read' });
+      return;
+    }
+    logger.error({ err }, 'game API request failed');
+    next(err);
+  });
+  return router;
+}

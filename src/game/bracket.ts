@@ -1,0 +1,31 @@
+// The game server's bracket form (DESIGN.md):
+//   [action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Player Name][message: text]
+// Values are text up to the field's closing `]`; `message` comes last and runs to the final `]`,
+// so a player may type brackets. Numbers stay strings here; the one zod schema decides.
+
+export class BracketFormError extends Error {}
+
+export function parseBracketForm(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const body = text.trim();
+  let at = 0;
+  while (at < body.length) {
+    const open = /^\s*\[([a-z_]+):[ ]?/i.exec(body.slice(at));
+    if (!open) throw new BracketFormError(`expected "[key: value]" at character ${at + 1}`);
+    const key = open[1]!.toLowerCase();
+    const start = at + open[0].length;
+    let end: number;
+    if (key === 'message') {
+      end = body.lastIndexOf(']');
+      if (end < start) throw new BracketFormError('[message: ...] is not closed with "]"');
+    } else {
+      end = body.indexOf(']', start);
+      if (end === -1) throw new BracketFormError(`[${key}: ...] is not closed with "]"`);
+    }
+    if (Object.hasOwn(fields, key)) throw new BracketFormError(`field ${key} is given twice`);
+    fields[key] = body.slice(start, end);
+    at = end + 1;
+  }
+  if (Object.keys(fields).length === 0) throw new BracketFormError('empty body');
+  return fields;
+}

@@ -1,0 +1,120 @@
+// In-game tickets (seed 002): a player's @request or PM to @Support opens a ticket (one open per
+// character) or continues it; Support's answers go back as whispers. Game tickets are ordinary
+// tickets (source 'game') so the web console and search see them; the Discord side is queued in
+// discord_outbox in the same transaction and delivered by src/discord.
+import { recordAudit } from '../audit.js';
+import { inTransaction, type Db } from '../db/index.js';
+import { insertMessage } from '../db/messages.js';
+import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
+import { insertGameTicket, openGameTicketForChar, recordTicketMessage, updateTicketStatus, type Ticket } from '../db/tickets.js';
+import { userByGameAccount } from '../db/users.js';
+import { splitWhisper } from '../game/whispers.js';
+import type { WhisperTemplates } from '../settings.js';
+import { statusAfterPlayerReply } from './model.js';
+
+export interface GamePlayer {
+  accountId: number;
+  charId: number;
+  name: string;
+}
+
+export interface Whisper {
+  to: string;
+  text: string;
+}
+
+export interface GameMessageResult {
+  ticketId: number;
+  created: boolean;
+  whispers: Whisper[];
+}
+
+/** Discord message content limit (https://discord.com/developers/docs/resources/message#create-message). */
+export const DISCORD_MESSAGE_MAX = 2000;
+
+function gameActor(player: GamePlayer) {
+  return { id: null, name: `game:${player.name}` };
+}
+
+export function fillTemplate(template: string, message: string): string {
+  return template.replaceAll('{message}', message);
+}
+
+function subjectFrom(message: string): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line || 'In-game ticket';
+}
+
+/**
+ * A player's message from the game. `via: request` echoes it back ("[RagnaSync Ticket]: <message>");
+ * a PM that opens a ticket answers "Ticket Created on Discord. PM @Support to use"; a PM to an open
+ * ticket answers nothing. The caller has checked that the feature is on and the bridge connected.
+ */
+export function receiveGameMessage(
+  db: Db,
+  input: GamePlayer & { via: 'request' | 'pm'; message: string },
+  options: { templates: WhisperTemplates; guildId: string | null },
+  now = Date.now(),
+): GameMessageResult {
+  return inTransaction(db, () => {
+    const player: GamePlayer = { accountId: input.accountId, charId: input.charId, name: input.name };
+    const ticket: Ticket | undefined = openGameTicketForChar(db, input.charId);
+    const created = ticket === undefined;
+    let ticketId: number;
+    if (ticket) {
+      ticketId = ticket.id;
+    } else {
+      ticketId = insertGameTicket(db, {
+        userId: userByGameAccount(db, input.accountId)?.id ?? null,
+        subject: subjectFrom(input.message),
+        accountId: input.accountId,
+        charId: input.charId,
+        charName: input.name,
+        guildId: options.guildId,
+        now,
+      });
+      enqueueDiscordWork(db, ticketId, 'create_channel', { name: input.name, accountId: input.accountId, charId: input.charId }, now);
+    }
+    const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: null, authorName: input.name, origin: 'game', body: input.message, now });
+    recordTicketMessage(db, ticketId, now);
+    if (ticket) {
+      const status = statusAfterPlayerReply(ticket.status);
+      if (status !== ticket.status) updateTicketStatus(db, ticketId, status, now);
+    }
+    enqueueDiscordWork(db, ticketId, 'post_message', { content: `**${input.name}**: ${input.message}`, messageId }, now);
+    recordAudit(db, { actor: gameActor(player), action: created ? 'ticket.create' : 'ticket.reply', ticketId, details: { via: input.via, source: 'game', messageId } }, now);
+
+    const whispers: Whisper[] = [];
+    if (input.via === 'request') whispers.push({ to: input.name, text: fillTemplate(options.templates.request, input.message) });
+    else if (created) whispers.push({ to: input.name, text: options.templates.pmCreated });
+    return { ticketId, created, whispers };
+  });
+}
+
+/**
+ * The player logged out. With close-on-logout their open ticket is closed and its channel deleted
+ * (the transcript stays here and goes to the log channel); without it the ticket stays open and
+ * Support's answers wait in the whisper outbox.
+ */
+export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: boolean, now = Date.now()): { ticketId: number | null; closed: boolean } {
+  return inTransaction(db, () => {
+    const ticket = openGameTicketForChar(db, player.charId);
+    if (!ticket) return { ticketId: null, closed: false };
+    if (!closeOnLogout) return { ticketId: ticket.id, closed: false };
+    updateTicketStatus(db, ticket.id, 'closed', now);
+    insertMessage(db, { ticketId: ticket.id, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: `Ticket closed: ${player.name} logged out.`, now });
+    enqueueDiscordWork(db, ticket.id, 'close_channel', { reason: 'player logged out' }, now);
+    recordAudit(db, { actor: gameActor(player), action: 'ticket.close', ticketId: ticket.id, details: { reason: 'logout' } }, now);
+    return { ticketId: ticket.id, closed: true };
+  });
+}
+
+/** Queue Support's answer as whispers to the ticket's character, split to `max` characters in order. */
+export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, text: string, max: number, now: number): number {
+  if (ticket.gameAccountId === null || ticket.gameCharId === null || ticket.gameCharName === null) return 0;
+  const parts = splitWhisper(text, max);
+  for (const part of parts) {
+    insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender, text: part, now });
+  }
+  return parts.length;
+}
