@@ -9,6 +9,8 @@ import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/i
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
+import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
+import { Signal } from './signal.js';
 import { createApp, type IntegrationState } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads.js';
 
@@ -21,15 +23,12 @@ function fail(line: string): never {
 }
 
 /** Each optional integration says once at start whether it is on, and how to turn it on. */
-function integrationStates(config: Config, logger: Logger): () => Record<string, IntegrationState> {
+function integrationStates(config: Config, logger: Logger, discord: DiscordBridge | undefined): () => Record<string, IntegrationState> {
   const states: Record<string, IntegrationState> = {
     gameApi: config.game.apiToken
       ? { state: 'ready' }
       : { state: 'off', detail: 'set GAME_API_TOKEN to accept actions from the game server' },
-    discord:
-      config.discord.token && config.discord.guildId
-        ? { state: 'down', detail: 'configured, but this build has no Discord bridge yet' }
-        : { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord' },
+    discord: { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord' },
     email: config.mail.smtpUrl
       ? { state: 'down', detail: 'configured, but this build does not send email yet' }
       : { state: 'off', detail: 'set SMTP_URL (and MAIL_FROM) to send email notifications' },
@@ -37,11 +36,13 @@ function integrationStates(config: Config, logger: Logger): () => Record<string,
       ? { state: 'down', detail: 'configured, but this build does not send Telegram messages yet' }
       : { state: 'off', detail: 'set TELEGRAM_BOT_TOKEN to send Telegram notifications' },
   };
+  if (discord) states.discord = { state: 'starting' };
   for (const [name, { state, detail }] of Object.entries(states)) {
     if (state === 'ready') logger.info({ integration: name }, `${name}: on`);
+    else if (state === 'starting') logger.info({ integration: name }, `${name}: starting`);
     else logger.info({ integration: name, state }, `${name}: ${state} (${detail})`);
   }
-  return () => states;
+  return () => (discord ? { ...states, discord: discord.state() } : states);
 }
 
 function openOrExit(config: Config): Db {
@@ -85,7 +86,18 @@ async function main(): Promise<void> {
   // Without SESSION_SECRET, a random one is made once and kept in the database, so sessions
   // survive restarts with nothing configured.
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
-  const { app, close: closeApp } = createApp({ db, config, logger, sessionSecret, integrations: integrationStates(config, logger) });
+  const signals = { whispers: new Signal(), discordWork: new Signal() };
+  const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
+  const { app, close: closeApp } = createApp({
+    db,
+    config,
+    logger,
+    sessionSecret,
+    signals,
+    integrations: integrationStates(config, logger, discord),
+    bridgeConnected: () => discord?.isConnected() ?? false,
+    bridgeHasRoom: () => discord?.canOpenTickets() ?? false,
+  });
 
   const server: Server = app.listen(config.port, config.host);
   server.on('error', (err: NodeJS.ErrnoException) => {
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
+    void discord?.start();
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {
       if (removed.length > 0) logger.warn({ count: removed.length }, 'removed uploaded files that no attachment refers to');
     });
@@ -111,11 +124,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    const discordStopped = discord?.stop() ?? Promise.resolve();
     server.close(() => {
-      closeApp();
-      db.close();
-      logger.info('stopped');
-      process.exit(0);
+      void discordStopped.finally(() => {
+        closeApp();
+        db.close();
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     // Idle keep-alive connections go now; busy ones once their response is out.
     server.closeIdleConnections();

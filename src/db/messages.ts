@@ -45,3 +45,21 @@ export function ticketMessages(db: Db, ticketId: number, includeInternal: boolea
     `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?) ORDER BY id`,
   ).all(ticketId, includeInternal ? 1 : 0) as Message[];
 }
+
+/** A message relayed from Discord; a second copy of the same Discord message is ignored (returns undefined). */
+export function insertDiscordMessage(db: Db, message: NewMessage & { discordMessageId: string }): number | undefined {
+  const result = prepared(
+    db,
+    `INSERT INTO messages (ticket_id, author_kind, author_id, author_name, origin, body, internal, discord_message_id, created_at)
+     VALUES (?, ?, NULL, ?, 'discord', ?, 0, ?, ?) ON CONFLICT (discord_message_id) DO NOTHING`,
+  ).run(message.ticketId, message.authorKind, message.authorName, message.body, message.discordMessageId, message.now);
+  return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
+}
+
+/** The newest Discord message already relayed for a ticket (to catch up after a reconnect). */
+export function lastDiscordMessageId(db: Db, ticketId: number): string | undefined {
+  const row = prepared(db, 'SELECT discord_message_id AS id FROM messages WHERE ticket_id = ? AND discord_message_id IS NOT NULL ORDER BY id DESC LIMIT 1').get(ticketId) as
+    | { id: string }
+    | undefined;
+  return row?.id;
+}

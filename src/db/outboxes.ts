@@ -100,3 +100,35 @@ export function storedGameResponse(db: Db, requestId: string): string | undefine
 export function storeGameResponse(db: Db, requestId: string, response: string, now: number): void {
   prepared(db, 'INSERT INTO game_requests (request_id, response, created_at) VALUES (?, ?, ?)').run(requestId, response, now);
 }
+
+/**
+ * The next piece of Discord work that may run now: the oldest due row whose ticket has no earlier
+ * unfinished row (work for one ticket runs in order; a failing ticket does not block others).
+ */
+export function nextDiscordWork(db: Db, now: number): (DiscordWork & { attempts: number }) | undefined {
+  return prepared(
+    db,
+    `SELECT w.id, w.ticket_id AS ticketId, w.kind, w.payload, w.attempts FROM discord_outbox w
+     WHERE w.done_at IS NULL AND w.next_attempt_at <= ?
+       AND NOT EXISTS (SELECT 1 FROM discord_outbox e WHERE e.done_at IS NULL AND e.ticket_id IS w.ticket_id AND e.id < w.id)
+     ORDER BY w.id LIMIT 1`,
+  ).get(now) as (DiscordWork & { attempts: number }) | undefined;
+}
+
+export function finishDiscordWork(db: Db, id: number, now: number): void {
+  prepared(db, 'UPDATE discord_outbox SET done_at = ?, last_error = NULL WHERE id = ?').run(now, id);
+}
+
+export function retryDiscordWork(db: Db, id: number, error: string, nextAttemptAt: number): void {
+  prepared(db, 'UPDATE discord_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 1000), nextAttemptAt, id);
+}
+
+/** When the next waiting piece of work is due, if any. */
+export function nextDiscordWorkDueAt(db: Db): number | undefined {
+  const row = prepared(db, 'SELECT MIN(next_attempt_at) AS at FROM discord_outbox WHERE done_at IS NULL').get() as { at: number | null };
+  return row.at ?? undefined;
+}
+
+export function pendingDiscordWorkCount(db: Db): number {
+  return (prepared(db, 'SELECT COUNT(*) AS n FROM discord_outbox WHERE done_at IS NULL').get() as { n: number }).n;
+}

@@ -243,3 +243,7 @@ export function openBridgedTickets(db: Db): { id: number; channelId: string }[] 
     channelId: string;
   }[];
 }
+
+export function setDiscordAssignee(db: Db, ticketId: number, memberId: string, memberName: string): void {
+  prepared(db, 'UPDATE tickets SET discord_assignee_id = ?, discord_assignee_name = ? WHERE id = ?').run(memberId, memberName, ticketId);
+}

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
+import { openGameTicketForChar } from '../db/tickets.js';
 import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
 import type { Logger } from '../log.js';
 import { whisperTemplates } from '../settings.js';
@@ -22,6 +23,8 @@ export interface GameApiOptions {
   logger: Logger;
   /** True while the Discord bridge is configured and its gateway shard is Ready. */
   bridgeConnected: () => boolean;
+  /** The guild has room for one more ticket channel (Discord allows 500 channels). */
+  bridgeHasRoom?: () => boolean;
   /** Notified whenever whispers are queued. */
   whispers: Signal;
   /** Notified whenever Discord work is queued. */
@@ -147,7 +150,7 @@ export function createGameApi(options: GameApiOptions): Router {
     } else if (!config.game.ticketSupportEnabled) {
       // Seed 002 § Player Messages: "Feature disabled" -> "RagnaSync Ticket Support Disabled".
       response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.disabled }] };
-    } else if (!options.bridgeConnected()) {
+    } else if (!options.bridgeConnected() || (!openGameTicketForChar(db, action.char_id) && !(options.bridgeHasRoom?.() ?? true))) {
       // "RagnaSync not connected" -> "RagnaSync: Ticket Offline, Try again". Nothing is stored:
       // the player is told to try again.
       response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.offline }] };

@@ -4,9 +4,9 @@
 // discord_outbox in the same transaction and delivered by src/discord.
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
-import { insertMessage } from '../db/messages.js';
+import { insertDiscordMessage, insertMessage } from '../db/messages.js';
 import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
-import { insertGameTicket, openGameTicketForChar, recordTicketMessage, updateTicketStatus, type Ticket } from '../db/tickets.js';
+import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, updateTicketStatus, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
 import { splitWhisper } from '../game/whispers.js';
 import type { WhisperTemplates } from '../settings.js';
@@ -117,4 +117,53 @@ export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, t
     insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender, text: part, now });
   }
   return parts.length;
+}
+
+/**
+ * A staff member wrote in the ticket's Discord channel (seed 002 § Staff Response): stored, and
+ * whispered to the player. An open ticket becomes answered. Relaying the same Discord message
+ * twice (a catch-up after a reconnect) stores and whispers nothing the second time.
+ */
+export function receiveDiscordStaffMessage(
+  db: Db,
+  input: { ticketId: number; discordMessageId: string; authorName: string; text: string; whisperMax: number },
+  now = Date.now(),
+): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, input.ticketId);
+    if (!ticket || input.text.trim() === '') return false;
+    const messageId = insertDiscordMessage(db, { ticketId: ticket.id, authorKind: 'staff', authorId: null, authorName: input.authorName, origin: 'discord', body: input.text, discordMessageId: input.discordMessageId, now });
+    if (messageId === undefined) return false;
+    recordTicketMessage(db, ticket.id, now);
+    if (ticket.status === 'open') updateTicketStatus(db, ticket.id, 'answered', now);
+    queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now);
+    recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord' } }, now);
+    return true;
+  });
+}
+
+/** The ticket's channel was deleted in Discord: the ticket closes; the player's next PM opens a new one. */
+export function discordChannelGone(db: Db, ticketId: number, now = Date.now()): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, ticketId);
+    if (!ticket || ticket.status === 'closed') return false;
+    updateTicketStatus(db, ticket.id, 'closed', now);
+    insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: 'Ticket closed: its Discord channel was deleted.', now });
+    recordAudit(db, { actor: { id: null, name: 'discord' }, action: 'ticket.close', ticketId, details: { reason: 'channel deleted' } }, now);
+    return true;
+  });
+}
+
+/** /ticket claim: the member takes the ticket; it is in progress. */
+export function claimFromDiscord(db: Db, ticketId: number, member: { id: string; name: string }, now = Date.now()): void {
+  inTransaction(db, () => {
+    const ticket = ticketById(db, ticketId);
+    if (!ticket) return;
+    setDiscordAssignee(db, ticketId, member.id, member.name);
+    if (ticket.status !== 'in_progress' && ticket.status !== 'closed') {
+      updateTicketStatus(db, ticketId, 'in_progress', now);
+      insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: `Status changed from ${ticket.status} to in_progress by ${member.name}.`, now });
+    }
+    recordAudit(db, { actor: { id: null, name: `discord:${member.name}` }, action: 'ticket.claim', ticketId, details: { memberId: member.id } }, now);
+  });
 }

@@ -43,6 +43,12 @@ export class TicketClosedError extends Error {
   }
 }
 
+/** Whoever changes a ticket: a dashboard user, or a Discord member (id null). */
+export interface Actor {
+  id: number | null;
+  username: string;
+}
+
 export function isStaff(user: Pick<User, 'role'>): boolean {
   return user.role === 'staff' || user.role === 'admin';
 }
@@ -143,13 +149,14 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
 }
 
 /** Seed 000 § Ticket page: "click Close if your question is resolved". Closing twice changes nothing. */
-export function closeTicket(db: Db, ticketId: number, user: User, context: RequestContext, now = Date.now()): boolean {
+export function closeTicket(db: Db, ticketId: number, user: Actor, context: RequestContext, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`closeTicket: no ticket ${ticketId}`);
     if (ticket.status === 'closed') return false;
     updateTicketStatus(db, ticket.id, 'closed', now);
     systemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
+    closeBridgedChannel(db, ticket, `closed by ${user.username}`, now);
     recordAudit(
       db,
       { actor: { id: user.id, name: user.username }, action: 'ticket.close', ticketId: ticket.id, ip: context.ip, details: { statusFrom: ticket.status } },
@@ -189,14 +196,20 @@ export class TicketRuleError extends Error {
   }
 }
 
-function staffActor(user: User) {
+function staffActor(user: Actor) {
   return { id: user.id, name: user.username };
 }
 
-function changeStatus(db: Db, ticket: Ticket, status: Status, by: User, now: number): void {
+function changeStatus(db: Db, ticket: Ticket, status: Status, by: Actor, now: number): void {
   if (status === ticket.status) return;
   updateTicketStatus(db, ticket.id, status, now);
   systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
+  if (status === 'closed') closeBridgedChannel(db, ticket, `closed by ${by.username}`, now);
+}
+
+/** A closed game ticket's Discord channel goes too (the transcript stays here and goes to the log channel). */
+function closeBridgedChannel(db: Db, ticket: Ticket, reason: string, now: number): void {
+  if (ticket.source === 'game') enqueueDiscordWork(db, ticket.id, 'close_channel', { reason }, now);
 }
 
 export interface StaffReplyInput {
@@ -251,7 +264,7 @@ function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body:
 }
 
 /** Any status, by Support: close, reopen, or move along. A system line tells the player. */
-export function setTicketStatus(db: Db, ticketId: number, status: Status, user: User, context: RequestContext, now = Date.now()): boolean {
+export function setTicketStatus(db: Db, ticketId: number, status: Status, user: Actor, context: RequestContext, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`setTicketStatus: no ticket ${ticketId}`);

@@ -42,6 +42,8 @@ export interface AppOptions {
   integrations?: () => Record<string, IntegrationState>;
   /** True while the Discord bridge's gateway is Ready (game tickets need it). */
   bridgeConnected?: () => boolean;
+  /** The Discord guild can take one more ticket channel. */
+  bridgeHasRoom?: () => boolean;
   /** In-process wake-ups for long polls and the Discord worker. */
   signals?: { whispers: Signal; discordWork: Signal };
 }
@@ -170,6 +172,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       config,
       logger,
       bridgeConnected: options.bridgeConnected ?? (() => false),
+      ...(options.bridgeHasRoom ? { bridgeHasRoom: options.bridgeHasRoom } : {}),
       whispers: deps.signals.whispers,
       discordWork: deps.signals.discordWork,
     }),

@@ -1,0 +1,346 @@
+// The Discord side of seed 002, in the same process: a discord.js client that creates private
+// ticket channels, posts players' messages (mentions disabled), relays staff messages back as
+// whispers, closes tickets whose channel goes, and answers slash commands. Everything it sends goes
+// through discord_outbox, so a 429, a 5xx, a dropped gateway or a restart loses nothing.
+import {
+  AttachmentBuilder,
+  ChannelType,
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageType,
+  OverwriteType,
+  PermissionFlagsBits,
+  type CategoryChannel,
+  type Guild,
+  type Message,
+  type OverwriteResolvable,
+  type TextChannel,
+} from 'discord.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { guildSettings } from '../db/guilds.js';
+import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
+import { finishDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
+import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
+import type { Logger } from '../log.js';
+import type { Signal } from '../signal.js';
+import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
+import type { IntegrationState } from '../web/app.js';
+import { handleInteraction, SLASH_COMMANDS } from './commands.js';
+import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
+
+/** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
+export const CHANNELS_PER_CATEGORY = 50;
+export const CHANNELS_PER_GUILD = 500;
+
+export interface DiscordBridgeOptions {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  signals: { whispers: Signal; discordWork: Signal };
+}
+
+export interface DiscordBridge {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Gateway shard Ready (seed 002 "RagnaSync not connected" otherwise). */
+  isConnected(): boolean;
+  /** Connected, and the guild has room for one more ticket channel. */
+  canOpenTickets(): boolean;
+  state(): IntegrationState;
+}
+
+class PermanentError extends Error {}
+
+function backoffMs(attempts: number): number {
+  return Math.min(1000 * 2 ** attempts, 5 * 60_000);
+}
+
+export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridge {
+  const { db, config, logger, signals } = options;
+  const token = config.discord.token!;
+  const guildId = config.discord.guildId!;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
+    allowedMentions: { parse: [], repliedUser: false },
+  });
+  let ready = false;
+  let stopping = false;
+  let lastError: string | undefined;
+  let worker: Promise<void> | undefined;
+  const stopWorker = new AbortController();
+
+  const guild = (): Guild | undefined => client.guilds.cache.get(guildId);
+
+  client.on(Events.ClientReady, async () => {
+    ready = true;
+    lastError = undefined;
+    logger.info({ guildId }, 'discord: ready');
+    try {
+      await onReady();
+    } catch (err) {
+      logger.error({ err }, 'discord: setting up after ready failed');
+    }
+  });
+  client.on(Events.ShardReady, () => {
+    ready = true;
+    signals.discordWork.notify();
+  });
+  client.on(Events.ShardResume, () => {
+    ready = true;
+    signals.discordWork.notify();
+    void catchUp();
+  });
+  client.on(Events.ShardDisconnect, () => {
+    ready = false;
+  });
+  client.on(Events.ShardReconnecting, () => {
+    ready = false;
+  });
+  client.on(Events.Invalidated, () => {
+    ready = false;
+    lastError = 'session invalidated';
+  });
+  client.on(Events.Error, (err) => {
+    lastError = err.message;
+    logger.warn({ err }, 'discord: client error');
+  });
+  client.on(Events.MessageCreate, (message) => relayStaffMessage(message));
+  client.on(Events.ChannelDelete, (channel) => {
+    const ticket = ticketByChannelId(db, channel.id);
+    if (ticket && discordChannelGone(db, ticket.id)) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
+  });
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!interaction.isChatInputCommand()) return;
+    void handleInteraction(interaction, { db, config, logger, signals });
+  });
+
+  async function onReady(): Promise<void> {
+    const g = guild() ?? (await client.guilds.fetch(guildId));
+    guildSettings(db, g.id, config.game.closeOnLogoutDefault);
+    try {
+      await g.commands.set(SLASH_COMMANDS);
+    } catch (err) {
+      logger.warn({ err }, 'discord: registering slash commands failed');
+    }
+    await catchUp();
+    signals.discordWork.notify();
+  }
+
+  function isStaffMessage(message: Message): boolean {
+    if (message.author.bot || message.webhookId || message.system) return false;
+    return message.type === MessageType.Default || message.type === MessageType.Reply;
+  }
+
+  function relayStaffMessage(message: Message): void {
+    if (!message.inGuild() || message.guildId !== guildId || !isStaffMessage(message)) return;
+    const ticket = ticketByChannelId(db, message.channelId);
+    if (!ticket) return;
+    const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
+    const stored = receiveDiscordStaffMessage(db, {
+      ticketId: ticket.id,
+      discordMessageId: message.id,
+      authorName: message.member?.displayName ?? message.author.username,
+      text,
+      whisperMax: config.game.whisperMax,
+    });
+    if (stored) signals.whispers.notify();
+  }
+
+  /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */
+  async function catchUp(): Promise<void> {
+    const g = guild();
+    if (!g) return;
+    for (const { id, channelId } of openBridgedTickets(db)) {
+      let channel;
+      try {
+        channel = await g.channels.fetch(channelId);
+      } catch (err) {
+        if ((err as { status?: number }).status === 404) discordChannelGone(db, id);
+        continue;
+      }
+      if (!channel?.isTextBased()) continue;
+      const after = lastDiscordMessageId(db, id);
+      try {
+        const messages = await channel.messages.fetch({ limit: 100, ...(after ? { after } : {}) });
+        for (const message of [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))) relayStaffMessage(message);
+      } catch (err) {
+        logger.warn({ err, ticketId: id }, 'discord: catching up on a ticket channel failed');
+      }
+    }
+  }
+
+  async function ticketCategory(g: Guild): Promise<CategoryChannel> {
+    await g.channels.fetch();
+    const settings = guildSettings(db, g.id, config.game.closeOnLogoutDefault);
+    const preferred = config.discord.ticketCategoryId ?? settings.ticketCategoryId;
+    const categories = [...g.channels.cache.values()].filter((c): c is CategoryChannel => c.type === ChannelType.GuildCategory);
+    const children = (category: CategoryChannel) => g.channels.cache.filter((c) => c.parentId === category.id).size;
+    const candidates = categories.filter((c) => c.id === preferred || /^tickets( \d+)?$/i.test(c.name));
+    const withRoom = candidates.find((c) => children(c) < CHANNELS_PER_CATEGORY);
+    if (withRoom) return withRoom;
+    // Every ticket category is full (Discord allows 50 channels in one): open the next one.
+    const name = candidates.length === 0 ? 'Tickets' : `Tickets ${candidates.length + 1}`;
+    const created = await g.channels.create({ name, type: ChannelType.GuildCategory, reason: 'ticketbridge: ticket category' });
+    logger.info({ categoryId: created.id, name }, 'discord: created a ticket category');
+    return created;
+  }
+
+  function privateOverwrites(g: Guild): OverwriteResolvable[] {
+    const staffAllow = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages, PermissionFlagsBits.ReadMessageHistory, PermissionFlagsBits.AttachFiles];
+    return [
+      { id: g.roles.everyone.id, type: OverwriteType.Role, deny: [PermissionFlagsBits.ViewChannel] },
+      ...config.discord.staffRoleIds.map((id) => ({ id, type: OverwriteType.Role, allow: staffAllow })),
+      { id: client.user!.id, type: OverwriteType.Member, allow: [...staffAllow, PermissionFlagsBits.ManageChannels, PermissionFlagsBits.EmbedLinks] },
+    ];
+  }
+
+  async function send(channel: TextChannel, content: string, files: AttachmentBuilder[] = []): Promise<void> {
+    const parts = splitForDiscord(content);
+    for (const [i, part] of parts.entries()) {
+      await channel.send({ content: part, allowedMentions: { parse: [] }, ...(i === parts.length - 1 && files.length ? { files } : {}) });
+    }
+  }
+
+  async function ticketChannel(g: Guild, ticketId: number): Promise<TextChannel | undefined> {
+    const channelId = ticketChannelId(db, ticketId);
+    if (!channelId) return undefined;
+    try {
+      const channel = await g.channels.fetch(channelId);
+      return channel?.type === ChannelType.GuildText ? channel : undefined;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  function transcript(ticketId: number): string {
+    const ticket = ticketById(db, ticketId)!;
+    const lines = [`Ticket #${ticket.id}: ${ticket.subject}`, `Player: ${ticket.gameCharName} (account ${ticket.gameAccountId}, char ${ticket.gameCharId})`, ''];
+    for (const m of ticketMessages(db, ticketId, true)) {
+      const who = m.authorKind === 'system' ? '*' : `${m.authorName}${m.authorKind === 'staff' ? ' (Support)' : ''}${m.internal ? ' [note]' : ''}`;
+      lines.push(`[${new Date(m.createdAt).toISOString()}] ${who}: ${m.body}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  async function perform(kind: string, ticketId: number | null, payload: Record<string, unknown>): Promise<void> {
+    const g = guild();
+    if (!g) throw new Error('guild not available');
+    if (ticketId === null) throw new PermanentError(`work without a ticket: ${kind}`);
+    switch (kind) {
+      case 'create_channel': {
+        if (ticketChannelId(db, ticketId)) return; // already made (a retry after a crash)
+        if (g.channels.cache.size >= CHANNELS_PER_GUILD) {
+          await logToStaff(g, `Ticket #${ticketId} could not get a channel: the server has ${CHANNELS_PER_GUILD} channels (Discord's limit).`);
+          throw new Error('guild channel limit reached');
+        }
+        const category = await ticketCategory(g);
+        const name = channelNameForPlayer(String(payload.name ?? ''), Number(payload.charId));
+        const channel = await g.channels.create({
+          name,
+          type: ChannelType.GuildText,
+          parent: category.id,
+          permissionOverwrites: privateOverwrites(g),
+          topic: `ticketbridge ticket #${ticketId}`,
+          reason: `ticketbridge: ticket #${ticketId}`,
+        });
+        setTicketChannel(db, ticketId, channel.id);
+        await send(channel, `New ticket #${ticketId} from **${String(payload.name)}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`);
+        return;
+      }
+      case 'post_message': {
+        const channel = await ticketChannel(g, ticketId);
+        if (!channel) {
+          const ticket = ticketById(db, ticketId);
+          if (!ticket || ticket.status === 'closed') return; // nowhere to post any more; kept in SQLite
+          throw new Error('ticket channel not available yet');
+        }
+        await send(channel, String(payload.content ?? ''));
+        return;
+      }
+      case 'close_channel': {
+        const channel = await ticketChannel(g, ticketId);
+        const logChannelId = config.discord.logChannelId;
+        if (logChannelId) {
+          const log = await g.channels.fetch(logChannelId).catch(() => null);
+          if (log?.type === ChannelType.GuildText) {
+            await send(log, `Ticket #${ticketId} closed (${String(payload.reason ?? 'closed')}). Transcript attached.`, [
+              new AttachmentBuilder(Buffer.from(transcript(ticketId), 'utf8'), { name: `ticket-${ticketId}.txt` }),
+            ]);
+          }
+        }
+        if (channel) await channel.delete(`ticketbridge: ticket #${ticketId} closed`);
+        return;
+      }
+      default:
+        throw new PermanentError(`unknown work kind ${kind}`);
+    }
+  }
+
+  async function logToStaff(g: Guild, text: string): Promise<void> {
+    const logChannelId = config.discord.logChannelId;
+    logger.warn({ guildId: g.id }, text);
+    if (!logChannelId) return;
+    const log = await g.channels.fetch(logChannelId).catch(() => null);
+    if (log?.type === ChannelType.GuildText) await send(log, text).catch(() => undefined);
+  }
+
+  async function runWorker(): Promise<void> {
+    while (!stopWorker.signal.aborted) {
+      if (!ready) {
+        await signals.discordWork.wait(1000, stopWorker.signal);
+        continue;
+      }
+      const now = Date.now();
+      const work = nextDiscordWork(db, now);
+      if (!work) {
+        const due = nextDiscordWorkDueAt(db);
+        await signals.discordWork.wait(due !== undefined && due > now ? Math.min(due - now, 30_000) : 30_000, stopWorker.signal);
+        continue;
+      }
+      try {
+        await perform(work.kind, work.ticketId, JSON.parse(work.payload) as Record<string, unknown>);
+        finishDiscordWork(db, work.id, Date.now());
+      } catch (err) {
+        const message = (err as Error).message;
+        if (err instanceof PermanentError) {
+          logger.error({ workId: work.id, kind: work.kind }, `discord: dropping work: ${message}`);
+          finishDiscordWork(db, work.id, Date.now());
+        } else {
+          logger.warn({ workId: work.id, kind: work.kind, attempts: work.attempts + 1, err: message }, 'discord: work failed, will retry');
+          retryDiscordWork(db, work.id, message, Date.now() + backoffMs(work.attempts));
+        }
+      }
+    }
+  }
+
+  return {
+    async start() {
+      worker = runWorker();
+      client.login(token).catch((err: Error) => {
+        lastError = err.message;
+        logger.error({ err: err.message }, 'discord: login failed; game tickets answer "offline" until it works');
+      });
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      stopWorker.abort();
+      await worker;
+      await client.destroy();
+      ready = false;
+    },
+    isConnected: () => ready && client.ws.shards.every((shard) => shard.status === 0),
+    canOpenTickets() {
+      const g = guild();
+      return this.isConnected() && g !== undefined && g.channels.cache.size < CHANNELS_PER_GUILD;
+    },
+    state(): IntegrationState {
+      if (ready) return { state: 'ready' };
+      return { state: lastError ? 'down' : 'starting', ...(lastError ? { detail: lastError } : {}) };
+    },
+  };
+}
