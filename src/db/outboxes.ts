@@ -123,9 +123,14 @@ export function retryDiscordWork(db: Db, id: number, error: string, nextAttemptA
   prepared(db, 'UPDATE discord_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 1000), nextAttemptAt, id);
 }
 
-/** When the next waiting piece of work is due, if any. */
+/** When the next runnable piece of work (the head of a ticket's queue) is due, if any. */
 export function nextDiscordWorkDueAt(db: Db): number | undefined {
-  const row = prepared(db, 'SELECT MIN(next_attempt_at) AS at FROM discord_outbox WHERE done_at IS NULL').get() as { at: number | null };
+  const row = prepared(
+    db,
+    `SELECT MIN(w.next_attempt_at) AS at FROM discord_outbox w
+     WHERE w.done_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM discord_outbox e WHERE e.done_at IS NULL AND e.ticket_id IS w.ticket_id AND e.id < w.id)`,
+  ).get() as { at: number | null };
   return row.at ?? undefined;
 }
 

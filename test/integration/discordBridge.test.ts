@@ -1,0 +1,320 @@
+// Seed 002 end to end: the game API, the real discord.js bridge and the fake Discord.
+// Quick Reference:
+//   Player uses @request or PMs @Support        -> New #ticket-name channel created
+//   Player sends more messages via @Support     -> Messages appear in existing channel
+//   Staff types in ticket channel               -> Player receives whisper in-game
+//   Player logs out (with close_on_logout)      -> Ticket channel deleted
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PermissionFlagsBits } from 'discord.js';
+import { guildSettings } from '../../src/db/guilds.js';
+import { prepared } from '../../src/db/index.js';
+import { ticketById } from '../../src/db/tickets.js';
+import { channelNameForPlayer } from '../../src/discord/naming.js';
+import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
+
+let setup: BridgedSetup;
+let game: ReturnType<typeof gameServer>;
+let nextChar = 160001;
+function player(name: string) {
+  return { account_id: 2000001, char_id: nextChar++, name };
+}
+
+before(async () => {
+  setup = await startBridged();
+  game = gameServer(setup.app.url);
+});
+after(async () => {
+  const fake = setup.fake;
+  await setup.close();
+  await fake.stop().catch(() => undefined);
+});
+
+async function channelOf(ticketId: number) {
+  const channelId = await setup.fake.waitFor(() => ticketById(setup.app.db, ticketId)?.discordChannelId, 5000, `a channel for ticket ${ticketId}`);
+  return setup.fake.channels.get(channelId)!;
+}
+
+async function botMessagesIn(channelId: string, count: number) {
+  return setup.fake.waitFor(() => {
+    const messages = setup.fake.messagesIn(channelId).filter((m) => m.source === 'bot');
+    return messages.length >= count && messages;
+  }, 5000, `${count} bot message(s)`);
+}
+
+describe('a ticket from the game becomes a private Discord channel', () => {
+  test('PM @Support: channel ticket-<name> in a Tickets category, private, with an opening message; the player hears "Ticket Created on Discord"', async () => {
+    const p = player('Sword Master');
+    const { json } = await game.ticket(p, 'pm', 'My sword vanished');
+    assert.deepEqual(json.whispers, [{ to: 'Sword Master', text: 'Ticket Created on Discord. PM @Support to use' }]);
+    const channel = await channelOf(json.ticket_id as number);
+    assert.equal(channel.name, 'ticket-sword-master');
+    const parent = setup.fake.channels.get(channel.parent_id!)!;
+    assert.equal(parent.name, 'Tickets');
+    const everyone = channel.permission_overwrites.find((o) => o.id === setup.fake.everyoneRoleId)!;
+    assert.ok((BigInt(everyone.deny) & PermissionFlagsBits.ViewChannel) !== 0n, '@everyone cannot see it');
+    const staff = channel.permission_overwrites.find((o) => o.id === setup.staffRoleId)!;
+    assert.ok((BigInt(staff.allow) & PermissionFlagsBits.ViewChannel) !== 0n, 'staff can');
+    assert.ok(setup.fake.permissionsIn(channel, setup.fake.botUserId) & PermissionFlagsBits.SendMessages, 'the bot can write');
+    const [opening, relayed] = await botMessagesIn(channel.id, 2);
+    assert.match(opening!.content, new RegExp(`New ticket #${json.ticket_id} from \\*\\*Sword Master\\*\\* \\(account 2000001, char ${p.char_id}\\)`));
+    assert.equal(relayed!.content, '**Sword Master**: My sword vanished');
+  });
+
+  test('@request echoes "[RagnaSync Ticket]: <message>"; later messages appear in the same channel, in order', async () => {
+    const p = player('Echo');
+    const first = await game.ticket(p, 'request', 'first');
+    assert.deepEqual(first.json.whispers, [{ to: 'Echo', text: '[RagnaSync Ticket]: first' }]);
+    for (const text of ['second', 'third', 'fourth']) await game.ticket(p, 'pm', text);
+    const channel = await channelOf(first.json.ticket_id as number);
+    const messages = await botMessagesIn(channel.id, 5);
+    assert.deepEqual(messages.slice(1).map((m) => m.content), ['**Echo**: first', '**Echo**: second', '**Echo**: third', '**Echo**: fourth']);
+    assert.equal([...setup.fake.channels.values()].filter((c) => c.name === 'ticket-echo').length, 1, 'one channel per open ticket');
+  });
+
+  test('player text never pings: @everyone, <@id> and role mentions are posted with mentions disabled', async () => {
+    const p = player('Pinger');
+    const { json } = await game.ticket(p, 'pm', `@everyone @here <@${setup.staffId}> <@&${setup.staffRoleId}> look!`);
+    const channel = await channelOf(json.ticket_id as number);
+    const [, relayed] = await botMessagesIn(channel.id, 2);
+    assert.match(relayed!.content, /@everyone/);
+    assert.deepEqual(relayed!.mentions, [], 'nobody is pinged');
+    assert.equal(relayed!.mention_everyone ?? false, false);
+  });
+
+  test('a long message is split at Discord’s 2000 characters', async () => {
+    const p = player('Novelist');
+    const long = `${'lorem ipsum '.repeat(300)}END`;
+    const { json } = await game.ticket(p, 'pm', long);
+    const channel = await channelOf(json.ticket_id as number);
+    const messages = await botMessagesIn(channel.id, 3);
+    assert.ok(messages.every((m) => m.content.length <= 2000));
+    assert.equal(messages.slice(1).map((m) => m.content).join(' ').replace(/\s+/g, ' '), `**Novelist**: ${long}`.replace(/\s+/g, ' '));
+  });
+
+  test('hostile names still make valid channels', async () => {
+    assert.equal(channelNameForPlayer('🔥🔥🔥', 777), 'ticket-777');
+    assert.equal(channelNameForPlayer('@everyone', 1), 'ticket-everyone');
+    assert.equal(channelNameForPlayer('مرحبا بالعالم', 1), 'ticket-مرحبا-بالعالم');
+    assert.equal([...channelNameForPlayer('x'.repeat(200), 1)].length, 100);
+    const p = player('🐉 Dragon\u202E 🐉');
+    const { json } = await game.ticket(p, 'pm', 'hi');
+    const channel = await channelOf(json.ticket_id as number);
+    assert.equal(channel.name, 'ticket-dragon');
+  });
+
+  test('a retried request_id relays nothing twice', async () => {
+    const p = player('Retry');
+    const first = await game.ticket(p, 'pm', 'once', 'rid-1');
+    const again = await game.ticket(p, 'pm', 'once', 'rid-1');
+    assert.deepEqual(again.json, first.json);
+    const channel = await channelOf(first.json.ticket_id as number);
+    await botMessagesIn(channel.id, 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry**: once').length, 1);
+  });
+});
+
+describe('staff answer in Discord (seed 002 § Staff Response)', () => {
+  test('a staff message is stored and whispered: mentions and custom emoji as plain text, attachments by name and URL', async () => {
+    const p = player('Listener');
+    const { json } = await game.ticket(p, 'pm', 'hello?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0); // clear anything earlier
+    setup.fake.userSays(channel.id, {
+      userId: setup.staffId,
+      content: `Hi <@${setup.staffId}>, try this <:sword:123456789012345678>`,
+      mentions: [setup.staffId],
+      attachments: [{ filename: 'guide.png', data: Buffer.from('png') }],
+    });
+    const whispers = await game.whispers(5);
+    assert.equal(whispers.length, 1);
+    assert.equal(whispers[0]!.name, 'Listener');
+    assert.equal(whispers[0]!.from, 'GM Sam');
+    assert.match(whispers[0]!.text, /^Hi @GM Sam, try this :sword: guide\.png \(http:\/\/127\.0\.0\.1:\d+\/[^)]+\)$/);
+    const stored = prepared(setup.app.db, "SELECT author_kind AS kind, origin, body FROM messages WHERE ticket_id = ? AND origin = 'discord'").all(ticketId);
+    assert.equal(stored.length, 1);
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'answered');
+  });
+
+  test('the bot’s own messages and other channels are not whispered', async () => {
+    const p = player('Quiet');
+    const { json } = await game.ticket(p, 'pm', 'only me');
+    await botMessagesIn((await channelOf(json.ticket_id as number)).id, 2);
+    const elsewhere = setup.fake.addChannel({ name: 'general' });
+    setup.fake.userSays(elsewhere.id, { userId: setup.staffId, content: 'not a ticket' });
+    assert.deepEqual(await game.whispers(1), []);
+  });
+
+  test('a long staff answer is split to GAME_WHISPER_MAX, in order', async () => {
+    const p = player('Patient Reader');
+    const { json } = await game.ticket(p, 'pm', 'explain please');
+    const channel = await channelOf(json.ticket_id as number);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    const text = Array.from({ length: 90 }, (_, i) => `step${i}`).join(' ');
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: text });
+    const parts: string[] = [];
+    while (parts.join(' ') !== text) {
+      const batch = await game.whispers(3);
+      assert.ok(batch.length > 0, `got ${parts.length} parts so far`);
+      parts.push(...batch.map((w) => w.text));
+    }
+    assert.ok(parts.length >= 3 && parts.every((part) => [...part].length <= 200));
+  });
+});
+
+describe('closing', () => {
+  test('logout with close_on_logout: the channel is deleted and the transcript goes to the log channel', async () => {
+    const p = player('Logger Out');
+    const { json } = await game.ticket(p, 'pm', 'bye');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    const out = await game.logout(p);
+    assert.deepEqual(out.json, { ok: true, ticket_id: ticketId, closed: true, whispers: [] });
+    await setup.fake.waitFor(() => !setup.fake.channels.has(channel.id), 5000, 'the channel to be deleted');
+    const logged = await setup.fake.waitFor(() => setup.fake.messagesIn(setup.logChannelId).find((m) => m.content.includes(`Ticket #${ticketId} closed`)), 5000, 'the transcript');
+    assert.equal(logged.attachments[0]?.filename, `ticket-${ticketId}.txt`);
+    assert.ok(prepared(setup.app.db, 'SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ?').get(ticketId), 'the conversation stays in SQLite');
+  });
+
+  test('logout without close_on_logout keeps the ticket; staff answers wait for the player', async () => {
+    guildSettings(setup.app.db, setup.fake.guildId, true);
+    prepared(setup.app.db, 'UPDATE discord_guild_channels SET ticket_close_on_logout = 0').run();
+    try {
+      const p = player('Comes Back');
+      const { json } = await game.ticket(p, 'pm', 'brb');
+      const channel = await channelOf(json.ticket_id as number);
+      await botMessagesIn(channel.id, 2);
+      const out = await game.logout(p);
+      assert.equal(out.json.closed, false);
+      await game.whispers(0);
+      setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'we fixed it while you were away' });
+      const waiting = await game.whispers(5);
+      assert.deepEqual(waiting.map((w) => w.text), ['we fixed it while you were away']);
+      assert.ok(setup.fake.channels.has(channel.id));
+    } finally {
+      prepared(setup.app.db, 'UPDATE discord_guild_channels SET ticket_close_on_logout = 1').run();
+    }
+  });
+
+  test('a channel deleted by hand closes its ticket; the next PM opens a new one', async () => {
+    const p = player('Deleted');
+    const { json } = await game.ticket(p, 'pm', 'first ticket');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    setup.fake.adminDeleteChannel(channel.id);
+    await setup.fake.waitFor(() => ticketById(setup.app.db, ticketId)!.status === 'closed', 5000, 'the ticket to close');
+    const next = await game.ticket(p, 'pm', 'again');
+    assert.notEqual(next.json.ticket_id, ticketId);
+    assert.deepEqual(next.json.whispers, [{ to: 'Deleted', text: 'Ticket Created on Discord. PM @Support to use' }]);
+    await channelOf(next.json.ticket_id as number);
+  });
+});
+
+describe('slash commands', () => {
+  test('/ticket claim, /ticket status, /ticket close in a ticket channel', async () => {
+    const p = player('Commanded');
+    const { json } = await game.ticket(p, 'pm', 'help');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    const claim = setup.fake.slashCommand({ channelId: channel.id, userId: setup.staffId, command: 'ticket claim' });
+    await setup.fake.waitFor(() => claim.responses.length > 0, 5000, 'the claim answer');
+    const claimed = prepared(setup.app.db, 'SELECT status, discord_assignee_name AS who FROM tickets WHERE id = ?').get(ticketId);
+    assert.deepEqual(claimed, { status: 'in_progress', who: 'GM Sam' });
+
+    const status = setup.fake.slashCommand({ channelId: channel.id, userId: setup.staffId, command: 'ticket status', options: { status: 'waiting_user' } });
+    await setup.fake.waitFor(() => status.responses.length > 0, 5000, 'the status answer');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'waiting_user');
+
+    const close = setup.fake.slashCommand({ channelId: channel.id, userId: setup.staffId, command: 'ticket close' });
+    await setup.fake.waitFor(() => close.responses.length > 0, 5000, 'the close answer');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'closed');
+    await setup.fake.waitFor(() => !setup.fake.channels.has(channel.id), 5000, 'the channel to go');
+  });
+
+  test('/ticket outside a ticket channel answers ephemerally', async () => {
+    const general = setup.fake.channelByName('general') ?? setup.fake.addChannel({ name: 'general' });
+    const interaction = setup.fake.slashCommand({ channelId: general.id, userId: setup.staffId, command: 'ticket close' });
+    const response = await setup.fake.waitFor(() => interaction.responses[0], 5000, 'an answer');
+    assert.match(JSON.stringify(response.data), /This is not a ticket channel/);
+    assert.equal(((response.data.flags as number) & 64) !== 0, true, 'ephemeral');
+  });
+
+  test('/ticket-config close-on-logout writes discord_guild_channels (admins only)', async () => {
+    const adminId = '400000000000000099';
+    const adminRole = setup.fake.addStaffRole('Admins', PermissionFlagsBits.Administrator);
+    setup.fake.addMember(adminId, 'Boss', [adminRole]);
+    const general = setup.fake.channelByName('general') ?? setup.fake.addChannel({ name: 'general' });
+    const interaction = setup.fake.slashCommand({ channelId: general.id, userId: adminId, command: 'ticket-config close-on-logout', options: { value: false } });
+    await setup.fake.waitFor(() => interaction.responses.length > 0, 5000, 'an answer');
+    assert.equal(guildSettings(setup.app.db, setup.fake.guildId, true).ticketCloseOnLogout, false);
+    assert.throws(() => setup.fake.slashCommand({ channelId: general.id, userId: setup.staffId, command: 'ticket-config close-on-logout', options: { value: true } }), /cannot see/);
+    prepared(setup.app.db, 'UPDATE discord_guild_channels SET ticket_close_on_logout = 1').run();
+  });
+});
+
+describe('nothing is lost', () => {
+  test('posts that hit 429 and 500 are retried and arrive in order', async () => {
+    const p = player('Unlucky');
+    const { json } = await game.ticket(p, 'pm', 'one');
+    const channel = await channelOf(json.ticket_id as number);
+    await botMessagesIn(channel.id, 2);
+    setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 429, retryAfter: 0.2, count: 1 });
+    setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 5 });
+    await game.ticket(p, 'pm', 'two');
+    await game.ticket(p, 'pm', 'three');
+    const messages = await setup.fake.waitFor(() => {
+      const list = setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot');
+      return list.length >= 4 && list;
+    }, 15_000, 'the retried posts');
+    assert.deepEqual(messages.slice(1).map((m) => m.content), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
+  });
+
+  test('the 51st ticket channel goes to a second Tickets category', async () => {
+    const tickets = [...setup.fake.channels.values()].find((c) => c.type === 4 && c.name === 'Tickets')!;
+    const inside = () => [...setup.fake.channels.values()].filter((c) => c.parent_id === tickets.id).length;
+    for (let i = inside(); i < 50; i += 1) setup.fake.addChannel({ name: `filler-${i}`, parent_id: tickets.id });
+    const { json } = await game.ticket(player('Overflow'), 'pm', 'any room?');
+    const channel = await channelOf(json.ticket_id as number);
+    assert.equal(setup.fake.channels.get(channel.parent_id!)!.name, 'Tickets 2');
+  });
+
+  test('a dropped gateway: "offline" is noticed within 5 s, and the bridge comes back', async () => {
+    setup.fake.setGatewayAvailable(false);
+    setup.fake.disconnectGateway({ code: 4000 });
+    await setup.fake.waitFor(() => !setup.bridge.isConnected(), 5000, 'the bridge to notice');
+    const offline = await game.ticket(player('While Down'), 'pm', 'anyone?');
+    assert.deepEqual(offline.json, { ok: true, ticket_id: null, whispers: [{ to: 'While Down', text: 'RagnaSync: Ticket Offline, Try again' }] });
+    setup.fake.setGatewayAvailable(true);
+    await setup.fake.waitFor(() => setup.bridge.isConnected(), 15_000, 'the bridge to reconnect');
+    const back = await game.ticket(player('After'), 'pm', 'back?');
+    assert.ok(back.json.ticket_id);
+  });
+});
+
+describe('restarts', () => {
+  test('staff messages sent while the bridge was away are relayed once when it returns; pending whispers survive', async () => {
+    const p = player('Sleeper');
+    const { json } = await game.ticket(p, 'pm', 'night');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    const dir = setup.app.dir;
+    await setup.stopBridge();
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'answer while you were down' });
+    setup = await startBridged({ fake: setup.fake, dir });
+    game = gameServer(setup.app.url);
+    const whispers = await game.whispers(5);
+    assert.deepEqual(whispers.map((w) => w.text), ['answer while you were down']);
+    await setup.stopBridge();
+    setup = await startBridged({ fake: setup.fake, dir });
+    game = gameServer(setup.app.url);
+    assert.deepEqual(await game.whispers(1), [], 'relayed once, not again after another restart');
+    assert.equal((prepared(setup.app.db, "SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND origin = 'discord'").get(ticketId) as { n: number }).n, 1);
+  });
+});
