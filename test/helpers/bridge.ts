@@ -27,7 +27,8 @@ export async function startBridged(options: { fake?: FakeDiscord; dir?: string; 
   if (!fake.members.has(staffId)) fake.addMember(staffId, 'GM Sam', [staffRoleId]);
   const log = fake.channelByName('ticket-log') ?? fake.addChannel({ name: 'ticket-log' });
   const signals = { whispers: new Signal(), discordWork: new Signal() };
-  let bridge: DiscordBridge | undefined;
+  // The app asks the bridge, which needs the app's database: the holder breaks the circle.
+  const holder: { bridge?: DiscordBridge } = {};
   const app = await startApp({
     dir: options.dir ?? tempDir(),
     env: {
@@ -41,16 +42,17 @@ export async function startBridged(options: { fake?: FakeDiscord; dir?: string; 
     },
     app: {
       signals,
-      bridgeConnected: () => bridge?.isConnected() ?? false,
-      bridgeHasRoom: () => bridge?.canOpenTickets() ?? false,
+      bridgeConnected: () => holder.bridge?.isConnected() ?? false,
+      bridgeHasRoom: () => holder.bridge?.canOpenTickets() ?? false,
     },
   });
-  bridge = createDiscordBridge({ db: app.db, config: app.config, logger: createLogger((process.env.BRIDGE_LOG_LEVEL as 'debug' | undefined) ?? 'silent'), signals });
+  const bridge = createDiscordBridge({ db: app.db, config: app.config, logger: createLogger((process.env.BRIDGE_LOG_LEVEL as 'debug' | undefined) ?? 'silent'), signals });
   await bridge.start();
-  await fake.waitFor(() => bridge!.isConnected(), 15_000, 'the bridge to connect');
+  holder.bridge = bridge;
+  await fake.waitFor(() => bridge.isConnected(), 15_000, 'the bridge to connect');
   await fake.waitFor(() => fake.commands.length > 0, 5000, 'slash commands');
   const stopBridge = async () => {
-    await bridge!.stop();
+    await bridge.stop();
     await app.close();
   };
   return {
