@@ -69,6 +69,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   let ready = false;
   let stopping = false;
   let lastError: string | undefined;
+  let lastFullWarning = 0;
   let worker: Promise<void> | undefined;
   const stopWorker = new AbortController();
 
@@ -336,7 +337,14 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     isConnected: () => ready && client.ws.shards.every((shard) => shard.status === 0),
     canOpenTickets() {
       const g = guild();
-      return this.isConnected() && g !== undefined && g.channels.cache.size < CHANNELS_PER_GUILD;
+      if (!this.isConnected() || g === undefined) return false;
+      if (g.channels.cache.size < CHANNELS_PER_GUILD) return true;
+      // The guild is full: players hear "offline"; staff hear why, at most every 10 minutes.
+      if (Date.now() - lastFullWarning > 10 * 60_000) {
+        lastFullWarning = Date.now();
+        void logToStaff(g, `A player could not open a ticket: the server has ${CHANNELS_PER_GUILD} channels (Discord's limit). Close or delete old ticket channels.`);
+      }
+      return false;
     },
     state(): IntegrationState {
       if (ready) return { state: 'ready' };

@@ -283,6 +283,21 @@ describe('nothing is lost', () => {
     assert.equal(setup.fake.channels.get(channel.parent_id!)!.name, 'Tickets 2');
   });
 
+  test('at Discord’s 500-channel guild limit players hear "offline" and staff are told in the log channel', async () => {
+    const p = player('Full House');
+    const fillers: string[] = [];
+    while (setup.fake.channels.size < 500) fillers.push(setup.fake.addChannel({ name: `full-${fillers.length}` }).id);
+    try {
+      await setup.fake.waitFor(() => !setup.bridge.canOpenTickets(), 5000, 'the bridge to see the full guild');
+      const { json } = await game.ticket(p, 'pm', 'is there room?');
+      assert.deepEqual(json, { ok: true, ticket_id: null, whispers: [{ to: 'Full House', text: 'RagnaSync: Ticket Offline, Try again' }] });
+      await setup.fake.waitFor(() => setup.fake.messagesIn(setup.logChannelId).some((m) => /could not open a ticket: the server has 500 channels/.test(m.content)), 5000, 'the staff warning');
+    } finally {
+      for (const id of fillers) setup.fake.adminDeleteChannel(id);
+    }
+    await setup.fake.waitFor(() => setup.bridge.canOpenTickets(), 5000, 'room again');
+  });
+
   test('a dropped gateway: "offline" is noticed within 5 s, and the bridge comes back', async () => {
     setup.fake.setGatewayAvailable(false);
     setup.fake.disconnectGateway({ code: 4000 });

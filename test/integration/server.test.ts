@@ -172,3 +172,35 @@ describe('a running server', () => {
     assert.match(server.stdout(), /"msg":"stopped"/);
   });
 });
+
+describe('the server process with the Discord bridge configured', () => {
+  test('connects to Discord, reports ready on /healthz, and a game PM becomes a ticket channel; SIGTERM stops it cleanly', async () => {
+    const { startFakeDiscord } = await import('../fakes/discord.js');
+    const fake = await startFakeDiscord();
+    try {
+      const token = 'game-token-for-the-process-test';
+      const server = startServer({
+        cwd: tempDir(),
+        env: { ...BASE_ENV, GAME_API_TOKEN: token, DISCORD_TOKEN: fake.token, DISCORD_GUILD_ID: fake.guildId, DISCORD_API_URL: fake.apiUrl },
+      });
+      const url = await server.url;
+      let state = '';
+      for (const deadline = Date.now() + 15_000; state !== 'ready' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: { state: string } } };
+        state = body.integrations.discord.state;
+      }
+      assert.equal(state, 'ready', 'discord is ready on /healthz');
+      const response = await fetch(`${url}/api/game/actions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: '[action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Process Test][message: hello from the game]',
+      });
+      assert.deepEqual(await response.json(), { ok: true, ticket_id: 1, whispers: [{ to: 'Process Test', text: 'Ticket Created on Discord. PM @Support to use' }] });
+      await fake.waitFor(() => fake.channelByName('ticket-process-test'), 5000, 'the ticket channel');
+      server.child.kill('SIGTERM');
+      assert.equal((await server.exited).code, 0);
+    } finally {
+      await fake.stop();
+    }
+  });
+});
