@@ -105,7 +105,8 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
   const uploads = requestUploads(req);
   const body = form.data.message;
   try {
-    const staffStatus = staff ? staffReplySchema.shape.status.parse((form.data as { status?: unknown }).status) : undefined;
+    // Staff forms were parsed with staffReplySchema above, so the status is there and valid.
+    const staffStatus = staff ? (form.data as z.output<typeof staffReplySchema>).status : undefined;
     const { messageId } = staffStatus
       ? replyAsStaff(deps.db, { ticketId: ticket.id, user, body, status: staffStatus, uploads }, requestContext(req), {
           whisperMax: deps.config.game.whisperMax,
