@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
   const signals = { whispers: new Signal(), discordWork: new Signal() };
   const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
-  const { app, close: closeApp } = createApp({
+  const { app, close: closeApp, beginShutdown } = createApp({
     db,
     config,
     logger,
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
+    beginShutdown();
     const discordStopped = discord?.stop() ?? Promise.resolve();
     server.close(() => {
       void discordStopped.finally(() => {

@@ -29,6 +29,8 @@ export interface GameApiOptions {
   whispers: Signal;
   /** Notified whenever Discord work is queued. */
   discordWork: Signal;
+  /** Aborted when the server stops: waiting long polls answer at once. */
+  shutdown?: AbortSignal;
 }
 
 const MAX_WAIT_S = 60;
@@ -174,7 +176,10 @@ export function createGameApi(options: GameApiOptions): Router {
     const deadline = Date.now() + Number(waitText) * 1000;
     const gone = new AbortController();
     res.on('close', () => gone.abort());
+    options.shutdown?.addEventListener('abort', () => gone.abort(), { once: true });
     for (;;) {
+      // A caller that went away gets nothing leased in its name.
+      if (res.destroyed) return;
       const now = Date.now();
       const whispers = leaseWhispers(db, limit, visibilityMs, now);
       if (whispers.length > 0 || now >= deadline || gone.signal.aborted) {

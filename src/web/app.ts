@@ -79,7 +79,7 @@ function cookieValue(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-export function createApp(options: AppOptions): { app: express.Express; close: () => void } {
+export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void } {
   const { db, config, logger } = options;
   const app = express();
   const secureCookies = config.appUrl.startsWith('https://');
@@ -93,6 +93,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   app.set('query parser', 'simple');
 
   const sessionStore = new SqliteSessionStore(db);
+  const shutdown = new AbortController();
   const deps: AppDeps = {
     db,
     config,
@@ -175,6 +176,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       ...(options.bridgeHasRoom ? { bridgeHasRoom: options.bridgeHasRoom } : {}),
       whispers: deps.signals.whispers,
       discordWork: deps.signals.discordWork,
+      shutdown: shutdown.signal,
     }),
   );
 
@@ -233,5 +235,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   return {
     app,
     close: () => sessionStore.close(),
+    // Stopping: long polls answer now instead of holding the shutdown for up to a minute.
+    beginShutdown: () => shutdown.abort(),
   };
 }

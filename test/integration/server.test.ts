@@ -204,3 +204,19 @@ describe('the server process with the Discord bridge configured', () => {
     }
   });
 });
+
+describe('stopping with a long poll waiting', () => {
+  test('SIGTERM answers a waiting whisper poll at once and exits 0', async () => {
+    const token = 'game-token-for-the-stop-test';
+    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
+    const url = await server.url;
+    const poll = fetch(`${url}/api/game/whispers?wait=60`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    const response = await poll;
+    assert.deepEqual(await response.json(), { whispers: [] });
+    assert.equal((await server.exited).code, 0);
+    assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
+  });
+});
