@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   // Without SESSION_SECRET, a random one is made once and kept in the database, so sessions
   // survive restarts with nothing configured.
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
-  const signals = { whispers: new Signal(), discordWork: new Signal() };
+  const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
   const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
   const { app, close: closeApp, beginShutdown } = createApp({
     db,

@@ -95,3 +95,41 @@ export function setUserGameAccount(db: Db, userId: number, gameAccountId: number
 export function userByGameAccount(db: Db, gameAccountId: number): User | undefined {
   return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE game_account_id = ?`).get(gameAccountId) as User | undefined;
 }
+
+export interface NotificationProfile {
+  id: number;
+  username: string;
+  email: string | null;
+  emailVerifiedAt: number | null;
+  telegramChatId: string | null;
+  notifyEmail: 0 | 1;
+  notifyTelegram: 0 | 1;
+  disabledAt: number | null;
+}
+
+export function notificationProfile(db: Db, userId: number): NotificationProfile | undefined {
+  return prepared(
+    db,
+    `SELECT id, username, email, email_verified_at AS emailVerifiedAt, telegram_chat_id AS telegramChatId,
+       notify_email AS notifyEmail, notify_telegram AS notifyTelegram, disabled_at AS disabledAt FROM users WHERE id = ?`,
+  ).get(userId) as NotificationProfile | undefined;
+}
+
+/** A new address is unconfirmed until its link is followed. */
+export function setUserEmail(db: Db, userId: number, email: string | null, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET email = ?, email_verified_at = NULL, updated_at = ? WHERE id = ?').run(email, now, userId);
+}
+
+export function markEmailVerified(db: Db, userId: number, email: string, now = Date.now()): boolean {
+  return prepared(db, 'UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email = ?').run(now, now, userId, email).changes === 1;
+}
+
+export function setNotificationChoices(db: Db, userId: number, choices: { email: boolean; telegram: boolean }, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET notify_email = ?, notify_telegram = ?, updated_at = ? WHERE id = ?').run(choices.email ? 1 : 0, choices.telegram ? 1 : 0, now, userId);
+}
+
+export function setTelegramChat(db: Db, userId: number, chatId: string | null, now = Date.now()): void {
+  // One chat belongs to one account: linking it here unlinks it elsewhere.
+  if (chatId !== null) prepared(db, 'UPDATE users SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id <> ?').run(chatId, userId);
+  prepared(db, 'UPDATE users SET telegram_chat_id = ?, updated_at = ? WHERE id = ?').run(chatId, now, userId);
+}

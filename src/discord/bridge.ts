@@ -26,6 +26,7 @@ import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ti
 import type { Logger } from '../log.js';
 import type { Signal } from '../signal.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
+import { notifyChannelsOf } from '../notify/events.js';
 import type { IntegrationState } from '../web/app.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
 import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
@@ -38,7 +39,7 @@ export interface DiscordBridgeOptions {
   db: Db;
   config: Config;
   logger: Logger;
-  signals: { whispers: Signal; discordWork: Signal };
+  signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
 }
 
 export interface DiscordBridge {
@@ -146,8 +147,12 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       authorName: message.member?.displayName ?? message.author.username,
       text,
       whisperMax: config.game.whisperMax,
+      notify: notifyChannelsOf(config),
     });
-    if (stored) signals.whispers.notify();
+    if (stored) {
+      signals.whispers.notify();
+      signals.notifications.notify();
+    }
   }
 
   /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */

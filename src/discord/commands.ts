@@ -18,6 +18,7 @@ import type { Signal } from '../signal.js';
 import { claimFromDiscord } from '../tickets/game.js';
 import { isStatus, STATUSES } from '../tickets/model.js';
 import { closeTicket, setTicketStatus } from '../tickets/service.js';
+import { notifyChannelsOf } from '../notify/events.js';
 
 export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
   new SlashCommandBuilder()
@@ -86,7 +87,7 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
     const context = { ip: null };
     switch (interaction.options.getSubcommand()) {
       case 'close': {
-        closeTicket(db, ticket.id, actor, context);
+        closeTicket(db, ticket.id, actor, context, notifyChannelsOf(config));
         await reply(interaction, `Ticket #${ticket.id} is closed. The transcript is kept.`);
         deps.signals.discordWork.notify();
         return;
@@ -97,7 +98,7 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
           await reply(interaction, `Status must be one of ${STATUSES.join(', ')}.`, true);
           return;
         }
-        setTicketStatus(db, ticket.id, status, actor, context);
+        setTicketStatus(db, ticket.id, status, actor, context, notifyChannelsOf(config));
         deps.signals.discordWork.notify();
         await reply(interaction, `Ticket #${ticket.id} is now ${status}.`);
         return;

@@ -11,6 +11,7 @@ import { userByGameAccount } from '../db/users.js';
 import { splitWhisper } from '../game/whispers.js';
 import type { WhisperTemplates } from '../settings.js';
 import { statusAfterPlayerReply } from './model.js';
+import { notifyTicketOwner, type NotifyChannels } from '../notify/events.js';
 
 export interface GamePlayer {
   accountId: number;
@@ -126,7 +127,7 @@ export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, t
  */
 export function receiveDiscordStaffMessage(
   db: Db,
-  input: { ticketId: number; discordMessageId: string; authorName: string; text: string; whisperMax: number },
+  input: { ticketId: number; discordMessageId: string; authorName: string; text: string; whisperMax: number; notify: NotifyChannels },
   now = Date.now(),
 ): boolean {
   return inTransaction(db, () => {
@@ -137,6 +138,8 @@ export function receiveDiscordStaffMessage(
     recordTicketMessage(db, ticket.id, now);
     if (ticket.status === 'open') updateTicketStatus(db, ticket.id, 'answered', now);
     queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now);
+    const status = ticket.status === 'open' ? 'answered' : ticket.status;
+    notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.authorName, body: input.text, status }, messageId, null, input.notify, now);
     recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord' } }, now);
     return true;
   });

@@ -21,6 +21,7 @@ import {
 } from '../db/tickets.js';
 import { userById, type User } from '../db/users.js';
 import { queueWhispersForTicket } from './game.js';
+import { notifyTicketOwner, type NotifyChannels } from '../notify/events.js';
 import { statusAfterPlayerReply, type Priority, type Status } from './model.js';
 
 /** A file already written under UPLOADS_DIR, waiting for the row that points to it. */
@@ -107,8 +108,8 @@ export function createWebTicket(db: Db, input: NewTicketInput, context: RequestC
   });
 }
 
-function systemLine(db: Db, ticketId: number, body: string, now: number): void {
-  insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
+function systemLine(db: Db, ticketId: number, body: string, now: number): number {
+  return insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
 }
 
 export interface PlayerReplyInput {
@@ -149,14 +150,15 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
 }
 
 /** Seed 000 § Ticket page: "click Close if your question is resolved". Closing twice changes nothing. */
-export function closeTicket(db: Db, ticketId: number, user: Actor, context: RequestContext, now = Date.now()): boolean {
+export function closeTicket(db: Db, ticketId: number, user: Actor, context: RequestContext, channels: NotifyChannels, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`closeTicket: no ticket ${ticketId}`);
     if (ticket.status === 'closed') return false;
     updateTicketStatus(db, ticket.id, 'closed', now);
-    systemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
+    const lineId = systemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
     closeBridgedChannel(db, ticket, `closed by ${user.username}`, now);
+    notifyTicketOwner(db, ticket, { kind: 'closed', by: user.username }, lineId, user.id, channels, now);
     recordAudit(
       db,
       { actor: { id: user.id, name: user.username }, action: 'ticket.close', ticketId: ticket.id, ip: context.ip, details: { statusFrom: ticket.status } },
@@ -180,6 +182,8 @@ export interface RelayOptions {
   whisperMax: number;
   /** The Discord bridge is configured: mirror web answers into the ticket's channel. */
   discord: boolean;
+  /** Email / Telegram configured: tell the ticket's owner. */
+  notify: NotifyChannels;
 }
 
 /** Statuses Support may leave a ticket in with a reply (issue: staff console). */
@@ -200,11 +204,13 @@ function staffActor(user: Actor) {
   return { id: user.id, name: user.username };
 }
 
-function changeStatus(db: Db, ticket: Ticket, status: Status, by: Actor, now: number): void {
-  if (status === ticket.status) return;
+/** Returns the id of the system line that records the change (undefined when nothing changed). */
+function changeStatus(db: Db, ticket: Ticket, status: Status, by: Actor, now: number): number | undefined {
+  if (status === ticket.status) return undefined;
   updateTicketStatus(db, ticket.id, status, now);
-  systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
+  const lineId = systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
   if (status === 'closed') closeBridgedChannel(db, ticket, `closed by ${by.username}`, now);
+  return lineId;
 }
 
 /** A closed game ticket's Discord channel goes too (the transcript stays here and goes to the log channel). */
@@ -243,6 +249,8 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
     for (const upload of input.uploads) insertAttachment(db, { ticketId: ticket.id, messageId, ...upload, now });
     changeStatus(db, ticket, input.status, input.user, now);
     if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, relay, now);
+    // One event, one message per channel: the reply says where the ticket went.
+    notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.user.username, body: input.body, status: input.status }, messageId, input.user.id, relay.notify, now);
     recordAudit(
       db,
       {
@@ -264,12 +272,15 @@ function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body:
 }
 
 /** Any status, by Support: close, reopen, or move along. A system line tells the player. */
-export function setTicketStatus(db: Db, ticketId: number, status: Status, user: Actor, context: RequestContext, now = Date.now()): boolean {
+export function setTicketStatus(db: Db, ticketId: number, status: Status, user: Actor, context: RequestContext, channels: NotifyChannels, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`setTicketStatus: no ticket ${ticketId}`);
     if (ticket.status === status) return false;
-    changeStatus(db, ticket, status, user, now);
+    const lineId = changeStatus(db, ticket, status, user, now)!;
+    // The owner hears of a change to waiting_user or answered, and of a close by Support.
+    if (status === 'waiting_user' || status === 'answered') notifyTicketOwner(db, ticket, { kind: 'status', from: ticket.status, to: status, by: user.username }, lineId, user.id, channels, now);
+    if (status === 'closed') notifyTicketOwner(db, ticket, { kind: 'closed', by: user.username }, lineId, user.id, channels, now);
     recordAudit(db, { actor: staffActor(user), action: 'ticket.status', ticketId, ip: context.ip, details: { from: ticket.status, to: status } }, now);
     return true;
   });

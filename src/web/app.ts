@@ -45,14 +45,14 @@ export interface AppOptions {
   /** The Discord guild can take one more ticket channel. */
   bridgeHasRoom?: () => boolean;
   /** In-process wake-ups for long polls and the Discord worker. */
-  signals?: { whispers: Signal; discordWork: Signal };
+  signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
 }
 
 export interface AppDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  signals: { whispers: Signal; discordWork: Signal };
+  signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
   limiters: { login: RequestHandler };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
   uploads: RequestHandler;
@@ -98,7 +98,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     db,
     config,
     logger,
-    signals: options.signals ?? { whispers: new Signal(), discordWork: new Signal() },
+    signals: options.signals ?? { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() },
     limiters: {
       // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
       login: rateLimit({

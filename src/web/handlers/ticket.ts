@@ -19,6 +19,7 @@ import {
 } from '../../tickets/service.js';
 import { param } from '../dispatch.js';
 import { notFound } from '../errors.js';
+import { notifyChannelsOf } from '../../notify/events.js';
 import { multilineText, parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
@@ -111,12 +112,16 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
       ? replyAsStaff(deps.db, { ticketId: ticket.id, user, body, status: staffStatus, uploads }, requestContext(req), {
           whisperMax: deps.config.game.whisperMax,
           discord: deps.config.discord.token !== undefined,
+          notify: notifyChannelsOf(deps.config),
         })
       : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req));
     claimUploads(req);
-    if (staffStatus && ticket.source === 'game') {
-      deps.signals.whispers.notify();
-      deps.signals.discordWork.notify();
+    if (staffStatus) {
+      deps.signals.notifications.notify();
+      if (ticket.source === 'game') {
+        deps.signals.whispers.notify();
+        deps.signals.discordWork.notify();
+      }
     }
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {
@@ -129,6 +134,8 @@ export function closeTicketAction(req: Request, res: Response, deps: AppDeps): v
   const ticket = loadTicket(req, res, deps, 'close');
   const user = res.locals.user!;
   if (ticket.userId !== user.id && !isStaff(user)) throw notFound(NOT_FOUND);
-  closeTicket(deps.db, ticket.id, user, requestContext(req));
+  closeTicket(deps.db, ticket.id, user, requestContext(req), notifyChannelsOf(deps.config));
+  deps.signals.notifications.notify();
+  deps.signals.discordWork.notify();
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }

@@ -6,6 +6,7 @@ import type { AppDeps } from '../app.js';
 import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
 import { addInternalNote, assignTicket, requestContext, setTicketPriority, setTicketStatus, TicketRuleError } from '../../tickets/service.js';
 import { HttpError } from '../errors.js';
+import { notifyChannelsOf } from '../../notify/events.js';
 import { multilineText, parseForm } from '../forms.js';
 import { redirectAfterPost, viewUrl } from '../render.js';
 import { loadTicket, renderTicket } from './ticket.js';
@@ -25,7 +26,9 @@ export function changeStatus(req: Request, res: Response, deps: AppDeps): void {
   const ticket = loadTicket(req, res, deps, 'status');
   const form = parseForm(statusSchema, req.body);
   if (!form.ok) refuse(form.errors);
-  setTicketStatus(deps.db, ticket.id, form.data.status, res.locals.user!, requestContext(req));
+  setTicketStatus(deps.db, ticket.id, form.data.status, res.locals.user!, requestContext(req), notifyChannelsOf(deps.config));
+  deps.signals.notifications.notify();
+  deps.signals.discordWork.notify();
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }
 
