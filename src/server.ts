@@ -11,6 +11,9 @@ import { createLogger, type Logger } from './log.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
 import { Signal } from './signal.js';
+import { createEmailSender } from './notify/email.js';
+import { createTelegramService } from './notify/telegram.js';
+import { createNotificationWorker } from './notify/worker.js';
 import { createApp, type IntegrationState } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads.js';
 
@@ -30,10 +33,10 @@ function integrationStates(config: Config, logger: Logger, discord: DiscordBridg
       : { state: 'off', detail: 'set GAME_API_TOKEN to accept actions from the game server' },
     discord: { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord' },
     email: config.mail.smtpUrl
-      ? { state: 'down', detail: 'configured, but this build does not send email yet' }
+      ? { state: 'ready', detail: 'sent from the outbox when an admin switches email on' }
       : { state: 'off', detail: 'set SMTP_URL (and MAIL_FROM) to send email notifications' },
     telegram: config.telegram.botToken
-      ? { state: 'down', detail: 'configured, but this build does not send Telegram messages yet' }
+      ? { state: 'ready', detail: 'sent from the outbox when an admin switches Telegram on' }
       : { state: 'off', detail: 'set TELEGRAM_BOT_TOKEN to send Telegram notifications' },
   };
   if (discord) states.discord = { state: 'starting' };
@@ -88,6 +91,15 @@ async function main(): Promise<void> {
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
   const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
   const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
+  const email = config.mail.smtpUrl ? createEmailSender(config) : undefined;
+  const telegram = config.telegram.botToken ? createTelegramService({ db, config, logger }) : undefined;
+  const notifications = createNotificationWorker({
+    db,
+    config,
+    logger,
+    signal: signals.notifications,
+    senders: { ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) },
+  });
   const { app, close: closeApp, beginShutdown } = createApp({
     db,
     config,
@@ -97,6 +109,7 @@ async function main(): Promise<void> {
     integrations: integrationStates(config, logger, discord),
     bridgeConnected: () => discord?.isConnected() ?? false,
     bridgeHasRoom: () => discord?.canOpenTickets() ?? false,
+    telegramBotUsername: () => telegram?.botUsername(),
   });
 
   const server: Server = app.listen(config.port, config.host);
@@ -108,6 +121,8 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
     void discord?.start();
+    telegram?.start();
+    notifications.start();
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {
       if (removed.length > 0) logger.warn({ count: removed.length }, 'removed uploaded files that no attachment refers to');
     });
@@ -125,7 +140,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     beginShutdown();
-    const discordStopped = discord?.stop() ?? Promise.resolve();
+    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop()]).then(() => email?.close());
     server.close(() => {
       void discordStopped.finally(() => {
         closeApp();

@@ -36,16 +36,16 @@ export interface PendingNotification {
   attempts: number;
 }
 
-export function nextNotification(db: Db, now: number): PendingNotification | undefined {
+export function nextNotification(db: Db, now: number, channel: NotificationChannel): PendingNotification | undefined {
   return prepared(
     db,
     `SELECT id, user_id AS userId, ticket_id AS ticketId, channel, event, payload, attempts FROM notification_outbox
-     WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`,
-  ).get(now) as PendingNotification | undefined;
+     WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`,
+  ).get(channel, now) as PendingNotification | undefined;
 }
 
-export function nextNotificationDueAt(db: Db): number | undefined {
-  const row = prepared(db, "SELECT MIN(next_attempt_at) AS at FROM notification_outbox WHERE status = 'pending'").get() as { at: number | null };
+export function nextNotificationDueAt(db: Db, channel: NotificationChannel): number | undefined {
+  const row = prepared(db, "SELECT MIN(next_attempt_at) AS at FROM notification_outbox WHERE status = 'pending' AND channel = ?").get(channel) as { at: number | null };
   return row.at ?? undefined;
 }
 

@@ -44,6 +44,7 @@ export interface AppOptions {
   bridgeConnected?: () => boolean;
   /** The Discord guild can take one more ticket channel. */
   bridgeHasRoom?: () => boolean;
+  telegramBotUsername?: () => string | undefined;
   /** In-process wake-ups for long polls and the Discord worker. */
   signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
 }
@@ -58,6 +59,8 @@ export interface AppDeps {
   uploads: RequestHandler;
   /** Current state of the optional integrations (health page, admin page). */
   integrations: () => Record<string, IntegrationState>;
+  /** The Telegram bot's @username, once known (for the deep link on the settings page). */
+  telegramBotUsername: () => string | undefined;
 }
 
 declare global {
@@ -114,6 +117,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       }),
     },
     integrations: options.integrations ?? (() => ({})),
+    telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
   };
   Object.assign(app.locals, {

@@ -11,6 +11,7 @@ import { adminPage, saveAdminSettings } from './handlers/admin.js';
 import { closeTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
 import { addNote, assignTicketAction, changePriority, changeStatus } from './handlers/ticketStaff.js';
 import { userAction, usersPage } from './handlers/users.js';
+import { settingsAction, settingsPage, verifyEmail } from './handlers/settings.js';
 import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
 
@@ -53,6 +54,18 @@ export const VIEWS: Record<string, ViewRoute> = {
     post: { create: userAction.create, disable: userAction.disable, enable: userAction.enable, reset_password: userAction.resetPassword, role: userAction.role, game_account: userAction.gameAccount },
   },
   admin: { access: 'admin', get: adminPage, post: saveAdminSettings },
+  settings: {
+    access: 'user',
+    get: settingsPage,
+    post: {
+      email: settingsAction.email,
+      notifications: settingsAction.notifications,
+      telegram_link: settingsAction.telegramLink,
+      telegram_unlink: settingsAction.telegramUnlink,
+      password: settingsAction.password,
+    },
+  },
+  verify_email: { access: 'public', get: verifyEmail },
   audit: { access: 'admin', get: (req, res, deps) => (req.query.format === 'csv' ? auditCsv(req, res, deps) : auditPage(req, res, deps)) },
 };
 

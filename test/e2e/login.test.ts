@@ -47,7 +47,7 @@ test('the sidebar collapses, stays collapsed on the next page, and expands again
   const { page, problems } = await watchedPage(browser);
   await signIn(page, app.url, 'player_one', 'player-one-password');
 
-  const label = page.locator('.nav-item .label');
+  const label = page.locator('.nav-item .label').first();
   assert.ok(await label.isVisible(), 'expanded at first');
   const width = async () => (await page.locator('nav.sidebar').boundingBox())!.width;
   const expandedWidth = await width();

@@ -26,7 +26,7 @@ export async function startBridged(options: { fake?: FakeDiscord; dir?: string; 
   const staffId = '400000000000000001';
   if (!fake.members.has(staffId)) fake.addMember(staffId, 'GM Sam', [staffRoleId]);
   const log = fake.channelByName('ticket-log') ?? fake.addChannel({ name: 'ticket-log' });
-  const signals = { whispers: new Signal(), discordWork: new Signal() };
+  const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
   // The app asks the bridge, which needs the app's database: the holder breaks the circle.
   const holder: { bridge?: DiscordBridge } = {};
   const app = await startApp({

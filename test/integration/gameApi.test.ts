@@ -15,7 +15,7 @@ import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 const TOKEN = 'game-server-token-0123456789';
 let connected = true;
 let app: TestApp;
-const signals = { whispers: new Signal(), discordWork: new Signal() };
+const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
 
 before(async () => {
   app = await startApp({ env: { GAME_API_TOKEN: TOKEN, GAME_WHISPER_VISIBILITY_S: '1' }, app: { bridgeConnected: () => connected, signals } });

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
+import { failedNotifications, notificationCounts } from '../../db/notifications.js';
 import { guildSettings, setGuildCloseOnLogout } from '../../db/guilds.js';
 import {
   DEFAULT_WHISPER_TEMPLATES,
@@ -50,6 +51,8 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
     defaults: DEFAULT_WHISPER_TEMPLATES,
     config: deps.config,
     integrations: deps.integrations(),
+    notificationCounts: notificationCounts(deps.db),
+    failedNotifications: failedNotifications(deps.db, 20),
     saved: req.query.saved === '1',
   });
 }

@@ -1,0 +1,111 @@
+// Telegram through telegraf (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT): sends notifications, and
+// answers `/start <code>` deep links (https://t.me/<bot>?start=<code>) that link a player's chat,
+// by long polling.
+import { createHash, randomBytes } from 'node:crypto';
+import { Telegraf } from 'telegraf';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import { consumeUserToken, insertUserToken, retireUserTokens } from '../db/notifications.js';
+import { setTelegramChat, userById } from '../db/users.js';
+import { recordAudit } from '../audit.js';
+import type { Logger } from '../log.js';
+import { PermanentSendError } from './worker.js';
+import { telegramHtml } from './templates.js';
+
+const LINK_LIFETIME_MS = 30 * 60_000;
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A one-time code for the deep link; only its hash is stored. */
+export function createTelegramLinkCode(db: Db, userId: number, now = Date.now()): string {
+  const code = randomBytes(18).toString('base64url');
+  retireUserTokens(db, userId, 'telegram_link', now);
+  insertUserToken(db, { userId, purpose: 'telegram_link', tokenHash: tokenHash(code), payload: null, expiresAt: now + LINK_LIFETIME_MS, now });
+  return code;
+}
+
+/** Links the chat to the account whose code this is; the account's username, or undefined. */
+export function linkTelegramChat(db: Db, code: string, chatId: string, now = Date.now()): string | undefined {
+  return db.transaction(() => {
+    const token = consumeUserToken(db, 'telegram_link', tokenHash(code), now);
+    if (!token) return undefined;
+    setTelegramChat(db, token.userId, chatId, now);
+    const user = userById(db, token.userId);
+    recordAudit(db, { actor: { id: token.userId, name: user?.username ?? null }, action: 'telegram.link', details: { chatId } }, now);
+    return user?.username;
+  })();
+}
+
+export interface TelegramService {
+  start(): void;
+  stop(): Promise<void>;
+  send(chatId: string, html: string): Promise<void>;
+  /** The bot's @username once known (for the deep link). */
+  botUsername(): string | undefined;
+}
+
+export function createTelegramService(options: { db: Db; config: Config; logger: Logger }): TelegramService {
+  const { db, config, logger } = options;
+  const bot = new Telegraf(config.telegram.botToken!, { telegram: { apiRoot: config.telegram.apiRoot } });
+  let username: string | undefined;
+  let running = false;
+
+  bot.start(async (ctx) => {
+    const code = ctx.payload.trim();
+    if (!code) {
+      await ctx.reply('Open the link on your Support settings page to connect this chat.');
+      return;
+    }
+    const linked = linkTelegramChat(db, code, String(ctx.chat.id));
+    await ctx.reply(
+      linked
+        ? `Linked to <b>${telegramHtml(linked)}</b>. You will hear here when Support answers your tickets.`
+        : 'This link is not valid any more. Make a new one on your Support settings page.',
+      { parse_mode: 'HTML' },
+    );
+  });
+  bot.catch((err) => logger.warn({ err: (err as Error).message }, 'telegram: update handling failed'));
+
+  return {
+    start() {
+      running = true;
+      void (async () => {
+        // Keep trying: a Telegram outage at start must not leave linking off for good.
+        for (let attempt = 0; running; attempt += 1) {
+          try {
+            const me = await bot.telegram.getMe();
+            username = me.username;
+            logger.info({ bot: username }, 'telegram: on');
+            await bot.launch({ dropPendingUpdates: false });
+            return;
+          } catch (err) {
+            if (!running) return;
+            logger.warn({ err: (err as Error).message, attempt }, 'telegram: cannot reach the Bot API, retrying');
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 60_000)));
+          }
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      try {
+        bot.stop('shutdown');
+      } catch {
+        // not launched
+      }
+    },
+    async send(chatId, html) {
+      try {
+        await bot.telegram.sendMessage(chatId, html, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+      } catch (err) {
+        const code = (err as { code?: number; response?: { error_code?: number } }).response?.error_code;
+        // 400 (bad chat) and 403 (the player blocked the bot) do not heal by themselves.
+        if (code === 400 || code === 403) throw new PermanentSendError(`Telegram ${code}: ${(err as Error).message}`);
+        throw err;
+      }
+    },
+    botUsername: () => username,
+  };
+}

@@ -1,0 +1,117 @@
+// Delivers the notification outbox: one loop per channel (a stalled mail server never holds up
+// Telegram), retries with exponential backoff, gives up after MAX_ATTEMPTS and leaves the error
+// for the admin page. Web requests only ever insert rows, so they never wait for SMTP or Telegram.
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import {
+  markNotificationFailed,
+  markNotificationRetry,
+  markNotificationSent,
+  nextNotification,
+  nextNotificationDueAt,
+  type NotificationChannel,
+  type PendingNotification,
+} from '../db/notifications.js';
+import { notificationProfile } from '../db/users.js';
+import type { Logger } from '../log.js';
+import { notificationSwitches } from '../settings.js';
+import type { Signal } from '../signal.js';
+import type { TicketNotificationPayload } from './events.js';
+import { renderTicketEmail, renderTicketTelegram, renderVerificationEmail } from './templates.js';
+
+export const MAX_ATTEMPTS = 8;
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  messageId: string;
+}
+
+export interface Senders {
+  email?: (message: EmailMessage) => Promise<void>;
+  telegram?: (chatId: string, html: string) => Promise<void>;
+}
+
+/** An error that retrying cannot fix (a refused address, a chat that blocked the bot). */
+export class PermanentSendError extends Error {}
+
+export function backoffMs(attempts: number): number {
+  return Math.min(5_000 * 2 ** attempts, 60 * 60_000);
+}
+
+export interface NotificationWorker {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createNotificationWorker(options: { db: Db; config: Config; logger: Logger; signal: Signal; senders: Senders }): NotificationWorker {
+  const { db, config, logger, senders } = options;
+  const stop = new AbortController();
+  const loops: Promise<void>[] = [];
+  const host = new URL(config.appUrl).hostname;
+
+  async function deliver(n: PendingNotification): Promise<void> {
+    const profile = notificationProfile(db, n.userId);
+    if (!profile || profile.disabledAt !== null) throw new PermanentSendError('the account is gone or disabled');
+    if (n.event === 'verify_email') {
+      const { email, link } = JSON.parse(n.payload) as { email: string; link: string };
+      if (!senders.email) throw new PermanentSendError('email is not configured');
+      const rendered = renderVerificationEmail(profile.username, link);
+      await senders.email({ to: email, ...rendered, headers: {}, messageId: `<verify-${n.id}@${host}>` });
+      return;
+    }
+    const payload = JSON.parse(n.payload) as TicketNotificationPayload;
+    const switches = notificationSwitches(db);
+    if (n.channel === 'email') {
+      if (!senders.email || !switches.email) throw new PermanentSendError('email notifications are switched off');
+      if (!profile.email || profile.emailVerifiedAt === null || profile.notifyEmail !== 1) throw new PermanentSendError('the player no longer wants email');
+      const rendered = renderTicketEmail(payload, profile.username, config.appUrl);
+      // All mails of one ticket form one thread in the player's mail program.
+      const thread = `<ticket-${payload.ticketId}@${host}>`;
+      await senders.email({ to: profile.email, ...rendered, headers: { 'In-Reply-To': thread, References: thread }, messageId: `<ticket-${payload.ticketId}.n${n.id}@${host}>` });
+    } else {
+      if (!senders.telegram || !switches.telegram) throw new PermanentSendError('Telegram notifications are switched off');
+      if (!profile.telegramChatId || profile.notifyTelegram !== 1) throw new PermanentSendError('the player no longer wants Telegram');
+      await senders.telegram(profile.telegramChatId, renderTicketTelegram(payload, config.appUrl));
+    }
+  }
+
+  async function loop(channel: NotificationChannel): Promise<void> {
+    while (!stop.signal.aborted) {
+      const now = Date.now();
+      const n = nextNotification(db, now, channel);
+      if (!n) {
+        const due = nextNotificationDueAt(db, channel);
+        await options.signal.wait(due !== undefined && due > now ? Math.min(due - now, 60_000) : 60_000, stop.signal);
+        continue;
+      }
+      try {
+        await deliver(n);
+        markNotificationSent(db, n.id, Date.now());
+      } catch (err) {
+        const message = (err as Error).message || String(err);
+        if (err instanceof PermanentSendError || n.attempts + 1 >= MAX_ATTEMPTS) {
+          markNotificationFailed(db, n.id, message);
+          logger.warn({ notificationId: n.id, channel, attempts: n.attempts + 1, err: message }, 'notification given up');
+        } else {
+          markNotificationRetry(db, n.id, message, Date.now() + backoffMs(n.attempts));
+          logger.info({ notificationId: n.id, channel, attempts: n.attempts + 1, err: message }, 'notification failed, will retry');
+        }
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (senders.email) loops.push(loop('email'));
+      if (senders.telegram) loops.push(loop('telegram'));
+    },
+    async stop() {
+      stop.abort();
+      await Promise.all(loops);
+    },
+  };
+}
