@@ -4,8 +4,8 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import { PermanentSendError, type EmailMessage } from './worker.js';
 
-export function createEmailSender(config: Config): { send: (message: EmailMessage) => Promise<void>; close: () => void } {
-  const transport = nodemailer.createTransport({ url: config.mail.smtpUrl!, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+export function createEmailSender(config: Config, timeoutMs = 10_000): { send: (message: EmailMessage) => Promise<void>; close: () => void } {
+  const transport = nodemailer.createTransport({ url: config.mail.smtpUrl!, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs * 3 });
   return {
     async send(message) {
       try {

@@ -38,8 +38,8 @@ export interface Senders {
 /** An error that retrying cannot fix (a refused address, a chat that blocked the bot). */
 export class PermanentSendError extends Error {}
 
-export function backoffMs(attempts: number): number {
-  return Math.min(5_000 * 2 ** attempts, 60 * 60_000);
+export function backoffMs(attempts: number, baseMs = 5_000): number {
+  return Math.min(baseMs * 2 ** attempts, 60 * 60_000);
 }
 
 export interface NotificationWorker {
@@ -47,7 +47,7 @@ export interface NotificationWorker {
   stop(): Promise<void>;
 }
 
-export function createNotificationWorker(options: { db: Db; config: Config; logger: Logger; signal: Signal; senders: Senders }): NotificationWorker {
+export function createNotificationWorker(options: { db: Db; config: Config; logger: Logger; signal: Signal; senders: Senders; retryBaseMs?: number }): NotificationWorker {
   const { db, config, logger, senders } = options;
   const stop = new AbortController();
   const loops: Promise<void>[] = [];
@@ -97,7 +97,7 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
           markNotificationFailed(db, n.id, message);
           logger.warn({ notificationId: n.id, channel, attempts: n.attempts + 1, err: message }, 'notification given up');
         } else {
-          markNotificationRetry(db, n.id, message, Date.now() + backoffMs(n.attempts));
+          markNotificationRetry(db, n.id, message, Date.now() + backoffMs(n.attempts, options.retryBaseMs));
           logger.info({ notificationId: n.id, channel, attempts: n.attempts + 1, err: message }, 'notification failed, will retry');
         }
       }
