@@ -109,18 +109,22 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     lastError = err.message;
     logger.warn({ err }, 'discord: client error');
   });
-  client.on(Events.MessageCreate, (message) => relayStaffMessage(message));
+  client.on(Events.MessageCreate, (message) => {
+    if (!stopping) relayStaffMessage(message);
+  });
   client.on(Events.ChannelDelete, (channel) => {
+    if (stopping) return;
     const ticket = ticketByChannelId(db, channel.id);
     if (ticket && discordChannelGone(db, ticket.id)) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
   });
   client.on(Events.InteractionCreate, (interaction) => {
-    if (!interaction.isChatInputCommand()) return;
+    if (stopping || !interaction.isChatInputCommand()) return;
     void handleInteraction(interaction, { db, config, logger, signals });
   });
 
   async function onReady(): Promise<void> {
     const g = guild() ?? (await client.guilds.fetch(guildId));
+    if (stopping) return;
     guildSettings(db, g.id, config.game.closeOnLogoutDefault);
     try {
       await g.commands.set(SLASH_COMMANDS);
@@ -160,17 +164,20 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     const g = guild();
     if (!g) return;
     for (const { id, channelId } of openBridgedTickets(db)) {
+      // Stopping closes the database after us: a catch-up still fetching must not touch it.
+      if (stopping) return;
       let channel;
       try {
         channel = await g.channels.fetch(channelId);
       } catch (err) {
-        if ((err as { status?: number }).status === 404) discordChannelGone(db, id);
+        if (!stopping && (err as { status?: number }).status === 404) discordChannelGone(db, id);
         continue;
       }
       if (!channel?.isTextBased()) continue;
       const after = lastDiscordMessageId(db, id);
       try {
         const messages = await channel.messages.fetch({ limit: 100, ...(after ? { after } : {}) });
+        if (stopping) return;
         for (const message of [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))) relayStaffMessage(message);
       } catch (err) {
         logger.warn({ err, ticketId: id }, 'discord: catching up on a ticket channel failed');

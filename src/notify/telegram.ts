@@ -13,6 +13,8 @@ import { PermanentSendError } from './worker.js';
 import { telegramHtml } from './templates.js';
 
 const LINK_LIFETIME_MS = 30 * 60_000;
+const SEND_TIMEOUT_MS = 15_000;
+type TelegrafSignal = NonNullable<Parameters<Telegraf['telegram']['callApi']>[2]>['signal'];
 
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -98,7 +100,13 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
     },
     async send(chatId, html) {
       try {
-        await bot.telegram.sendMessage(chatId, html, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+        // telegraf waits up to 500 s by default; a hung Bot API must not hold the delivery loop.
+        await bot.telegram.callApi(
+          'sendMessage',
+          { chat_id: chatId, text: html, parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
+          // telegraf types its signal with the abort-controller package; Node's is the same at run time.
+          { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) as unknown as TelegrafSignal },
+        );
       } catch (err) {
         const code = (err as { code?: number; response?: { error_code?: number } }).response?.error_code;
         // 400 (bad chat) and 403 (the player blocked the bot) do not heal by themselves.
