@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { PermissionFlagsBits } from 'discord.js';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { pollUntil } from './wait.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -771,14 +772,8 @@ export class FakeDiscord {
   }
 
   /** Poll until fn returns a truthy value (returned), or reject after timeoutMs. */
-  async waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = fn();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`fake discord: timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+    return pollUntil(fn, timeoutMs, `fake discord: ${what}`);
   }
 
   /** Live messages in a channel, oldest first. */

@@ -17,6 +17,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { pollUntil } from './wait.js';
 
 export interface FakeSmtpOptions {
   user?: string;
@@ -211,14 +212,8 @@ export class FakeSmtp {
   }
 
   /** Poll until fn returns a truthy value (returned), or reject after timeoutMs. */
-  async waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = fn();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`fake smtp: timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+    return pollUntil(fn, timeoutMs, `fake smtp: ${what}`);
   }
 
   /** Open TCP connections right now. */

@@ -17,6 +17,7 @@
 // the MarkdownV2 / HTML / Markdown parsers ported from TDLib (same error texts and byte offsets).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pollUntil } from './wait.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types (the subset of Bot API objects the fake produces)
@@ -1208,14 +1209,8 @@ export class FakeTelegram {
   }
 
   /** Poll until fn returns a truthy value (returned), or reject after timeoutMs. */
-  async waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = fn();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`fake telegram: timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+    return pollUntil(fn, timeoutMs, `fake telegram: ${what}`);
   }
 
   // -------------------------------------------------------------------------------------------
