@@ -6,6 +6,7 @@ import { loadConfig } from './config.js';
 import { backupDatabase, openDatabase, type Db } from './db/index.js';
 import { ROLES, userByUsername, users, type Role } from './db/users.js';
 import { randomPassword } from './passwords.js';
+import { createDemoData } from './demo.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -13,6 +14,7 @@ const USAGE = `usage: npm run cli -- <command>
   user:passwd <username> [--password <pw>]   (prints a new random password when --password is left out)
   user:list
   db:backup <file>                           (SQLite online backup; safe while the app runs)
+  demo                                       (sample data: a player "demo", staff "support", tickets in every status)
 `;
 
 class UsageError extends Error {}
@@ -87,6 +89,12 @@ async function run(db: Db, argv: string[], out: (line: string) => void): Promise
       if (!file || extra.length > 0) throw new UsageError('db:backup needs exactly one destination file');
       await backupDatabase(db, file);
       out(`backup written to ${file}`);
+      return;
+    }
+    case 'demo': {
+      if (rest.length > 0) throw new UsageError('demo takes no arguments');
+      const lines = await createDemoData(db);
+      for (const line of lines) out(line);
       return;
     }
     case undefined:

@@ -97,3 +97,23 @@ test('an unknown command prints the usage and exits 2', () => {
   assert.match(result.stderr, /unknown command "user:delete"/);
   assert.match(result.stderr, /usage: npm run cli -- <command>/);
 });
+
+test('demo adds a player, staff and tickets in every status, once', async () => {
+  const { listTickets } = await import('../../src/db/tickets.js');
+  const result = cli('demo');
+  assert.equal(result.code, 0, result.stderr);
+  const password = /player: demo \/ (\S+)/.exec(result.stdout)?.[1];
+  assert.ok(password);
+  const { db } = openDatabase(databasePath);
+  try {
+    assert.equal((await authenticate(db, 'demo', password)).ok, true);
+    const demo = userByUsername(db, 'demo')!;
+    const tickets = listTickets(db, { userId: demo.id, status: 'all', terms: [], limit: 50, offset: 0 });
+    assert.deepEqual([...new Set(tickets.map((t) => t.status))].sort(), ['answered', 'closed', 'in_progress', 'open', 'waiting_user']);
+  } finally {
+    db.close();
+  }
+  const again = cli('demo');
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /already there/);
+});
