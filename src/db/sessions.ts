@@ -35,3 +35,8 @@ export function deleteUserSessions(db: Db, userId: number): number {
 export function deleteExpiredSessions(db: Db, now = Date.now()): number {
   return prepared(db, 'DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
 }
+
+/** Ends every session of the user except `keepSid` (after a password change). */
+export function deleteOtherUserSessions(db: Db, userId: number, keepSid: string): number {
+  return prepared(db, 'DELETE FROM sessions WHERE user_id = ? AND sid <> ?').run(userId, keepSid).changes;
+}

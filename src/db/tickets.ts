@@ -14,6 +14,8 @@ export interface Ticket {
   gameCharId: number | null;
   gameCharName: string | null;
   discordChannelId: string | null;
+  /** Who took the ticket with /ticket claim in Discord (not a dashboard user). */
+  discordAssigneeName: string | null;
   createdAt: number;
   updatedAt: number;
   closedAt: number | null;
@@ -21,7 +23,8 @@ export interface Ticket {
 
 export const TICKET_COLUMNS = `t.id, t.user_id AS userId, t.source, t.subject, t.status, t.priority,
   t.assignee_id AS assigneeId, t.message_count AS messageCount, t.game_account_id AS gameAccountId,
-  t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.discord_channel_id AS discordChannelId, t.created_at AS createdAt,
+  t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.discord_channel_id AS discordChannelId,
+  t.discord_assignee_name AS discordAssigneeName, t.created_at AS createdAt,
   t.updated_at AS updatedAt, t.closed_at AS closedAt`;
 
 /** A list row: the ticket plus who owns it and who has it, by name. */

@@ -225,6 +225,12 @@ describe('slash commands', () => {
     await setup.fake.waitFor(() => claim.responses.length > 0, 5000, 'the claim answer');
     const claimed = prepared(setup.app.db, 'SELECT status, discord_assignee_name AS who FROM tickets WHERE id = ?').get(ticketId);
     assert.deepEqual(claimed, { status: 'in_progress', who: 'GM Sam' });
+    const { addUser, Client } = await import('../helpers/app.js');
+    await addUser(setup.app.db, `console${ticketId}`, 'correct horse battery', 'staff');
+    const console_ = new Client(setup.app.url);
+    await console_.login(`console${ticketId}`);
+    assert.match((await console_.get(`/index.php?view=ticket&id=${ticketId}`)).text, /GM Sam \(claimed in Discord\)/, 'the web console shows who claimed it');
+    assert.match((await console_.get('/index.php?view=tickets&source=game')).text, /data-label="Assignee">GM Sam \(Discord\)</);
 
     const status = setup.fake.slashCommand({ channelId: channel.id, userId: setup.staffId, command: 'ticket status', options: { status: 'waiting_user' } });
     await setup.fake.waitFor(() => status.responses.length > 0, 5000, 'the status answer');

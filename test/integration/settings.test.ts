@@ -140,9 +140,14 @@ describe('choices and password', () => {
     assert.match(mismatch.text, /do not match/);
     const short = await post('password', { current_password: 'correct horse battery', new_password: 'short', confirm_password: 'short' });
     assert.equal(short.status, 422);
+    const elsewhere = new Client(app.url, { 'x-forwarded-proto': 'https' });
+    await elsewhere.login('settler');
+    assert.equal((await elsewhere.get('/index.php?view=settings')).status, 200);
     const ok = await post('password', { current_password: 'correct horse battery', new_password: 'brand new password', confirm_password: 'brand new password' });
     assert.equal(ok.status, 303);
     assert.equal((await authenticate(app.db, 'settler', 'brand new password')).ok, true);
+    assert.equal((await client.get('/index.php?view=settings')).status, 200, 'this browser stays signed in');
+    assert.equal((await elsewhere.get('/index.php?view=settings')).status, 302, 'other sessions are signed out');
   });
 
   test('settings need sign-in and the CSRF token', async () => {

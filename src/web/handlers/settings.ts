@@ -7,6 +7,7 @@ import { changePassword, passwordSchema } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { consumeUserToken, enqueueNotification, insertUserToken, retireUserTokens } from '../../db/notifications.js';
+import { deleteOtherUserSessions } from '../../db/sessions.js';
 import { markEmailVerified, notificationProfile, setNotificationChoices, setTelegramChat, setUserEmail } from '../../db/users.js';
 import { createTelegramLinkCode, tokenHash } from '../../notify/telegram.js';
 import { verifyPassword } from '../../passwords.js';
@@ -125,6 +126,8 @@ export const settingsAction = {
       return;
     }
     await changePassword(deps.db, user, form.data.new_password);
+    // Anyone else signed in with the old password is signed out; this browser stays in.
+    deleteOtherUserSessions(deps.db, user.id, req.sessionID);
     audit(deps, req, res, 'user.password');
     redirectAfterPost(res, viewUrl('settings', { saved: '1' }));
   },
