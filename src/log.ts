@@ -40,8 +40,3 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
-
-/** A logger that drops everything, for tests and tools that do not want log output. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -38,6 +38,11 @@ export function insertMessage(db: Db, message: NewMessage): number {
   return Number(lastInsertRowid);
 }
 
+/** A status or event line in the conversation ("Status changed ...", "Ticket closed ..."). */
+export function insertSystemLine(db: Db, ticketId: number, body: string, now: number): number {
+  return insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
+}
+
 /** The conversation in order; internal notes only when asked for (staff). */
 export function ticketMessages(db: Db, ticketId: number, includeInternal: boolean): Message[] {
   return prepared(

@@ -133,7 +133,3 @@ export function nextDiscordWorkDueAt(db: Db): number | undefined {
   ).get() as { at: number | null };
   return row.at ?? undefined;
 }
-
-export function pendingDiscordWorkCount(db: Db): number {
-  return (prepared(db, 'SELECT COUNT(*) AS n FROM discord_outbox WHERE done_at IS NULL').get() as { n: number }).n;
-}

@@ -4,7 +4,7 @@
 // discord_outbox in the same transaction and delivered by src/discord.
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
-import { insertDiscordMessage, insertMessage } from '../db/messages.js';
+import { insertDiscordMessage, insertMessage, insertSystemLine } from '../db/messages.js';
 import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
 import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, updateTicketStatus, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
@@ -103,7 +103,7 @@ export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: b
     if (!ticket) return { ticketId: null, closed: false };
     if (!closeOnLogout) return { ticketId: ticket.id, closed: false };
     updateTicketStatus(db, ticket.id, 'closed', now);
-    insertMessage(db, { ticketId: ticket.id, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: `Ticket closed: ${player.name} logged out.`, now });
+    insertSystemLine(db, ticket.id, `Ticket closed: ${player.name} logged out.`, now);
     enqueueDiscordWork(db, ticket.id, 'close_channel', { reason: 'player logged out' }, now);
     recordAudit(db, { actor: gameActor(player), action: 'ticket.close', ticketId: ticket.id, details: { reason: 'logout' } }, now);
     return { ticketId: ticket.id, closed: true };
@@ -151,7 +151,7 @@ export function discordChannelGone(db: Db, ticketId: number, now = Date.now()): 
     const ticket = ticketById(db, ticketId);
     if (!ticket || ticket.status === 'closed') return false;
     updateTicketStatus(db, ticket.id, 'closed', now);
-    insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: 'Ticket closed: its Discord channel was deleted.', now });
+    insertSystemLine(db, ticketId, 'Ticket closed: its Discord channel was deleted.', now);
     recordAudit(db, { actor: { id: null, name: 'discord' }, action: 'ticket.close', ticketId, details: { reason: 'channel deleted' } }, now);
     return true;
   });
@@ -165,7 +165,7 @@ export function claimFromDiscord(db: Db, ticketId: number, member: { id: string;
     setDiscordAssignee(db, ticketId, member.id, member.name);
     if (ticket.status !== 'in_progress' && ticket.status !== 'closed') {
       updateTicketStatus(db, ticketId, 'in_progress', now);
-      insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body: `Status changed from ${ticket.status} to in_progress by ${member.name}.`, now });
+      insertSystemLine(db, ticketId, `Status changed from ${ticket.status} to in_progress by ${member.name}.`, now);
     }
     recordAudit(db, { actor: { id: null, name: `discord:${member.name}` }, action: 'ticket.claim', ticketId, details: { memberId: member.id } }, now);
   });

@@ -4,7 +4,7 @@
 import { recordAudit } from '../audit.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
-import { insertMessage } from '../db/messages.js';
+import { insertMessage, insertSystemLine } from '../db/messages.js';
 import { enqueueDiscordWork } from '../db/outboxes.js';
 import {
   countTickets,
@@ -72,9 +72,9 @@ export function ticketForViewer(db: Db, id: number, viewer: User, context: Reque
   return undefined;
 }
 
-/** The owner's message with its files; counted on the ticket, which moves to the top of the list. */
-function addPlayerMessage(db: Db, ticketId: number, user: User, body: string, uploads: StoredUpload[], now: number): number {
-  const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: user.id, authorName: user.username, origin: 'web', body, now });
+/** A web message (the owner's or Support's) with its files; counted on the ticket, which moves to the top of the list. */
+function addWebMessage(db: Db, ticketId: number, authorKind: 'player' | 'staff', user: User, body: string, uploads: StoredUpload[], now: number): number {
+  const messageId = insertMessage(db, { ticketId, authorKind, authorId: user.id, authorName: user.username, origin: 'web', body, now });
   recordTicketMessage(db, ticketId, now);
   for (const upload of uploads) insertAttachment(db, { ticketId, messageId, ...upload, now });
   return messageId;
@@ -92,7 +92,7 @@ export interface NewTicketInput {
 export function createWebTicket(db: Db, input: NewTicketInput, context: RequestContext, now = Date.now()): number {
   return inTransaction(db, () => {
     const ticketId = insertWebTicket(db, { userId: input.user.id, subject: input.subject, priority: input.priority, now });
-    addPlayerMessage(db, ticketId, input.user, input.body, input.uploads, now);
+    addWebMessage(db, ticketId, 'player', input.user, input.body, input.uploads, now);
     recordAudit(
       db,
       {
@@ -106,10 +106,6 @@ export function createWebTicket(db: Db, input: NewTicketInput, context: RequestC
     );
     return ticketId;
   });
-}
-
-function systemLine(db: Db, ticketId: number, body: string, now: number): number {
-  return insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
 }
 
 export interface PlayerReplyInput {
@@ -128,11 +124,11 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
     const ticket = ticketById(db, input.ticketId);
     if (!ticket || ticket.userId !== input.user.id) throw new Error(`replyAsPlayer: ticket ${input.ticketId} is not the user's`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
-    const messageId = addPlayerMessage(db, ticket.id, input.user, input.body, input.uploads, now);
+    const messageId = addWebMessage(db, ticket.id, 'player', input.user, input.body, input.uploads, now);
     const status = statusAfterPlayerReply(ticket.status);
     if (status !== ticket.status) {
       updateTicketStatus(db, ticket.id, status, now);
-      systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status}.`, now);
+      insertSystemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status}.`, now);
     }
     recordAudit(
       db,
@@ -156,7 +152,7 @@ export function closeTicket(db: Db, ticketId: number, user: Actor, context: Requ
     if (!ticket) throw new Error(`closeTicket: no ticket ${ticketId}`);
     if (ticket.status === 'closed') return false;
     updateTicketStatus(db, ticket.id, 'closed', now);
-    const lineId = systemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
+    const lineId = insertSystemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
     closeBridgedChannel(db, ticket, `closed by ${user.username}`, now);
     notifyTicketOwner(db, ticket, { kind: 'closed', by: user.username }, lineId, user.id, channels, now);
     recordAudit(
@@ -208,7 +204,7 @@ function staffActor(user: Actor) {
 function changeStatus(db: Db, ticket: Ticket, status: Status, by: Actor, now: number): number | undefined {
   if (status === ticket.status) return undefined;
   updateTicketStatus(db, ticket.id, status, now);
-  const lineId = systemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
+  const lineId = insertSystemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
   if (status === 'closed') closeBridgedChannel(db, ticket, `closed by ${by.username}`, now);
   return lineId;
 }
@@ -236,17 +232,7 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
     const ticket = ticketById(db, input.ticketId);
     if (!ticket) throw new Error(`replyAsStaff: no ticket ${input.ticketId}`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
-    const messageId = insertMessage(db, {
-      ticketId: ticket.id,
-      authorKind: 'staff',
-      authorId: input.user.id,
-      authorName: input.user.username,
-      origin: 'web',
-      body: input.body,
-      now,
-    });
-    recordTicketMessage(db, ticket.id, now);
-    for (const upload of input.uploads) insertAttachment(db, { ticketId: ticket.id, messageId, ...upload, now });
+    const messageId = addWebMessage(db, ticket.id, 'staff', input.user, input.body, input.uploads, now);
     changeStatus(db, ticket, input.status, input.user, now);
     if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, relay, now);
     // One event, one message per channel: the reply says where the ticket went.
@@ -292,7 +278,7 @@ export function setTicketPriority(db: Db, ticketId: number, priority: Priority, 
     if (!ticket) throw new Error(`setTicketPriority: no ticket ${ticketId}`);
     if (ticket.priority === priority) return false;
     updateTicketPriority(db, ticketId, priority, now);
-    systemLine(db, ticketId, `Priority changed from ${ticket.priority} to ${priority} by ${user.username}.`, now);
+    insertSystemLine(db, ticketId, `Priority changed from ${ticket.priority} to ${priority} by ${user.username}.`, now);
     recordAudit(db, { actor: staffActor(user), action: 'ticket.priority', ticketId, ip: context.ip, details: { from: ticket.priority, to: priority } }, now);
     return true;
   });
