@@ -29,6 +29,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    registerFunctions(db);
     const migrations =
       options.migrate === false
         ? { applied: [], version: 0 }
@@ -38,6 +39,22 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
     db.close();
     throw err;
   }
+}
+
+/**
+ * Case folding for substring search, as close to the FTS5 trigram tokenizer's folding as
+ * JavaScript gets (per-character lower case; the tokenizer keeps diacritics too).
+ */
+export function foldCase(text: string): string {
+  return text.toLowerCase();
+}
+
+function registerFunctions(db: Db): void {
+  // tb_contains(text, needle): 1 when the case-folded text contains the (already folded) needle.
+  // The ticket search uses it where walking tickets beats asking the index (common words).
+  db.function('tb_contains', { deterministic: true }, (text: unknown, needle: unknown) =>
+    typeof text === 'string' && typeof needle === 'string' && foldCase(text).includes(needle) ? 1 : 0,
+  );
 }
 
 const statementCache = new WeakMap<Db, Map<string, Statement>>();
@@ -55,6 +72,11 @@ export function prepared(db: Db, sql: string): Statement {
     cache.set(sql, statement);
   }
   return statement;
+}
+
+/** The SQL of every statement prepared on `db` so far (tests check their query plans). */
+export function preparedSql(db: Db): string[] {
+  return [...(statementCache.get(db)?.keys() ?? [])];
 }
 
 /** Runs `work` in one transaction (IMMEDIATE, so writers queue instead of failing mid-way). */

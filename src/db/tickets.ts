@@ -111,29 +111,96 @@ export interface TicketListQuery {
   /** Tickets of this dashboard user (staff filter by owner). */
   ownerId?: number;
   sort?: TicketSort;
+  /** Tests: below how many message matches a word narrows the list by the index (SEARCH_INDEX_LIMIT). */
+  searchIndexLimit?: number;
+  /** Tests: how many recent tickets a walk looks at (SEARCH_WALK_WINDOW). */
+  searchWalkWindow?: number;
   limit: number;
   offset: number;
 }
 
 export const TICKET_SORTS = ['updated', 'created', 'priority'] as const;
 export type TicketSort = (typeof TICKET_SORTS)[number];
+// The priority rank is the expression of index tickets_priority_rank (migration 004), word for word.
 const ORDER_BY: Record<TicketSort, string> = {
   updated: 't.updated_at DESC, t.id DESC',
   created: 't.created_at DESC, t.id DESC',
-  priority: "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.updated_at DESC, t.id DESC",
+  priority: "(CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END), t.updated_at DESC, t.id DESC",
 };
 
-/** A term long enough for the trigram index, or a short one searched with LIKE. */
-export type SearchTerm = { kind: 'fts'; match: string } | { kind: 'like'; pattern: string };
+/**
+ * One search word: its case-folded text, and its FTS5 string when it is long enough (3+
+ * characters) for the trigram index.
+ */
+export interface SearchTerm {
+  needle: string;
+  match?: string;
+}
 
-function listFilter(query: TicketListQuery): { where: string; params: unknown[] } {
+/**
+ * How many messages a word may match for the index to narrow the list. A word found in more
+ * messages than this is common: walking tickets newest first finds 50 that contain it sooner
+ * than fetching and sorting every ticket that does (issue #7, bench/README figures).
+ */
+export const SEARCH_INDEX_LIMIT = 5000;
+/** Counts stop here; the page then says "more than" (an exact count of a million rows costs more than the page). */
+export const COUNT_LIMIT = 10_000;
+
+const OPEN_STATUSES = "('open', 'in_progress', 'answered', 'waiting_user')";
+
+interface Filter {
+  where: string;
+  params: unknown[];
+}
+
+function visibleMessages(query: TicketListQuery): string {
+  return query.includeInternal ? "m.author_kind <> 'system'" : "m.internal = 0 AND m.author_kind <> 'system'";
+}
+
+/** How many of the most recently active tickets a walk looks at, when no word narrows the list by the index. */
+export const SEARCH_WALK_WINDOW = 5_000;
+
+/**
+ * How a search runs: the words the index narrows the list with (those found in few enough
+ * messages), and, when there are none, the activity time before which the walk stops (so a
+ * search for a short or common word that matches little never reads every ticket).
+ */
+export interface SearchPlan {
+  selective: Set<SearchTerm>;
+  walkSince?: number;
+}
+
+export function planSearch(db: Db, query: TicketListQuery): SearchPlan {
+  const limit = query.searchIndexLimit ?? SEARCH_INDEX_LIMIT;
+  const selective = new Set<SearchTerm>();
+  for (const term of query.terms) {
+    if (term.match === undefined) continue;
+    // FTS5 hands out matches lazily: this stops after limit + 1 without reading the rest.
+    const hits = (prepared(db, 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)').get(term.match, limit + 1) as { n: number }).n;
+    if (hits <= limit) selective.add(term);
+  }
+  const plan: SearchPlan = { selective };
+  if (query.terms.length > 0 && selective.size === 0) {
+    const window = query.searchWalkWindow ?? SEARCH_WALK_WINDOW;
+    const row = (
+      query.userId === undefined
+        ? prepared(db, 'SELECT updated_at AS at FROM tickets ORDER BY updated_at DESC LIMIT 1 OFFSET ?').get(window - 1)
+        : prepared(db, 'SELECT updated_at AS at FROM tickets WHERE user_id = ? ORDER BY updated_at DESC LIMIT 1 OFFSET ?').get(query.userId, window - 1)
+    ) as { at: number } | undefined;
+    if (row) plan.walkSince = row.at;
+  }
+  return plan;
+}
+
+function listFilter(query: TicketListQuery, plan: SearchPlan, purpose: 'list' | 'count'): Filter {
   const where: string[] = [];
   const params: unknown[] = [];
   if (query.userId !== undefined) {
     where.push('t.user_id = ?');
     params.push(query.userId);
   }
-  if (query.status === undefined) where.push("t.status <> 'closed'");
+  // Counting reads the status index by ranges; listing walks the activity index and skips closed rows.
+  if (query.status === undefined) where.push(purpose === 'count' ? `t.status IN ${OPEN_STATUSES}` : "t.status <> 'closed'");
   else if (query.status !== 'all') {
     where.push('t.status = ?');
     params.push(query.status);
@@ -162,16 +229,23 @@ function listFilter(query: TicketListQuery): { where: string; params: unknown[] 
     params.push(query.createdBefore);
   }
   if (query.terms.length > 0) {
-    const visible = query.includeInternal ? "m.author_kind <> 'system'" : "m.internal = 0 AND m.author_kind <> 'system'";
+    const visible = visibleMessages(query);
+    const { selective } = plan;
+    if (plan.walkSince !== undefined) {
+      where.push('t.updated_at >= ?');
+      params.push(plan.walkSince);
+    }
     const searchParams: unknown[] = [];
     const termClauses = query.terms.map((term) => {
-      if (term.kind === 'fts') {
+      if (selective.has(term)) {
+        // Few matches: the tickets come from the index, then sort.
         searchParams.push(term.match, term.match);
-        return `(t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)
-          OR t.id IN (SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ? AND ${visible}))`;
+        return `t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?
+          UNION SELECT m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ? AND ${visible})`;
       }
-      searchParams.push(term.pattern, term.pattern);
-      return `(t.subject LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND ${visible} AND m.body LIKE ? ESCAPE '\\'))`;
+      // A common word (or one too short for trigrams): check each ticket the walk reaches.
+      searchParams.push(term.needle, term.needle);
+      return `(tb_contains(t.subject, ?) OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id AND ${visible} AND tb_contains(m.body, ?)))`;
     });
     if (query.ticketNumber === undefined) {
       where.push(termClauses.join(' AND '));
@@ -185,8 +259,8 @@ function listFilter(query: TicketListQuery): { where: string; params: unknown[] 
 }
 
 /** Newest activity first, unless another sort is asked for. */
-export function listTickets(db: Db, query: TicketListQuery): TicketRow[] {
-  const { where, params } = listFilter(query);
+export function listTickets(db: Db, query: TicketListQuery, plan = planSearch(db, query)): TicketRow[] {
+  const { where, params } = listFilter(query, plan, 'list');
   return prepared(
     db,
     `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
@@ -195,9 +269,16 @@ export function listTickets(db: Db, query: TicketListQuery): TicketRow[] {
   ).all(...params, query.limit, query.offset) as TicketRow[];
 }
 
-export function countTickets(db: Db, query: TicketListQuery): number {
-  const { where, params } = listFilter(query);
-  return (prepared(db, `SELECT COUNT(*) AS n FROM tickets t ${where}`).get(...params) as { n: number }).n;
+/**
+ * How many tickets match, counted up to `limit` (exact: false beyond it). A search for a common
+ * word is not counted at all (undefined): its matches are found by walking, and counting them
+ * would mean walking every ticket.
+ */
+export function countTickets(db: Db, query: TicketListQuery, plan = planSearch(db, query), limit = COUNT_LIMIT): { count: number; exact: boolean } | undefined {
+  if (query.terms.length > 0 && plan.selective.size === 0) return undefined;
+  const { where, params } = listFilter(query, plan, 'count');
+  const n = (prepared(db, `SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets t ${where} LIMIT ?)`).get(...params, limit + 1) as { n: number }).n;
+  return n > limit ? { count: limit, exact: false } : { count: n, exact: true };
 }
 
 export interface NewGameTicket {
@@ -240,9 +321,10 @@ export function setTicketChannel(db: Db, ticketId: number, channelId: string | n
   prepared(db, 'UPDATE tickets SET discord_channel_id = ? WHERE id = ?').run(channelId, ticketId);
 }
 
-/** Open game tickets that have a Discord channel (for catching up after a reconnect). */
+/** Open game tickets that have a Discord channel (for catching up after a reconnect). Only game tickets have channels. */
 export function openBridgedTickets(db: Db): { id: number; channelId: string }[] {
-  return prepared(db, "SELECT id, discord_channel_id AS channelId FROM tickets WHERE discord_channel_id IS NOT NULL AND status <> 'closed'").all() as {
+  // The conditions of the partial index tickets_open_game_char, so only open game tickets are read.
+  return prepared(db, "SELECT id, discord_channel_id AS channelId FROM tickets WHERE source = 'game' AND status <> 'closed' AND discord_channel_id IS NOT NULL").all() as {
     id: number;
     channelId: string;
   }[];

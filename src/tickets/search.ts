@@ -4,8 +4,13 @@
 // message of the ticket. Words of 3+ characters use the trigram index as one quoted FTS5 string,
 // with `"` doubled, so `"`, `*`, `NEAR(`, `OR`, `-` and the like are plain text
 // (https://sqlite.org/fts5.html#fts5_strings). Shorter words cannot use trigrams and are matched
-// with LIKE, with % _ and \ escaped. A query that is a number (optionally #123) also finds that
+// as plain substrings. A query that is a number (optionally #123) also finds that
 // ticket.
+//
+// Every term also carries its case-folded text (`needle`): when a word is too common for the
+// index to narrow the list, the list walks tickets newest first and checks each one's text with
+// tb_contains (src/db/index.ts), which folds case the same way.
+import { foldCase } from '../db/index.js';
 import type { SearchTerm } from '../db/tickets.js';
 
 export const SEARCH_MAX_LENGTH = 200;
@@ -25,8 +30,8 @@ export function parseSearch(q: string): ParsedSearch {
   const words = [...new Set(text.split(/\s+/u).filter(Boolean))];
   if (words.length > SEARCH_MAX_WORDS) throw new SearchError(`Search for at most ${SEARCH_MAX_WORDS} words at a time.`);
   const terms = words.map((word): SearchTerm => {
-    if ([...word].length >= 3) return { kind: 'fts', match: `"${word.replaceAll('"', '""')}"` };
-    return { kind: 'like', pattern: `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+    const needle = foldCase(word);
+    return [...word].length >= 3 ? { needle, match: `"${word.replaceAll('"', '""')}"` } : { needle };
   });
   const number = /^#?(\d{1,15})$/.exec(text)?.[1];
   const parsed: ParsedSearch = { terms };

@@ -8,6 +8,8 @@ import { insertMessage, insertSystemLine } from '../db/messages.js';
 import { enqueueDiscordWork } from '../db/outboxes.js';
 import {
   countTickets,
+  planSearch,
+  SEARCH_WALK_WINDOW,
   insertWebTicket,
   listTickets,
   recordTicketMessage,
@@ -164,8 +166,26 @@ export function closeTicket(db: Db, ticketId: number, user: Actor, context: Requ
   });
 }
 
-export function ticketListPage(db: Db, query: TicketListQuery): { tickets: TicketRow[]; total: number } {
-  return { tickets: listTickets(db, query), total: countTickets(db, query) };
+export interface TicketListPage {
+  tickets: TicketRow[];
+  /** Whether a next page has rows. */
+  hasMore: boolean;
+  /** How many match: exact, "more than" a cap, or not counted (a search for a common word). */
+  total: { count: number; exact: boolean } | undefined;
+  /** Set when a search looked only at this many most recently active tickets (short or common words). */
+  searchWindow?: number;
+}
+
+export function ticketListPage(db: Db, query: TicketListQuery): TicketListPage {
+  const plan = planSearch(db, query);
+  const rows = listTickets(db, { ...query, limit: query.limit + 1 }, plan);
+  const total = query.offset === 0 && rows.length <= query.limit && plan.walkSince === undefined ? { count: rows.length, exact: true } : countTickets(db, query, plan);
+  return {
+    tickets: rows.slice(0, query.limit),
+    hasMore: rows.length > query.limit,
+    total,
+    ...(plan.walkSince !== undefined ? { searchWindow: query.searchWalkWindow ?? SEARCH_WALK_WINDOW } : {}),
+  };
 }
 
 /** Who asked, for the audit log. */

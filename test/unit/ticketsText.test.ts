@@ -15,16 +15,17 @@ describe('status after a player reply (seed 000)', () => {
 });
 
 describe('parseSearch', () => {
-  test('words become quoted FTS strings or escaped LIKE patterns', () => {
-    assert.deepEqual(parseSearch('  login  "error" '), {
+  test('words become quoted FTS strings (3+ characters) and case-folded substrings', () => {
+    assert.deepEqual(parseSearch('  Login  "error" '), {
       terms: [
-        { kind: 'fts', match: '"login"' },
-        { kind: 'fts', match: '"""error"""' },
+        { needle: 'login', match: '"Login"' },
+        { needle: '"error"', match: '"""error"""' },
       ],
     });
-    assert.deepEqual(parseSearch('a%_\\').terms, [{ kind: 'fts', match: '"a%_\\"' }]);
-    assert.deepEqual(parseSearch('%_').terms, [{ kind: 'like', pattern: '%\\%\\_%' }]);
-    assert.deepEqual(parseSearch('日本').terms, [{ kind: 'like', pattern: '%日本%' }]);
+    assert.deepEqual(parseSearch('a%_\\').terms, [{ needle: 'a%_\\', match: '"a%_\\"' }]);
+    assert.deepEqual(parseSearch('%_').terms, [{ needle: '%_' }]);
+    assert.deepEqual(parseSearch('日本').terms, [{ needle: '日本' }]);
+    assert.deepEqual(parseSearch('ПРОПАЛ').terms, [{ needle: 'пропал', match: '"ПРОПАЛ"' }]);
   });
 
   test('a number is also a ticket number; duplicates count once; control characters are spaces', () => {
@@ -32,10 +33,7 @@ describe('parseSearch', () => {
     assert.equal(parseSearch('42').ticketNumber, 42);
     assert.equal(parseSearch('42 x').ticketNumber, undefined);
     assert.equal(parseSearch('x x x').terms.length, 1);
-    assert.deepEqual(parseSearch('ab\u0000cd').terms, [
-      { kind: 'like', pattern: '%ab%' },
-      { kind: 'like', pattern: '%cd%' },
-    ]);
+    assert.deepEqual(parseSearch('ab\u0000cd').terms, [{ needle: 'ab' }, { needle: 'cd' }]);
   });
 
   test('limits', () => {

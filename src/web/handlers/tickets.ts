@@ -119,7 +119,7 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   }
   if (Object.keys(errors).length > 0) {
     res.status(400);
-    renderPage(req, res, 'tickets', { ...base, tickets: [], total: 0, emptyReason: 'Fix the filters above to see tickets.', prevUrl: undefined, nextUrl: undefined });
+    renderPage(req, res, 'tickets', { ...base, tickets: [], total: 0, totalIsExact: true, emptyReason: 'Fix the filters above to see tickets.', prevUrl: undefined, nextUrl: undefined });
     return;
   }
 
@@ -143,25 +143,35 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     limit: PAGE_SIZE,
     offset: (filters.page - 1) * PAGE_SIZE,
   };
-  const { tickets, total } = ticketListPage(deps.db, query);
+  const { tickets, hasMore, total, searchWindow } = ticketListPage(deps.db, query);
 
   let emptyReason: string | undefined;
   if (tickets.length === 0) {
-    if (total > 0) emptyReason = `There is no page ${filters.page}; the list has ${Math.ceil(total / PAGE_SIZE)}.`;
-    else if (!staff && ticketCountForUser(deps.db, user.id) === 0) emptyReason = 'none';
+    if (filters.page > 1 && (total === undefined || total.count > 0)) {
+      emptyReason = total?.exact ? `There is no page ${filters.page}; the list has ${Math.ceil(total.count / PAGE_SIZE)}.` : `There is no page ${filters.page}.`;
+    } else if (!staff && ticketCountForUser(deps.db, user.id) === 0) emptyReason = 'none';
     else emptyReason = `No tickets match ${activeFilterWords(filters).join(', ')}.`;
   }
-  const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  // A search that only walked the most recent tickets says so, and how to search them all.
+  const searchNote =
+    searchWindow === undefined
+      ? undefined
+      : `Searched the ${searchWindow.toLocaleString('en')} most recently active tickets: these words are short or very common. Add a more specific word of 3 or more characters to search every ticket.`;
+  // The last page is known when the count is exact; otherwise Next shows while rows follow.
+  const lastPage = total?.exact ? Math.max(1, Math.ceil(total.count / PAGE_SIZE)) : undefined;
+  const firstRow = (filters.page - 1) * PAGE_SIZE + 1;
   renderPage(req, res, 'tickets', {
     ...base,
     tickets,
-    total,
+    total: total ? total.count : undefined,
+    totalIsExact: total?.exact ?? false,
     emptyReason,
+    searchNote,
     lastPage,
-    firstRow: total === 0 ? 0 : (filters.page - 1) * PAGE_SIZE + 1,
-    lastRow: Math.min(total, filters.page * PAGE_SIZE),
-    prevUrl: filters.page > 1 ? filterUrl(filters, Math.min(filters.page - 1, lastPage)) : undefined,
-    nextUrl: filters.page < lastPage ? filterUrl(filters, filters.page + 1) : undefined,
+    firstRow: tickets.length === 0 ? 0 : firstRow,
+    lastRow: firstRow + tickets.length - 1,
+    prevUrl: filters.page > 1 ? filterUrl(filters, lastPage === undefined ? filters.page - 1 : Math.min(filters.page - 1, lastPage)) : undefined,
+    nextUrl: hasMore ? filterUrl(filters, filters.page + 1) : undefined,
     showAllUrl: viewUrl('tickets', { status: 'all' }),
     filtered: activeFilterWords(filters).length > 1 || filters.status !== '',
   });
