@@ -102,21 +102,34 @@ export function storeGameResponse(db: Db, requestId: string, response: string, n
 }
 
 /**
- * The next piece of Discord work that may run now: the oldest due row whose ticket has no earlier
- * unfinished row (work for one ticket runs in order; a failing ticket does not block others).
+ * The next piece of Discord work that may run now: the earliest due row whose ticket has no
+ * earlier unfinished row (work for one ticket runs in order; a failing ticket does not block
+ * others) and is not being worked on already (`busyTicketIds`, the worker's other lanes).
  */
-export function nextDiscordWork(db: Db, now: number): (DiscordWork & { attempts: number }) | undefined {
+export function nextDiscordWork(db: Db, now: number, busyTicketIds: number[] = []): (DiscordWork & { attempts: number }) | undefined {
   return prepared(
     db,
     `SELECT w.id, w.ticket_id AS ticketId, w.kind, w.payload, w.attempts FROM discord_outbox w
      WHERE w.done_at IS NULL AND w.next_attempt_at <= ?
        AND NOT EXISTS (SELECT 1 FROM discord_outbox e WHERE e.done_at IS NULL AND e.ticket_id IS w.ticket_id AND e.id < w.id)
-     ORDER BY w.id LIMIT 1`,
-  ).get(now) as (DiscordWork & { attempts: number }) | undefined;
+       AND (w.ticket_id IS NULL OR w.ticket_id NOT IN (SELECT value FROM json_each(?)))
+     ORDER BY w.next_attempt_at, w.id LIMIT 1`,
+  ).get(now, JSON.stringify(busyTicketIds)) as (DiscordWork & { attempts: number }) | undefined;
 }
 
-export function finishDiscordWork(db: Db, id: number, now: number): void {
-  prepared(db, 'UPDATE discord_outbox SET done_at = ?, last_error = NULL WHERE id = ?').run(now, id);
+/** Unfinished work of a ticket after `afterId`, in order (posts that may go out together). */
+export function followingDiscordWork(db: Db, ticketId: number, afterId: number, limit: number): DiscordWork[] {
+  return prepared(
+    db,
+    'SELECT id, ticket_id AS ticketId, kind, payload FROM discord_outbox WHERE done_at IS NULL AND ticket_id = ? AND id > ? ORDER BY id LIMIT ?',
+  ).all(ticketId, afterId, limit) as DiscordWork[];
+}
+
+export function finishDiscordWork(db: Db, ids: number | number[], now: number): void {
+  const finish = prepared(db, 'UPDATE discord_outbox SET done_at = ?, last_error = NULL WHERE id = ?');
+  db.transaction(() => {
+    for (const id of Array.isArray(ids) ? ids : [ids]) finish.run(now, id);
+  })();
 }
 
 export function retryDiscordWork(db: Db, id: number, error: string, nextAttemptAt: number): void {

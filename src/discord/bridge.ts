@@ -21,7 +21,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
 import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
-import { finishDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
+import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
 import type { Logger } from '../log.js';
 import type { Signal } from '../signal.js';
@@ -54,6 +54,10 @@ export interface DiscordBridge {
 
 class PermanentError extends Error {}
 
+/** Discord work runs in this many lanes (different tickets side by side; discord.js keeps to the rate limits). */
+const WORKER_LANES = 4;
+const DISCORD_MESSAGE_MAX = 2000;
+
 function backoffMs(attempts: number): number {
   return Math.min(1000 * 2 ** attempts, 5 * 60_000);
 }
@@ -77,11 +81,13 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   const guild = (): Guild | undefined => client.guilds.cache.get(guildId);
 
   client.on(Events.ClientReady, async () => {
+    // Taken before any live message can be relayed (see catchUpCursors).
+    const cursors = catchUpCursors();
     ready = true;
     lastError = undefined;
     logger.info({ guildId }, 'discord: ready');
     try {
-      await onReady();
+      await onReady(cursors);
     } catch (err) {
       logger.error({ err }, 'discord: setting up after ready failed');
     }
@@ -93,7 +99,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   client.on(Events.ShardResume, () => {
     ready = true;
     signals.discordWork.notify();
-    void catchUp();
+    void catchUp(catchUpCursors());
   });
   client.on(Events.ShardDisconnect, () => {
     ready = false;
@@ -122,7 +128,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     void handleInteraction(interaction, { db, config, logger, signals });
   });
 
-  async function onReady(): Promise<void> {
+  async function onReady(cursors: CatchUpCursor[]): Promise<void> {
     const g = guild() ?? (await client.guilds.fetch(guildId));
     if (stopping) return;
     guildSettings(db, g.id, config.game.closeOnLogoutDefault);
@@ -131,7 +137,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     } catch (err) {
       logger.warn({ err }, 'discord: registering slash commands failed');
     }
-    await catchUp();
+    await catchUp(cursors);
     signals.discordWork.notify();
   }
 
@@ -159,11 +165,26 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     }
   }
 
+  interface CatchUpCursor {
+    id: number;
+    channelId: string;
+    after: string | undefined;
+  }
+
+  /**
+   * Where each open ticket's catch-up starts: the last Discord message relayed before (re)connecting.
+   * Taken at once when the connection is up: a live message relayed while the catch-up still waits
+   * for REST must not move the start past the messages missed while we were away.
+   */
+  function catchUpCursors(): CatchUpCursor[] {
+    return openBridgedTickets(db).map(({ id, channelId }) => ({ id, channelId, after: lastDiscordMessageId(db, id) }));
+  }
+
   /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */
-  async function catchUp(): Promise<void> {
+  async function catchUp(cursors: CatchUpCursor[]): Promise<void> {
     const g = guild();
     if (!g) return;
-    for (const { id, channelId } of openBridgedTickets(db)) {
+    for (const { id, channelId, after: start } of cursors) {
       // Stopping closes the database after us: a catch-up still fetching must not touch it.
       if (stopping) return;
       let channel;
@@ -174,11 +195,17 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         continue;
       }
       if (!channel?.isTextBased()) continue;
-      const after = lastDiscordMessageId(db, id);
       try {
-        const messages = await channel.messages.fetch({ limit: 100, ...(after ? { after } : {}) });
-        if (stopping) return;
-        for (const message of [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))) relayStaffMessage(message);
+        // Oldest first, 100 at a time (relaying a message twice stores it once).
+        let after = start ?? '0';
+        for (let page = 0; page < 20; page++) {
+          const messages = await channel.messages.fetch({ limit: 100, after });
+          if (stopping) return;
+          const sorted = [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+          for (const message of sorted) relayStaffMessage(message);
+          if (sorted.length < 100) break;
+          after = sorted.at(-1)!.id;
+        }
       } catch (err) {
         logger.warn({ err, ticketId: id }, 'discord: catching up on a ticket channel failed');
       }
@@ -246,6 +273,16 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     switch (kind) {
       case 'create_channel': {
         if (ticketChannelId(db, ticketId)) return; // already made (a retry after a crash)
+        const topic = `ticketbridge ticket #${ticketId}`;
+        const welcome = `New ticket #${ticketId} from **${String(payload.name)}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
+        // A crash between creating the channel and storing its id leaves the channel behind: take
+        // it, rather than making a second one where staff answers would go unheard.
+        const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(client.user!.id));
+        if (left) {
+          setTicketChannel(db, ticketId, left.id);
+          if (left.lastMessageId === null) await send(left, welcome);
+          return;
+        }
         if (g.channels.cache.size >= CHANNELS_PER_GUILD) {
           await logToStaff(g, `Ticket #${ticketId} could not get a channel: the server has ${CHANNELS_PER_GUILD} channels (Discord's limit).`);
           throw new Error('guild channel limit reached');
@@ -257,11 +294,11 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           type: ChannelType.GuildText,
           parent: category.id,
           permissionOverwrites: privateOverwrites(g),
-          topic: `ticketbridge ticket #${ticketId}`,
+          topic,
           reason: `ticketbridge: ticket #${ticketId}`,
         });
         setTicketChannel(db, ticketId, channel.id);
-        await send(channel, `New ticket #${ticketId} from **${String(payload.name)}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`);
+        await send(channel, welcome);
         return;
       }
       case 'post_message': {
@@ -301,22 +338,44 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     if (log?.type === ChannelType.GuildText) await send(log, text).catch(() => undefined);
   }
 
-  async function runWorker(): Promise<void> {
+  /**
+   * Consecutive posts to one ticket's channel go out as one Discord message while they fit in
+   * 2,000 characters: a burst of in-game messages costs one request, not one each.
+   */
+  function withFollowingPosts(work: { id: number; ticketId: number | null; kind: string; payload: string }): { ids: number[]; payload: Record<string, unknown> } {
+    const payload = JSON.parse(work.payload) as Record<string, unknown>;
+    if (work.kind !== 'post_message' || work.ticketId === null) return { ids: [work.id], payload };
+    const ids = [work.id];
+    let content = String(payload.content ?? '');
+    for (const next of followingDiscordWork(db, work.ticketId, work.id, 20)) {
+      if (next.kind !== 'post_message') break;
+      const more = String((JSON.parse(next.payload) as Record<string, unknown>).content ?? '');
+      if (content.length + 1 + more.length > DISCORD_MESSAGE_MAX) break;
+      content = `${content}\n${more}`;
+      ids.push(next.id);
+    }
+    return { ids, payload: { ...payload, content } };
+  }
+
+  /** One lane of the worker: lanes run side by side, never two on the same ticket. */
+  async function runWorker(busy: Set<number>): Promise<void> {
     while (!stopWorker.signal.aborted) {
       if (!ready) {
         await signals.discordWork.wait(1000, stopWorker.signal);
         continue;
       }
       const now = Date.now();
-      const work = nextDiscordWork(db, now);
+      const work = nextDiscordWork(db, now, [...busy]);
       if (!work) {
         const due = nextDiscordWorkDueAt(db);
         await signals.discordWork.wait(due !== undefined && due > now ? Math.min(due - now, 30_000) : 30_000, stopWorker.signal);
         continue;
       }
+      if (work.ticketId !== null) busy.add(work.ticketId);
+      const { ids, payload } = withFollowingPosts(work);
       try {
-        await perform(work.kind, work.ticketId, JSON.parse(work.payload) as Record<string, unknown>);
-        finishDiscordWork(db, work.id, Date.now());
+        await perform(work.kind, work.ticketId, payload);
+        finishDiscordWork(db, ids, Date.now());
       } catch (err) {
         const message = (err as Error).message;
         if (err instanceof PermanentError) {
@@ -326,13 +385,16 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           logger.warn({ workId: work.id, kind: work.kind, attempts: work.attempts + 1, err: message }, 'discord: work failed, will retry');
           retryDiscordWork(db, work.id, message, Date.now() + backoffMs(work.attempts));
         }
+      } finally {
+        if (work.ticketId !== null) busy.delete(work.ticketId);
       }
     }
   }
 
   return {
     async start() {
-      worker = runWorker();
+      const busy = new Set<number>();
+      worker = Promise.all(Array.from({ length: WORKER_LANES }, () => runWorker(busy))).then(() => undefined);
       client.login(token).catch((err: Error) => {
         lastError = err.message;
         logger.error({ err: err.message }, 'discord: login failed; game tickets answer "offline" until it works');

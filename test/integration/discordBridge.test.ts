@@ -35,6 +35,25 @@ async function channelOf(ticketId: number) {
   return setup.fake.channels.get(channelId)!;
 }
 
+/**
+ * The relayed lines in a ticket channel after its opening message, once `count` have arrived.
+ * Posts queued together may go out as one Discord message (one line each), so tests read lines.
+ */
+async function relayedLines(channelId: string, count: number, timeoutMs = 5000): Promise<string[]> {
+  return setup.fake.waitFor(
+    () => {
+      const lines = setup.fake
+        .messagesIn(channelId)
+        .filter((m) => m.source === 'bot')
+        .slice(1)
+        .flatMap((m) => m.content.split('\n'));
+      return lines.length >= count && lines;
+    },
+    timeoutMs,
+    `${count} relayed line(s)`,
+  );
+}
+
 async function botMessagesIn(channelId: string, count: number) {
   return setup.fake.waitFor(() => {
     const messages = setup.fake.messagesIn(channelId).filter((m) => m.source === 'bot');
@@ -67,8 +86,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.deepEqual(first.json.whispers, [{ to: 'Echo', text: '[RagnaSync Ticket]: first' }]);
     for (const text of ['second', 'third', 'fourth']) await game.ticket(p, 'pm', text);
     const channel = await channelOf(first.json.ticket_id as number);
-    const messages = await botMessagesIn(channel.id, 5);
-    assert.deepEqual(messages.slice(1).map((m) => m.content), ['**Echo**: first', '**Echo**: second', '**Echo**: third', '**Echo**: fourth']);
+    assert.deepEqual(await relayedLines(channel.id, 4), ['**Echo**: first', '**Echo**: second', '**Echo**: third', '**Echo**: fourth']);
     assert.equal([...setup.fake.channels.values()].filter((c) => c.name === 'ticket-echo').length, 1, 'one channel per open ticket');
   });
 
@@ -273,11 +291,23 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 5 });
     await game.ticket(p, 'pm', 'two');
     await game.ticket(p, 'pm', 'three');
-    const messages = await setup.fake.waitFor(() => {
-      const list = setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot');
-      return list.length >= 4 && list;
-    }, 15_000, 'the retried posts');
-    assert.deepEqual(messages.slice(1).map((m) => m.content), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
+    assert.deepEqual(await relayedLines(channel.id, 3, 15_000), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
+  });
+
+  test('a backlog for one channel goes out in few messages, in order, each under 2000 characters', async () => {
+    const p = player('Chatty');
+    const { json } = await game.ticket(p, 'pm', 'start');
+    const channel = await channelOf(json.ticket_id as number);
+    await relayedLines(channel.id, 1);
+    // Discord is failing while the player keeps typing: the posts queue up.
+    setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 8 });
+    const sent = Array.from({ length: 30 }, (_, i) => `line ${i} ${'x'.repeat(100)}`);
+    for (const text of sent) await game.ticket(p, 'pm', text);
+    const lines = await relayedLines(channel.id, 31, 15_000);
+    assert.deepEqual(lines, ['**Chatty**: start', ...sent.map((text) => `**Chatty**: ${text}`)], 'every line, once, in order');
+    const posts = setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').slice(2);
+    assert.ok(posts.length < 10, `${posts.length} Discord messages for 30 queued posts`);
+    assert.ok(posts.every((m) => m.content.length <= 2000));
   });
 
   test('the 51st ticket channel goes to a second Tickets category', async () => {
