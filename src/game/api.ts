@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import { inTransaction, type Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
 import { openGameTicketForChar } from '../db/tickets.js';
 import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
@@ -133,12 +133,16 @@ export function createGameApi(options: GameApiOptions): Router {
 
   router.post('/actions', (req, res) => {
     const action = parseAction(req);
+    // The change and its stored answer commit together: a crash in between must not let a retry
+    // with the same request_id store the message a second time.
+    const body = inTransaction(db, () => answerAction(action));
+    res.type('json').send(body);
+  });
+
+  function answerAction(action: GameAction): string {
     if (action.request_id !== undefined) {
       const stored = storedGameResponse(db, action.request_id);
-      if (stored !== undefined) {
-        res.type('json').send(stored);
-        return;
-      }
+      if (stored !== undefined) return stored;
     }
     const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
     const templates = whisperTemplates(db);
@@ -163,8 +167,8 @@ export function createGameApi(options: GameApiOptions): Router {
     }
     const body = JSON.stringify(response);
     if (action.request_id !== undefined) storeGameResponse(db, action.request_id, body, Date.now());
-    res.type('json').send(body);
-  });
+    return body;
+  }
 
   router.get('/whispers', async (req, res) => {
     const waitText = typeof req.query.wait === 'string' ? req.query.wait : '0';
@@ -175,8 +179,13 @@ export function createGameApi(options: GameApiOptions): Router {
     const visibilityMs = config.game.whisperVisibilitySeconds * 1000;
     const deadline = Date.now() + Number(waitText) * 1000;
     const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    options.shutdown?.addEventListener('abort', () => gone.abort(), { once: true });
+    const onShutdown = () => gone.abort();
+    options.shutdown?.addEventListener('abort', onShutdown, { once: true });
+    // Every poll ends in 'close': drop the shutdown listener then, or each poll leaks one for good.
+    res.on('close', () => {
+      options.shutdown?.removeEventListener('abort', onShutdown);
+      gone.abort();
+    });
     for (;;) {
       // A caller that went away gets nothing leased in its name.
       if (res.destroyed) return;

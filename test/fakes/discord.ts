@@ -7,7 +7,7 @@
 // GET /api/v10/gateway/bot hands out ws://127.0.0.1:PORT/gateway, so the gateway stays local too.
 // One guild, one bot. State (channels, messages, requests, ...) is public so tests can inspect it,
 // and the driver methods (userSays, slashCommand, failNext, disconnectGateway, ...) act like the
-// humans and the network would. It mimics what Discord really does where a bot would notice:
+// humans and the network would (restOutage and setGatewayAvailable for a Discord that is down). It mimics what Discord really does where a bot would notice:
 // error bodies and codes, limits (2000 chars, 50 per category, 500 per guild, embed limits,
 // 2 renames per channel per 10 minutes), permission checks (a bot that hides a channel from
 // @everyone without granting itself access gets 50001 Missing Access), intents (no MESSAGE_CONTENT
@@ -476,6 +476,7 @@ export class FakeDiscord {
   channelRenameLimit: boolean;
 
   private gatewayAvailable = true;
+  private outage: Omit<FailOptions, 'count'> | null = null;
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly connections = new Set<GatewayConnection>();
   private readonly injections: Injection[] = [];
@@ -724,6 +725,15 @@ export class FakeDiscord {
       remaining: options.count ?? 1,
       fail: options,
     });
+  }
+
+  /**
+   * A Discord API outage: until restOutage(null), every REST call answers `fail` (a 5xx, or a 429
+   * with real rate-limit headers and `retryAfter` seconds), whatever its route. Calls already
+   * answered are not affected; failNext/delayNext injections wait behind the outage.
+   */
+  restOutage(fail: Omit<FailOptions, 'count'> | null): void {
+    this.outage = fail;
   }
 
   /** Delay the next `count` matching REST responses by `ms` (then answer normally). */
@@ -1758,6 +1768,7 @@ export class FakeDiscord {
   }
 
   private async applyInjection(method: string, path: string): Promise<void> {
+    if (this.outage) throw this.injectedFailure(method, path, this.outage);
     const index = this.injections.findIndex((i) => (i.method === '*' || i.method === method) && i.regex.test(path) && i.remaining > 0);
     if (index < 0) return;
     const injection = this.injections[index]!;
@@ -1766,11 +1777,15 @@ export class FakeDiscord {
     if (injection.delayMs) await new Promise((resolve) => setTimeout(resolve, injection.delayMs));
     const fail = injection.fail;
     if (!fail) return;
+    throw this.injectedFailure(method, path, fail);
+  }
+
+  private injectedFailure(method: string, path: string, fail: Omit<FailOptions, 'count'>): HttpError {
     if (fail.status === 429) {
       const retryAfter = fail.retryAfter ?? 0.1;
-      throw this.rateLimitError(retryAfter, fail.global ?? false, `fake-${method}-${path}`, 'user', fail.body);
+      return this.rateLimitError(retryAfter, fail.global ?? false, `fake-${method}-${path}`, 'user', fail.body);
     }
-    throw new HttpError(fail.status, fail.body ?? { message: fail.status >= 500 ? `${fail.status}: Internal Server Error` : `${fail.status}: Error`, code: 0 });
+    return new HttpError(fail.status, fail.body ?? { message: fail.status >= 500 ? `${fail.status}: Internal Server Error` : `${fail.status}: Error`, code: 0 });
   }
 
   private matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } | null {

@@ -7,7 +7,7 @@
 // `telegram: { testEnv: true }`; start the fake with `testEnv: true` for that). Every request is logged in
 // `requests`, every sendMessage in `sent`. The driver methods act like users and the network would:
 // userSends / userOpensLink / userPresses / blockBot queue updates for getUpdates, failNext injects
-// 429/5xx answers, delayNext answers late, setDown makes the API answer 502 or refuse connections.
+// 429/5xx answers, setOutage keeps answering them until lifted, delayNext answers late, setDown makes the API answer 502 or refuse connections.
 //
 // It mimics what Telegram really does where a notification bot would notice: the {"ok":...} envelope
 // and error bodies, 401 for a wrong token, 404 for unknown methods, long polling that really holds
@@ -988,6 +988,7 @@ export class FakeTelegram {
   private readonly polls = new Set<HeldPoll>();
   private readonly handlers = new Map<string, Handler>();
   private downMode: 'up' | 'bad-gateway' | 'refuse' = 'up';
+  private outage: { method: string; fail: Omit<TelegramFailOptions, 'count'> } | null = null;
   private readonly server: http.Server;
   private nextCallbackId = 1;
 
@@ -1152,6 +1153,15 @@ export class FakeTelegram {
   }
 
   /**
+   * A Bot API outage: until setOutage(null), every call of `method` ('*' for any) fails with this
+   * status (500, 502, or 429 with retry_after), however many there are. failNext answers still
+   * count down behind it.
+   */
+  setOutage(fail: Omit<TelegramFailOptions, 'count'> | null, method = '*'): void {
+    this.outage = fail ? { method: method.toLowerCase(), fail } : null;
+  }
+
+  /**
    * The next `count` calls of `method` are answered `ms` late. The call takes effect at once (a
    * message IS sent even if the client gives up waiting), like a slow network or a slow Telegram.
    */
@@ -1261,6 +1271,10 @@ export class FakeTelegram {
     const handler = this.handlers.get(method);
     if (!handler) {
       this.answerError(res, entry, new ApiError(404, 'Not Found'));
+      return;
+    }
+    if (this.outage && (this.outage.method === method || this.outage.method === '*')) {
+      this.answerError(res, entry, this.injectedError(entry.method, this.outage.fail));
       return;
     }
     const injection = this.injections.find((i) => i.remaining > 0 && (i.method === method || i.method === '*'));
