@@ -19,7 +19,9 @@ import type { Signal } from '../signal.js';
 import type { TicketNotificationPayload } from './events.js';
 import { renderTicketEmail, renderTicketTelegram, renderVerificationEmail } from './templates.js';
 
-export const MAX_ATTEMPTS = 8;
+// With backoffMs (5 s doubling, at most an hour apart) the rows hold through an outage of about seven
+// hours; after that they show as failed on the admin page.
+export const MAX_ATTEMPTS = 16;
 
 export interface EmailMessage {
   to: string;
