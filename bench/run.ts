@@ -320,7 +320,7 @@ async function measureRelays(): Promise<{ relays: LoadResult; drainSeconds: numb
   reader.close();
   return { relays, drainSeconds: (Date.now() - drainStarted) / 1000 };
 }
-const { drainSeconds } = wanted('game relays') ? await measureRelays() : { relays: skipped, drainSeconds: 0 };
+const { drainSeconds } = wanted('game relays') ? await measureRelays() : { drainSeconds: 0 };
 
 // Whisper latency: a staff message in Discord until a waiting long poll returns it.
 log('bench: whisper latency');
