@@ -131,13 +131,44 @@ export function createGameApi(options: GameApiOptions): Router {
   // Both body forms arrive as text and are parsed here, so a malformed body is our clear 400.
   router.use(express.text({ type: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'], limit: '64kb' }));
 
-  router.post('/actions', (req, res) => {
+  router.post('/actions', async (req, res) => {
     const action = parseAction(req);
-    // The change and its stored answer commit together: a crash in between must not let a retry
-    // with the same request_id store the message a second time.
-    const body = inTransaction(db, () => answerAction(action));
+    const body = await commitWithOthers(action);
     res.type('json').send(body);
   });
+
+  // Group commit. Actions that arrive together (one turn of the event loop) are written in one
+  // transaction, each in its own savepoint so one that fails changes nothing of the others; each
+  // caller is answered once that transaction has committed. A burst from a busy game server costs
+  // one commit, not one per action (issue #7: relays per second). Each change and its stored
+  // request_id answer commit together, so a crash in between cannot store a message twice.
+  let waiting: { action: GameAction; done: (error: unknown, body?: string) => void }[] = [];
+  function commitWaiting(): void {
+    const batch = waiting;
+    waiting = [];
+    const results: { body?: string; error?: unknown }[] = [];
+    try {
+      inTransaction(db, () => {
+        for (const item of batch) {
+          try {
+            results.push({ body: db.transaction(() => answerAction(item.action))() });
+          } catch (error) {
+            results.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of batch) item.done(error);
+      return;
+    }
+    batch.forEach((item, i) => item.done(results[i]!.error, results[i]!.body));
+  }
+  function commitWithOthers(action: GameAction): Promise<string> {
+    return new Promise((resolve, reject) => {
+      waiting.push({ action, done: (error, body) => (error === undefined ? resolve(body!) : reject(error)) });
+      if (waiting.length === 1) setImmediate(commitWaiting);
+    });
+  }
 
   function answerAction(action: GameAction): string {
     if (action.request_id !== undefined) {
