@@ -23,7 +23,8 @@ export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): Form
   const fields = Object.fromEntries(
     Object.entries(body && typeof body === 'object' ? body : {}).filter(([key]) => !META_FIELDS.has(key)),
   );
-  const unexpected = Object.keys(fields).filter((key) => !(key in schema.shape));
+  // Own keys only: `constructor` or `__proto__` (which multipart bodies may carry) are unknown too.
+  const unexpected = Object.keys(fields).filter((key) => !Object.hasOwn(schema.shape, key));
   if (unexpected.length > 0) {
     throw new HttpError(400, `Unexpected form field${unexpected.length > 1 ? 's' : ''}: ${unexpected.slice(0, 5).join(', ')}.`);
   }

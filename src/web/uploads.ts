@@ -99,6 +99,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Files of this request written to disk, until a row claims them. */
     uploads?: StoredFile[];
+    /** One promise per file the storage engine is handling; settled once its file is kept or removed. */
+    uploadsInFlight?: Promise<void>[];
   }
 }
 
@@ -112,7 +114,7 @@ class CheckedDiskStorage implements multer.StorageEngine {
     private readonly maxBytes: number,
   ) {}
 
-  _handleFile(_req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<CheckedFile>) => void): void {
+  _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<CheckedFile>) => void): void {
     const originalName = normaliseFileName(file.originalname);
     const type = ALLOWED_TYPES[extensionOf(originalName)];
     if (!type) {
@@ -120,6 +122,8 @@ class CheckedDiskStorage implements multer.StorageEngine {
       callback(new UploadError(415, `“${originalName}” is not an allowed file type. Attach ${ALLOWED_EXTENSIONS.join(', ')} files.`));
       return;
     }
+    let settle!: () => void;
+    (req.uploadsInFlight ??= []).push(new Promise<void>((resolve) => (settle = resolve)));
     const storageName = randomBytes(18).toString('base64url');
     const target = path.join(this.dir, storageName);
     const out = fs.createWriteStream(target, { flags: 'wx', mode: 0o600 });
@@ -144,9 +148,13 @@ class CheckedDiskStorage implements multer.StorageEngine {
       }
       if (!failure && (file.stream as Readable & { truncated?: boolean }).truncated) failure = new UploadError(413, `“${originalName}” is too large.`);
       if (failure) {
-        fs.rm(target, { force: true }, () => callback(failure));
+        fs.rm(target, { force: true }, () => {
+          settle();
+          callback(failure);
+        });
         return;
       }
+      settle();
       callback(null, {
         path: target,
         size,
@@ -234,8 +242,9 @@ export function createUploadMiddleware(options: { dir: string; maxBytes: number;
   }).array(ATTACHMENT_FIELD, Math.max(options.maxFiles, 1));
 
   return (req: Request, res: Response, next: NextFunction) => {
-    upload(req, res, (err?: unknown) => {
-      const files = (req.files as CheckedFile[] | undefined) ?? [];
+    const finish = (err?: unknown) => {
+      // After an error multer leaves placeholders without a path for files still in flight.
+      const files = ((req.files as CheckedFile[] | undefined) ?? []).filter((f) => typeof f.path === 'string');
       req.uploads = files.map((f) => ({
         path: f.path,
         storageName: f.filename,
@@ -257,6 +266,16 @@ export function createUploadMiddleware(options: { dir: string; maxBytes: number;
       // Whatever multer kept is worthless now: the request fails.
       discardUploads(req);
       next();
+    };
+    upload(req, res, (err?: unknown) => {
+      // On an error (e.g. a body cut short) multer reports it before the storage engine has
+      // removed a file it was still writing: wait for that (briefly), so when the answer leaves,
+      // the files are gone.
+      const inFlight = err ? req.uploadsInFlight : undefined;
+      if (!inFlight?.length) return finish(err);
+      Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
+        .then(() => finish(err))
+        .catch(next);
     });
   };
 }
@@ -264,7 +283,7 @@ export function createUploadMiddleware(options: { dir: string; maxBytes: number;
 /** Removes the request's files that no row claimed. Safe to call more than once. */
 export function discardUploads(req: Request): void {
   // Synchronous on purpose: when the answer leaves, the files are gone.
-  for (const file of req.uploads ?? []) fs.rmSync(file.path, { force: true });
+  for (const file of req.uploads ?? []) if (typeof file.path === 'string') fs.rmSync(file.path, { force: true });
   req.uploads = [];
 }
 

@@ -17,7 +17,9 @@ const gameAccountText = z
   .string()
   .trim()
   .regex(/^(\d{1,10})?$/, 'Game account must be a whole number (or empty)')
-  .transform((text) => (text === '' ? null : Number(text)));
+  .transform((text) => (text === '' ? null : Number(text)))
+  // The game API's account ids: 1 to 2^31-1 (an account 0 could never match a game ticket).
+  .refine((id) => id === null || (id >= 1 && id <= 2 ** 31 - 1), 'Game account must be a number from 1 to 2147483647 (or empty)');
 
 const createSchema = z.object({
   username: usernameSchema,
