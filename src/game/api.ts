@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { inTransaction, type Db } from '../db/index.js';
+import { cleanText } from '../tickets/model.js';
 import { guildSettings } from '../db/guilds.js';
 import { openGameTicketForChar } from '../db/tickets.js';
 import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
@@ -46,7 +47,8 @@ class GameApiError extends Error {
 }
 
 const id = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int('must be a whole number').positive('must be positive').max(2 ** 31 - 1, 'is too large'));
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+// Control characters are dropped, as from the web forms (they would reach Discord and logs).
+const name = z.string().transform(cleanText).pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 const requestId = z.string().min(1).max(200, 'must be at most 200 characters').optional();
 
 const ticketAction = z
@@ -56,7 +58,11 @@ const ticketAction = z
     account_id: id,
     char_id: id,
     name,
-    message: z.string().max(4000, 'must be at most 4000 characters').refine((text) => text.trim() !== '', 'must not be empty'),
+    message: z
+      .string()
+      .transform(cleanText)
+      .pipe(z.string().max(4000, 'must be at most 4000 characters'))
+      .refine((text) => text.trim() !== '', 'must not be empty'),
     request_id: requestId,
   })
   .strict();

@@ -31,3 +31,13 @@ export function statusAfterPlayerReply(status: Status): Status {
 
 export const SUBJECT_MAX = 200;
 export const MESSAGE_MAX = 20_000;
+
+// C0 control characters other than tab and line feed (and DEL) carry no meaning in a ticket and
+// confuse terminals, logs, Discord and the search index: text from the web and the game drops them.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/** Ticket text as stored: NFC, line breaks as LF, no control characters. */
+export function cleanText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').normalize('NFC').replace(CONTROL_CHARACTERS, '');
+}

@@ -1,6 +1,7 @@
 // zod at the form edge. Fields the schema does not name are a 400 (not silently ignored), except
 // the dispatcher's own: view, action, id and the CSRF token.
 import { z } from 'zod';
+import { cleanText } from '../tickets/model.js';
 import { HttpError } from './errors.js';
 
 const META_FIELDS = new Set(['_csrf', 'view', 'action', 'id']);
@@ -39,16 +40,11 @@ export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): Form
   return { ok: false, errors, values: formValues(body) };
 }
 
-// C0 control characters other than tab and line feed (and DEL) carry no meaning in a ticket and
-// confuse terminals, logs and the search index; they are dropped from text fields.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
-
 /** A required text field: a clear message when missing, empty or sent twice. */
 export function requiredText(label: string, max: number) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be given once`) })
-    .transform((text) => text.normalize('NFC').replace(CONTROL_CHARACTERS, ''))
+    .transform((text) => cleanText(text))
     .pipe(z.string().max(max, `${label} must be at most ${max} characters`))
     .refine((text) => text.trim() !== '', `${label} is required`);
 }

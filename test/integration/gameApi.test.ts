@@ -156,6 +156,30 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual([count('messages'), count('discord_outbox')], before);
   });
 
+
+  test('control characters in names and messages are dropped before anything is stored or relayed', async () => {
+    const p = { ...player(), name: 'Bell\u0007 Boy\u001b[31m' };
+    const { status, json } = await call('POST', '/actions', ticketAction(p, 'request', 'lost\u0000 my\u001b[2J item\r\nplease'));
+    assert.equal(status, 200);
+    const ticket = prepared(app.db, 'SELECT game_char_name AS name FROM tickets WHERE id = ?').get(json.ticket_id) as { name: string };
+    assert.equal(ticket.name, 'Bell Boy[31m');
+    const body = (prepared(app.db, 'SELECT body FROM messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1').get(json.ticket_id) as { body: string }).body;
+    assert.equal(body, 'lost my[2J item\nplease');
+    assert.deepEqual(json.whispers, [{ to: 'Bell Boy[31m', text: '[RagnaSync Ticket]: lost my[2J item\nplease' }]);
+  });
+
+  test('several actions arriving together (one group commit) are each answered and stored in order', async () => {
+    const p = player('Burst');
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => call('POST', '/actions', ticketAction(p, 'pm', `burst ${i}`, { request_id: `burst-${i}` }))));
+    assert.ok(answers.every((a) => a.status === 200));
+    const ticketId = answers[0]!.json.ticket_id;
+    assert.ok(answers.every((a) => a.json.ticket_id === ticketId), 'one ticket for the character');
+    const bodies = (prepared(app.db, "SELECT body FROM messages WHERE ticket_id = ? AND author_kind = 'player' ORDER BY id").all(ticketId) as { body: string }[]).map((m) => m.body);
+    assert.deepEqual(bodies, Array.from({ length: 12 }, (_, i) => `burst ${i}`));
+    // A refused action arriving with good ones is refused alone.
+    const mixed = await Promise.all([call('POST', '/actions', ticketAction(p, 'pm', 'good one')), call('POST', '/actions', { ...ticketAction(p, 'pm', 'x'), char_id: -1 })]);
+    assert.deepEqual(mixed.map((a) => a.status), [200, 400]);
+  });
   test('malformed input is a 400 with a readable reason, and nothing is stored', async () => {
     const p = player('Bad Input');
     const before = [count('tickets'), count('messages')];
