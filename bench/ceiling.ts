@@ -10,7 +10,7 @@ import { PRIORITIES, STATUSES, STATUS_DESCRIPTIONS } from '../src/tickets/model.
 import { TICKET_SORTS } from '../src/db/tickets.js';
 import { VIEWS_DIR } from '../src/paths.js';
 import { formatDateTime } from '../src/time.js';
-import { renderText } from '../src/web/text.js';
+import { priorityTag, renderText, statusTag } from '../src/web/text.js';
 import { formatBytes } from '../src/web/uploads.js';
 
 const [file, userIdText, portText] = process.argv.slice(2);
@@ -27,6 +27,8 @@ app.set('x-powered-by', false);
 Object.assign(app.locals, {
   formatDateTime: (ms: number) => formatDateTime(ms, 'UTC'),
   renderText,
+  statusTag,
+  priorityTag,
   formatBytes,
   statusDescriptions: STATUS_DESCRIPTIONS,
   timeZone: 'UTC',
@@ -70,4 +72,6 @@ app.get('/index.php', (_req, res, next) => {
     });
   });
 });
+// Exit cleanly on a signal, so --cpu-prof can write its profile.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
 app.listen(Number(portText), '127.0.0.1', () => process.stdout.write('ready\n'));

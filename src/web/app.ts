@@ -16,7 +16,7 @@ import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi } from '../game/api.js';
 import { Signal } from '../signal.js';
-import { renderText } from './text.js';
+import { priorityTag, renderText, statusTag } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
@@ -123,6 +123,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   Object.assign(app.locals, {
     formatDateTime: (ms: number) => formatDateTime(ms, config.timeZone),
     renderText,
+    statusTag,
+    priorityTag,
     formatBytes,
     statusDescriptions: STATUS_DESCRIPTIONS,
     timeZone: config.timeZone,

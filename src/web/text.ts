@@ -35,3 +35,18 @@ function isHttpUrl(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * The status label of a ticket (seed 000's name, the guide's description as a tooltip). A function
+ * rather than an EJS include: EJS looks an include's file up on disk on every call, and the list
+ * shows two labels on each of its 50 rows.
+ */
+export function statusTag(status: string, description: string): string {
+  const s = escapeHtml(status);
+  return `<span class="tag status status-${s}" title="${s} — ${escapeHtml(description)}">${s}</span>`;
+}
+
+export function priorityTag(priority: string): string {
+  const p = escapeHtml(priority);
+  return `<span class="tag priority priority-${p}" title="Priority: ${p}">${p}</span>`;
+}
