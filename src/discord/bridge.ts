@@ -18,8 +18,9 @@ import {
   type TextChannel,
 } from 'discord.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import { inTransaction, type Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
+import { saveSetting, setting } from '../db/settings.js';
 import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
 import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
@@ -60,6 +61,11 @@ const DISCORD_MESSAGE_MAX = 2000;
 
 function backoffMs(attempts: number): number {
   return Math.min(1000 * 2 ** attempts, 5 * 60_000);
+}
+
+/** The settings key of a ticket's catch-up start (a Discord message id). */
+function readToKey(ticketId: number): string {
+  return `discord.read_to.${ticketId}`;
 }
 
 export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridge {
@@ -172,12 +178,21 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   }
 
   /**
-   * Where each open ticket's catch-up starts: the last Discord message relayed before (re)connecting.
-   * Taken at once when the connection is up: a live message relayed while the catch-up still waits
-   * for REST must not move the start past the messages missed while we were away.
+   * Where each open ticket's catch-up starts: the newest channel message a finished catch-up has
+   * read (stored per ticket, so a crash in the middle of a catch-up does not skip what it had not
+   * read yet; messages relayed live never move it). Tickets bridged before this existed start
+   * after the last message relayed. Taken at once when the connection is up.
    */
   function catchUpCursors(): CatchUpCursor[] {
-    return openBridgedTickets(db).map(({ id, channelId }) => ({ id, channelId, after: lastDiscordMessageId(db, id) }));
+    return openBridgedTickets(db).map(({ id, channelId }) => ({ id, channelId, after: setting<string>(db, readToKey(id)) ?? lastDiscordMessageId(db, id) }));
+  }
+
+  /** A new (or adopted) ticket channel: stored with its catch-up start, in one transaction. */
+  function storeTicketChannel(ticketId: number, channelId: string): void {
+    inTransaction(db, () => {
+      setTicketChannel(db, ticketId, channelId);
+      saveSetting(db, readToKey(ticketId), '0');
+    });
   }
 
   /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */
@@ -203,9 +218,11 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           if (stopping) return;
           const sorted = [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
           for (const message of sorted) relayStaffMessage(message);
+          if (sorted.length > 0) after = sorted.at(-1)!.id;
           if (sorted.length < 100) break;
-          after = sorted.at(-1)!.id;
         }
+        const stored = setting<string>(db, readToKey(id));
+        if (stored === undefined || BigInt(after) > BigInt(stored)) saveSetting(db, readToKey(id), after);
       } catch (err) {
         logger.warn({ err, ticketId: id }, 'discord: catching up on a ticket channel failed');
       }
@@ -279,8 +296,9 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         // it, rather than making a second one where staff answers would go unheard.
         const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(client.user!.id));
         if (left) {
-          setTicketChannel(db, ticketId, left.id);
+          storeTicketChannel(ticketId, left.id);
           if (left.lastMessageId === null) await send(left, welcome);
+          await catchUp([{ id: ticketId, channelId: left.id, after: undefined }]);
           return;
         }
         if (g.channels.cache.size >= CHANNELS_PER_GUILD) {
@@ -297,8 +315,11 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           topic,
           reason: `ticketbridge: ticket #${ticketId}`,
         });
-        setTicketChannel(db, ticketId, channel.id);
+        storeTicketChannel(ticketId, channel.id);
         await send(channel, welcome);
+        // Staff may have written before the channel's id was stored (relayed live, such a message
+        // found no ticket): relay what is there now.
+        await catchUp([{ id: ticketId, channelId: channel.id, after: undefined }]);
         return;
       }
       case 'post_message': {
