@@ -9,6 +9,7 @@ import {
   Events,
   GatewayIntentBits,
   MessageType,
+  Options,
   OverwriteType,
   PermissionFlagsBits,
   type CategoryChannel,
@@ -76,6 +77,9 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
     rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
     allowedMentions: { parse: [], repliedUser: false },
+    // Every message lives in SQLite; discord.js's default of 200 cached messages per channel cost
+    // tens of MB with a few hundred ticket channels (issue #7, RSS). Catch-up fetches what it reads.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
   });
   let ready = false;
   let stopping = false;
