@@ -77,6 +77,16 @@ if (!facts) {
 }
 const F = facts;
 
+// Every run works on a copy, so a kept database stays as built and runs compare: the relays,
+// sessions and whispers of one run would otherwise sit at the top of the next run's lists.
+const runFile = path.join(workDir, 'run.db');
+if (args.keep) {
+  log('bench: copying the kept database for this run');
+  fs.copyFileSync(dbFile, runFile);
+} else {
+  fs.renameSync(dbFile, runFile);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The fake Discord on loopback, with a channel for every open game ticket
 
@@ -88,7 +98,7 @@ fake.addMember(staffMemberId, 'GM Bench', [staffRoleId]);
 const categories = [fake.addChannel({ name: 'Tickets', type: 4 })];
 const category = categories[0]!;
 {
-  const { db } = openDatabase(dbFile);
+  const { db } = openDatabase(runFile);
   const remap = db.prepare('UPDATE tickets SET discord_channel_id = ?, discord_guild_id = ? WHERE id = ?');
   db.prepare("UPDATE tickets SET discord_channel_id = NULL WHERE discord_channel_id IS NOT NULL AND status = 'closed'").run();
   db.transaction(() => {
@@ -143,7 +153,7 @@ const serverEnv = {
   HOME: process.env.HOME,
   PORT: String(port),
   HOST: '127.0.0.1',
-  DATABASE_PATH: dbFile,
+  DATABASE_PATH: runFile,
   UPLOADS_DIR: uploadsDir,
   TZ: 'UTC',
   GAME_API_TOKEN: GAME_TOKEN,
@@ -280,7 +290,7 @@ await measure(`ticket page, 200 messages`, `${base}/index.php?view=ticket&id=${F
 /** The ceiling, measured the same way while our server idles. */
 async function measureCeiling(): Promise<LoadResult> {
   const ceilingPort = await freePort();
-  const ceiling = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'bench/ceiling.ts'), dbFile, String(F.heavyUserId), String(ceilingPort)], {
+  const ceiling = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'bench/ceiling.ts'), runFile, String(F.heavyUserId), String(ceilingPort)], {
     cwd: PROJECT_ROOT,
     env: { ...serverEnv, PORT: String(ceilingPort) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -314,7 +324,7 @@ async function measureRelays(): Promise<{ relays: LoadResult; drainSeconds: numb
   const relays = await load({ url: `${base}/api/game/actions`, method: 'POST', headers: { authorization: `Bearer ${GAME_TOKEN}`, 'content-type': 'application/json' }, bodiesFile });
   rows.push({ name: 'game relays into open tickets', result: relays, target: { rps: 3000 } });
   const drainStarted = Date.now();
-  const reader = openDatabase(dbFile, { migrate: false }).db;
+  const reader = openDatabase(runFile, { migrate: false }).db;
   const pending = () => (reader.prepare('SELECT COUNT(*) AS n FROM discord_outbox WHERE done_at IS NULL').get() as { n: number }).n;
   await waitFor('the Discord outbox to drain', () => pending() === 0, 600_000).catch((err: Error) => log(`bench: ${err.message}`));
   reader.close();
@@ -402,6 +412,6 @@ const results = {
   missed: verdicts,
 };
 fs.writeFileSync(path.join(PROJECT_ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
-// The database stays only when --keep named it (it then lives outside workDir).
+// The run's copy goes; a --keep database (outside workDir) stays as it was built.
 fs.rmSync(workDir, { recursive: true, force: true });
 process.exit(0);
