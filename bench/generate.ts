@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { hashPassword } from '../src/passwords.js';
 import { openDatabase } from '../src/db/index.js';
+import { rng } from '../scripts/load.js';
 
 export const PLAYERS = 20_000;
 export const STAFF = 20;
@@ -43,18 +44,6 @@ export interface BenchFacts {
   dateTo: string;
   builtAt: number;
   buildSeconds: number;
-}
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ITEMS = ['Valkyrie Helm', 'Poring Card', 'Elunium', 'Oridecon', 'Mjolnir', 'Baphomet Card', 'Yggdrasil Berry', 'Angel Wing Ears', 'Bloody Branch', 'Old Blue Box', 'Staff of Destruction', 'Kafra Pass'];
