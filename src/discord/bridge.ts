@@ -258,10 +258,21 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     ];
   }
 
-  async function send(channel: TextChannel, content: string, files: AttachmentBuilder[] = []): Promise<void> {
+  /**
+   * Posts `content` (split at 2,000 characters). With a `nonce`, each part carries `<nonce>-<i>`
+   * and enforce_nonce: when a retry repeats a post Discord already stored (its answer was lost,
+   * or we crashed before marking the work done), Discord returns the first message instead of
+   * posting it twice. Discord remembers nonces for a few minutes.
+   */
+  async function send(channel: TextChannel, content: string, files: AttachmentBuilder[] = [], nonce?: string): Promise<void> {
     const parts = splitForDiscord(content);
     for (const [i, part] of parts.entries()) {
-      await channel.send({ content: part, allowedMentions: { parse: [] }, ...(i === parts.length - 1 && files.length ? { files } : {}) });
+      await channel.send({
+        content: part,
+        allowedMentions: { parse: [] },
+        ...(nonce !== undefined ? { nonce: `${nonce}-${i}`, enforceNonce: true } : {}),
+        ...(i === parts.length - 1 && files.length ? { files } : {}),
+      });
     }
   }
 
@@ -333,7 +344,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           if (!ticket || ticket.status === 'closed') return; // nowhere to post any more; kept in SQLite
           throw new Error('ticket channel not available yet');
         }
-        await send(channel, String(payload.content ?? ''));
+        await send(channel, String(payload.content ?? ''), [], typeof payload.nonce === 'string' ? payload.nonce : undefined);
         return;
       }
       case 'close_channel': {
@@ -370,6 +381,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   function withFollowingPosts(work: { id: number; ticketId: number | null; kind: string; payload: string }): { ids: number[]; payload: Record<string, unknown> } {
     const payload = JSON.parse(work.payload) as Record<string, unknown>;
     if (work.kind !== 'post_message' || work.ticketId === null) return { ids: [work.id], payload };
+    // The same outbox rows make the same message and the same nonce (at most 25 characters).
+    const nonceFor = (ids: number[]) => `tb${ids[0]!.toString(36)}-${ids.at(-1)!.toString(36)}`;
     const ids = [work.id];
     let content = String(payload.content ?? '');
     for (const next of followingDiscordWork(db, work.ticketId, work.id, 20)) {
@@ -379,7 +392,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       content = `${content}\n${more}`;
       ids.push(next.id);
     }
-    return { ids, payload: { ...payload, content } };
+    return { ids, payload: { ...payload, content, nonce: nonceFor(ids) } };
   }
 
   /** One lane of the worker: lanes run side by side, never two on the same ticket. */

@@ -132,6 +132,8 @@ export interface FakeMessage {
   /** bot: POST /channels/:id/messages; user: userSays; interaction: callback/followup/edit. */
   source: 'bot' | 'user' | 'interaction';
   deleted: boolean;
+  /** The nonce the bot sent with it, if any. */
+  nonce?: string;
 }
 
 export interface FakeRequest {
@@ -204,6 +206,8 @@ export interface FailOptions {
   global?: boolean;
   /** Replace the error body. */
   body?: Record<string, unknown>;
+  /** Carry the request out, then answer with the failure (Discord did it; the answer was lost). */
+  afterHandler?: boolean;
 }
 
 export interface UserSaysOptions {
@@ -1718,11 +1722,12 @@ export class FakeDiscord {
       entry.body = body;
       entry.files = files.map((f) => ({ field: f.field, filename: f.filename, size: f.data.length, contentType: f.contentType }));
       if (!apiMatch) throw new HttpError(404, { message: '404: Not Found', code: 0 });
-      await this.applyInjection(method, path);
+      const late = await this.applyInjection(method, path);
       const found = this.matchRoute(method, path);
       if (!found) throw new HttpError(404, { message: '404: Not Found', code: 0 });
       if (found.route.auth && !entry.authorized) throw new HttpError(401, { message: '401: Unauthorized', code: 0 });
       reply = await found.route.handler({ params: found.params, body: asObject(body), rawBody: body, query: url.searchParams, files });
+      if (late) throw late;
     } catch (error) {
       if (error instanceof HttpError) {
         reply = { status: error.status, body: error.body };
@@ -1767,16 +1772,18 @@ export class FakeDiscord {
     }
   }
 
-  private async applyInjection(method: string, path: string): Promise<void> {
+  /** Throws an injected failure, or returns it when it should come after the request is carried out. */
+  private async applyInjection(method: string, path: string): Promise<HttpError | undefined> {
     if (this.outage) throw this.injectedFailure(method, path, this.outage);
     const index = this.injections.findIndex((i) => (i.method === '*' || i.method === method) && i.regex.test(path) && i.remaining > 0);
-    if (index < 0) return;
+    if (index < 0) return undefined;
     const injection = this.injections[index]!;
     injection.remaining -= 1;
     if (injection.remaining <= 0) this.injections.splice(index, 1);
     if (injection.delayMs) await new Promise((resolve) => setTimeout(resolve, injection.delayMs));
     const fail = injection.fail;
-    if (!fail) return;
+    if (!fail) return undefined;
+    if (fail.afterHandler) return this.injectedFailure(method, path, fail);
     throw this.injectedFailure(method, path, fail);
   }
 
@@ -2100,7 +2107,14 @@ export class FakeDiscord {
       if (!this.textBased(channel)) throw new HttpError(400, { message: 'Cannot send messages in a non-text channel', code: 50008 });
       this.requireBot(channel, P.SendMessages | (files.length > 0 ? P.AttachFiles : 0n));
       this.validateMessageBody(body, files, true);
-      const message = this.createBotMessage(channel, body, files, { source: 'bot' });
+      // enforce_nonce: a message by the same author with the same nonce in the last few minutes is
+      // returned instead of posting again (how a bot makes retries safe).
+      const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? String(body.nonce) : undefined;
+      if (nonce !== undefined && body.enforce_nonce === true) {
+        const earlier = this.messagesIn(channel.id).find((m) => m.nonce === nonce && m.author.id === this.botUserId && Date.now() - Date.parse(m.timestamp) < 5 * 60_000);
+        if (earlier) return ok(this.apiMessage(earlier));
+      }
+      const message = this.createBotMessage(channel, body, files, { source: 'bot', ...(nonce !== undefined ? { nonce } : {}) });
       this.dispatchMessage('MESSAGE_CREATE', message);
       return ok(this.apiMessage(message));
     });

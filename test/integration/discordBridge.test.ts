@@ -294,6 +294,23 @@ describe('nothing is lost', () => {
     assert.deepEqual(await relayedLines(channel.id, 3, 15_000), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
   });
 
+  test('a post Discord stored but whose answer was lost is not posted twice (nonce)', async () => {
+    const p = player('Lost Answer');
+    const { json } = await game.ticket(p, 'pm', 'first');
+    const channel = await channelOf(json.ticket_id as number);
+    await relayedLines(channel.id, 1);
+    // Discord stores the next post, then answers 500: discord.js and then the outbox retry it.
+    setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 1, afterHandler: true });
+    await game.ticket(p, 'pm', 'second');
+    await game.ticket(p, 'pm', 'third');
+    const lines = await relayedLines(channel.id, 3, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(await relayedLines(channel.id, 3), ['**Lost Answer**: first', '**Lost Answer**: second', '**Lost Answer**: third']);
+    assert.equal(lines.length, 3);
+    const attempts = setup.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${channel.id}/messages`));
+    assert.ok(attempts.length > setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').length, 'a post was retried');
+  });
+
   test('a backlog for one channel goes out in few messages, in order, each under 2000 characters', async () => {
     const p = player('Chatty');
     const { json } = await game.ticket(p, 'pm', 'start');
