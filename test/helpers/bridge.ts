@@ -4,6 +4,7 @@ import { createDiscordBridge, type DiscordBridge } from '../../src/discord/bridg
 import { createLogger } from '../../src/log.js';
 import { Signal } from '../../src/signal.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
+import type { AppOptions } from '../../src/web/app.js';
 import { startApp, tempDir, type TestApp } from './app.js';
 
 export const GAME_TOKEN = 'game-server-token-0123456789';
@@ -15,12 +16,16 @@ export interface BridgedSetup {
   staffRoleId: string;
   staffId: string;
   logChannelId: string;
+  /** The app's wake-up signals (a notification worker under test must share them). */
+  signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
   /** Stops the bridge and the app (not the fake), e.g. to restart against the same database. */
   stopBridge(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startBridged(options: { fake?: FakeDiscord; dir?: string; env?: Record<string, string> } = {}): Promise<BridgedSetup> {
+export async function startBridged(
+  options: { fake?: FakeDiscord; dir?: string; env?: Record<string, string>; app?: Pick<AppOptions, 'telegramBotUsername'> } = {},
+): Promise<BridgedSetup> {
   const fake = options.fake ?? (await startFakeDiscord({ channelRenameLimit: false }));
   const staffRoleId = options.fake ? ([...fake.roles.values()].find((r) => r.name === 'Support')?.id ?? fake.addStaffRole('Support')) : fake.addStaffRole('Support');
   const staffId = '400000000000000001';
@@ -41,6 +46,7 @@ export async function startBridged(options: { fake?: FakeDiscord; dir?: string; 
       ...options.env,
     },
     app: {
+      ...options.app,
       signals,
       bridgeConnected: () => holder.bridge?.isConnected() ?? false,
       bridgeHasRoom: () => holder.bridge?.canOpenTickets() ?? false,
@@ -62,6 +68,7 @@ export async function startBridged(options: { fake?: FakeDiscord; dir?: string; 
     staffRoleId,
     staffId,
     logChannelId: log.id,
+    signals,
     stopBridge,
     async close() {
       await stopBridge();

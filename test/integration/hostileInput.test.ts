@@ -15,18 +15,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { guildSettings } from '../../src/db/guilds.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
-import { createDiscordBridge, type DiscordBridge } from '../../src/discord/bridge.js';
-import { createLogger } from '../../src/log.js';
-import { Signal } from '../../src/signal.js';
 import { createWebTicket } from '../../src/tickets/service.js';
 import { receiveGameMessage } from '../../src/tickets/game.js';
 import { DEFAULT_WHISPER_TEMPLATES } from '../../src/settings.js';
 import type { User } from '../../src/db/users.js';
+import type { DiscordBridge } from '../../src/discord/bridge.js';
 import { VIEWS } from '../../src/web/routes.js';
 import { escapeHtml } from '../../src/web/text.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
-import { addUser, Client, PNG_BYTES, startApp, tempDir, uploadedFiles, type TestApp } from '../helpers/app.js';
-import { GAME_TOKEN } from '../helpers/bridge.js';
+import type { FakeDiscord } from '../fakes/discord.js';
+import { addUser, Client, PNG_BYTES, tempDir, uploadedFiles, type TestApp } from '../helpers/app.js';
+import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 import { startServer } from '../helpers/process.js';
 import {
   ChangeWatch,
@@ -51,6 +49,7 @@ const PASSWORD = 'correct horse battery';
 
 type Who = 'anonymous' | 'player' | 'staff' | 'admin';
 
+let setup: BridgedSetup;
 let fake: FakeDiscord;
 let bridge: DiscordBridge;
 let app: TestApp;
@@ -715,38 +714,18 @@ function verifyFile(file: HostileFile, reply: Reply, before: Snapshot): string |
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
-  fake = await startFakeDiscord({ channelRenameLimit: false });
-  const staffRoleId = fake.addStaffRole('Support');
-  fake.addMember('400000000000000001', 'GM Sam', [staffRoleId]);
-  const log = fake.addChannel({ name: 'ticket-log' });
-  const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
-  const holder: { bridge?: DiscordBridge } = {};
-  app = await startApp({
+  setup = await startBridged({
     dir: tempDir('tb-hostile-'),
     env: {
-      GAME_API_TOKEN: GAME_TOKEN,
-      DISCORD_TOKEN: fake.token,
-      DISCORD_GUILD_ID: fake.guildId,
-      DISCORD_API_URL: fake.apiUrl,
-      DISCORD_STAFF_ROLE_IDS: staffRoleId,
-      DISCORD_LOG_CHANNEL_ID: log.id,
       TELEGRAM_BOT_TOKEN: '123456:hostile-test-token-abcdefghij',
       UPLOAD_MAX_BYTES: String(MAX_BYTES),
       UPLOAD_MAX_FILES: String(MAX_FILES),
       LOG_LEVEL: 'info',
     },
-    app: {
-      signals,
-      bridgeConnected: () => holder.bridge?.isConnected() ?? false,
-      bridgeHasRoom: () => holder.bridge?.canOpenTickets() ?? false,
-      telegramBotUsername: () => 'hostile_test_bot',
-    },
+    app: { telegramBotUsername: () => 'hostile_test_bot' },
   });
+  ({ fake, app, bridge } = setup);
   db = app.db;
-  bridge = createDiscordBridge({ db, config: app.config, logger: createLogger('silent'), signals });
-  await bridge.start();
-  holder.bridge = bridge;
-  await fake.waitFor(() => bridge.isConnected(), 15_000, 'the bridge to connect');
 
   const player = await addUser(db, 'hostile_player', PASSWORD);
   playerUser = player;
@@ -786,9 +765,7 @@ before(async () => {
 });
 
 after(async () => {
-  await bridge?.stop();
-  await app?.close();
-  await fake?.stop();
+  await setup?.close();
 });
 
 test('every view and action of VIEWS has a field list here', () => {

@@ -14,30 +14,29 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import { markEmailVerified, setTelegramChat, setUserEmail, type User } from '../../src/db/users.js';
-import { createDiscordBridge, type DiscordBridge } from '../../src/discord/bridge.js';
+import type { DiscordBridge } from '../../src/discord/bridge.js';
 import { splitWhisper } from '../../src/game/whispers.js';
 import { createLogger } from '../../src/log.js';
 import { createEmailSender } from '../../src/notify/email.js';
 import { createTelegramService, type TelegramService } from '../../src/notify/telegram.js';
 import { createNotificationWorker, MAX_ATTEMPTS, type NotificationWorker } from '../../src/notify/worker.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
-import { Signal } from '../../src/signal.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
+import type { FakeDiscord } from '../fakes/discord.js';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import { pollUntil } from '../fakes/wait.js';
-import { addUser, Client, csrfFrom, startApp, type Reply, type TestApp } from '../helpers/app.js';
+import { addUser, Client, csrfFrom, type Reply, type TestApp } from '../helpers/app.js';
+import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
-const GAME_TOKEN = 'game-server-token-0123456789';
 const STAFF_DISCORD_ID = '400000000000000001';
-const STAFF_DISCORD_NAME = 'GM Sam';
 const APP_HOST = 'support.example.org';
 /** "Stays fast under outage": a generous bound, not a benchmark. */
 const FAST_MS = 1000;
 const OFFLINE = 'RagnaSync: Ticket Offline, Try again';
 
-const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+let setup: BridgedSetup;
+let signals: BridgedSetup['signals'];
 let fake: FakeDiscord;
 let smtp: FakeSmtp;
 let tg: FakeTelegram;
@@ -131,19 +130,10 @@ async function signedIn(username: string, role: 'user' | 'staff' = 'user'): Prom
 }
 
 before(async () => {
-  fake = await startFakeDiscord({ channelRenameLimit: false });
-  const staffRoleId = fake.addStaffRole('Support');
-  fake.addMember(STAFF_DISCORD_ID, STAFF_DISCORD_NAME, [staffRoleId]);
   smtp = await startFakeSmtp({ user: 'mailer', pass: 'secret' });
   tg = await startFakeTelegram();
-  const holder: { bridge?: DiscordBridge } = {};
-  app = await startApp({
+  setup = await startBridged({
     env: {
-      GAME_API_TOKEN: GAME_TOKEN,
-      DISCORD_TOKEN: fake.token,
-      DISCORD_GUILD_ID: fake.guildId,
-      DISCORD_API_URL: fake.apiUrl,
-      DISCORD_STAFF_ROLE_IDS: staffRoleId,
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Support <support@example.org>',
       TELEGRAM_BOT_TOKEN: tg.token,
@@ -152,12 +142,9 @@ before(async () => {
       // c) a whisper handed out and not acked comes back after 1 s instead of 30.
       GAME_WHISPER_VISIBILITY_S: '1',
     },
-    app: { signals, bridgeConnected: () => holder.bridge?.isConnected() ?? false, bridgeHasRoom: () => holder.bridge?.canOpenTickets() ?? false },
   });
-  bridge = createDiscordBridge({ db: app.db, config: app.config, logger: createLogger('silent'), signals });
-  await bridge.start();
-  holder.bridge = bridge;
-  await fake.waitFor(() => bridge.isConnected(), 15_000, 'the bridge to connect');
+  ({ fake, app, bridge, signals } = setup);
+  assert.equal(setup.staffId, STAFF_DISCORD_ID);
   // As in server.ts, with short SMTP timeouts and a 100 ms retry base (production: 10 s and 5 s).
   email = createEmailSender(app.config, 300);
   telegram = createTelegramService({ db: app.db, config: app.config, logger: createLogger('silent') });
@@ -179,9 +166,7 @@ after(async () => {
   await worker?.stop();
   await telegram?.stop();
   email?.close();
-  await bridge?.stop();
-  await app?.close();
-  await fake?.stop();
+  await setup?.close();
   await smtp?.stop();
   await tg?.stop();
 });
