@@ -294,6 +294,25 @@ export function checkedLink(raw: string): string {
   }
 }
 
+/**
+ * MarkdownV2's `(...)` after a link or custom emoji, from `begin` (just past the `(`): the text up
+ * to the closing `)`, with `\x` escapes undone, and the index of that `)`.
+ */
+function readParenthesized(t: Bytes, begin: number, what: string): { text: string; end: number } {
+  const bytes: number[] = [];
+  let i = begin;
+  while (i < t.size && t.at(i) !== C.rparen) {
+    if (t.at(i) === C.backslash && t.at(i + 1) > 0 && t.at(i + 1) <= 126) {
+      bytes.push(t.at(i + 1));
+      i += 2;
+      continue;
+    }
+    bytes.push(t.at(i++));
+  }
+  if (t.at(i) !== C.rparen) throw new EntityParseError(`Can't find end of ${what} at byte offset ${begin}`);
+  return { text: Buffer.from(bytes).toString('utf8'), end: i };
+}
+
 function customEmojiId(url: string): string {
   const match = /^tg:\/\/emoji\?id=(\d+)$/i.exec(url);
   if (!match || /^0+$/.test(match[1]!)) throw new EntityParseError('Invalid custom emoji identifier specified');
@@ -495,19 +514,9 @@ export function parseMarkdownV2(input: string): ParsedText {
           if (t.at(i + 1) !== C.lparen) {
             url = Buffer.from(out.slice(current.beginPos)).toString('utf8');
           } else {
-            i += 2;
-            const urlBegin = i;
-            const urlBytes: number[] = [];
-            while (i < t.size && t.at(i) !== C.rparen) {
-              if (t.at(i) === C.backslash && t.at(i + 1) > 0 && t.at(i + 1) <= 126) {
-                urlBytes.push(t.at(i + 1));
-                i += 2;
-                continue;
-              }
-              urlBytes.push(t.at(i++));
-            }
-            if (t.at(i) !== C.rparen) throw new EntityParseError(`Can't find end of a URL at byte offset ${urlBegin}`);
-            url = Buffer.from(urlBytes).toString('utf8');
+            const read = readParenthesized(t, i + 2, 'a URL');
+            i = read.end;
+            url = read.text;
           }
           if (linkUserId(url) !== null) {
             argument = url;
@@ -520,19 +529,9 @@ export function parseMarkdownV2(input: string): ParsedText {
         }
         case 'CustomEmoji': {
           if (t.at(i + 1) !== C.lparen) throw new EntityParseError('Custom emoji entity must contain a tg://emoji URL');
-          i += 2;
-          const urlBegin = i;
-          const urlBytes: number[] = [];
-          while (i < t.size && t.at(i) !== C.rparen) {
-            if (t.at(i) === C.backslash && t.at(i + 1) > 0 && t.at(i + 1) <= 126) {
-              urlBytes.push(t.at(i + 1));
-              i += 2;
-              continue;
-            }
-            urlBytes.push(t.at(i++));
-          }
-          if (t.at(i) !== C.rparen) throw new EntityParseError(`Can't find end of a custom emoji URL at byte offset ${urlBegin}`);
-          argument = customEmojiId(Buffer.from(urlBytes).toString('utf8'));
+          const read = readParenthesized(t, i + 2, 'a custom emoji URL');
+          i = read.end;
+          argument = customEmojiId(read.text);
           break;
         }
         case 'BlockQuote':
