@@ -68,3 +68,16 @@ export function lastDiscordMessageId(db: Db, ticketId: number): string | undefin
     | undefined;
   return row?.id;
 }
+
+/** How many messages of the conversation a viewer sees (staff also see internal notes). */
+export function countTicketMessages(db: Db, ticketId: number, includeInternal: boolean): number {
+  return (prepared(db, 'SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?)').get(ticketId, includeInternal ? 1 : 0) as { n: number }).n;
+}
+
+/** One page of the conversation, oldest first: `limit` messages after skipping the `offset` oldest. */
+export function ticketMessagePage(db: Db, ticketId: number, includeInternal: boolean, limit: number, offset: number): Message[] {
+  return prepared(
+    db,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?) ORDER BY id LIMIT ? OFFSET ?`,
+  ).all(ticketId, includeInternal ? 1 : 0, limit, offset) as Message[];
+}

@@ -8,7 +8,19 @@ export function escapeHtml(text: string): string {
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
+/** Punctuation that ends a sentence after a URL rather than belonging to it. */
+const TRAILING_PUNCTUATION = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+
+/**
+ * `url` without its trailing punctuation. A loop from the end, not a regular expression: a
+ * pattern like /[.,]+$/ retries from every position of a long run that does not reach the end,
+ * which is quadratic in the run's length (issue #12: 20 such replies froze every view of a ticket).
+ */
+function withoutTrailingPunctuation(url: string): string {
+  let end = url.length;
+  while (end > 0 && TRAILING_PUNCTUATION.has(url[end - 1]!)) end -= 1;
+  return url.slice(0, end);
+}
 
 /** Escaped text with http(s) links, as a string of HTML. */
 export function renderText(text: string): string {
@@ -16,15 +28,25 @@ export function renderText(text: string): string {
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
     const start = match.index;
-    let url = match[0];
-    const trailing = TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
-    url = url.slice(0, url.length - trailing.length);
+    const url = withoutTrailingPunctuation(match[0]);
     if (!isHttpUrl(url)) continue;
     html += escapeHtml(text.slice(last, start));
     html += `<a href="${escapeHtml(url)}" rel="noopener noreferrer nofollow" target="_blank">${escapeHtml(url)}</a>`;
     last = start + url.length;
   }
   return html + escapeHtml(text.slice(last));
+}
+
+/**
+ * At most `max` UTF-16 units of `text`, never cutting a surrogate pair; `folded` tells whether
+ * anything was left out (long messages are folded on the ticket page).
+ */
+export function foldText(text: string, max: number): { text: string; folded: boolean } {
+  if (text.length <= max) return { text, folded: false };
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return { text: text.slice(0, end), folded: true };
 }
 
 function isHttpUrl(text: string): boolean {

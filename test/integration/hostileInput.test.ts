@@ -142,8 +142,8 @@ const FIELDS: Record<string, ViewFields> = {
   },
   ticket: {
     get: [
-      { who: 'player', base: () => ({ id: ids.reply }), params: ['id'] },
-      { who: 'staff', base: () => ({ id: ids.game }), params: ['id'] },
+      { who: 'player', base: () => ({ id: ids.reply }), params: ['id', 'page', 'full'] },
+      { who: 'staff', base: () => ({ id: ids.game }), params: ['id', 'page', 'full'] },
     ],
     post: {
       reply: [

@@ -4,7 +4,7 @@ import { statusAfterPlayerReply, STATUSES } from '../../src/tickets/model.js';
 import { parseSearch, SearchError } from '../../src/tickets/search.js';
 import { dayRange, formatDateTime, parseYmd } from '../../src/time.js';
 import { contentDisposition } from '../../src/web/handlers/attachment.js';
-import { renderText } from '../../src/web/text.js';
+import { foldText, renderText } from '../../src/web/text.js';
 import { normaliseFileName } from '../../src/web/uploads.js';
 
 describe('status after a player reply (seed 000)', () => {
@@ -76,6 +76,23 @@ describe('message text to HTML', () => {
     assert.equal(renderText('javascript:alert(1) data:text/html,x'), 'javascript:alert(1) data:text/html,x');
     assert.equal(renderText('http://"onmouseover=alert(1)'), 'http://&quot;onmouseover=alert(1)');
     assert.equal(renderText('(https://x.example/a)'), '(<a href="https://x.example/a" rel="noopener noreferrer nofollow" target="_blank">https://x.example/a</a>)');
+  });
+
+  // Issue #12: a trailing-punctuation regular expression took quadratic time on a long run of
+  // punctuation that does not reach the end of the URL (180,000 characters: hours). Linear now; the
+  // test's timeout is the only clock here, tens of thousands of times what linear code needs.
+  test('a URL followed by a long run of punctuation renders in linear time', { timeout: 10_000 }, () => {
+    const run = '.,;:!?)]}'.repeat(20_000);
+    const link = (url: string) => `<a href="${url}" rel="noopener noreferrer nofollow" target="_blank">${url}</a>`;
+    assert.equal(renderText(`https://x.example/${run}a`), link(`https://x.example/${run}a`));
+    assert.equal(renderText(`see https://x.example/a${'.'.repeat(100_000)}`), `see ${link('https://x.example/a')}${'.'.repeat(100_000)}`);
+  });
+
+  test('foldText keeps at most max units and never splits a surrogate pair', () => {
+    assert.deepEqual(foldText('abcdef', 6), { text: 'abcdef', folded: false });
+    assert.deepEqual(foldText('abcdef', 4), { text: 'abcd', folded: true });
+    assert.deepEqual(foldText('ab\u{1F600}cd', 3), { text: 'ab', folded: true });
+    assert.deepEqual(foldText('ab\u{1F600}cd', 4), { text: 'ab\u{1F600}', folded: true });
   });
 });
 

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { ticketAttachments } from '../../db/attachments.js';
-import { ticketMessages } from '../../db/messages.js';
+import { countTicketMessages, ticketMessagePage } from '../../db/messages.js';
 import type { Ticket } from '../../db/tickets.js';
 import { assignableStaff, userById } from '../../db/users.js';
 import { MESSAGE_MAX, PRIORITIES, STATUS_DESCRIPTIONS, STATUSES } from '../../tickets/model.js';
@@ -20,11 +20,20 @@ import {
 import { param } from '../dispatch.js';
 import { notFound } from '../errors.js';
 import { notifyChannelsOf } from '../../notify/events.js';
-import { multilineText, parseForm, type FieldErrors } from '../forms.js';
+import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
+import { foldText } from '../text.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
 
 const NOT_FOUND = 'No ticket with that number is open to you.';
+
+/**
+ * What one ticket page renders at most (issue #12: a page's cost must not grow with what players
+ * post). A conversation shows this many messages a page, the newest page first...
+ */
+export const CONVERSATION_PAGE_SIZE = 100;
+/** ...and a message longer than this many characters is folded, with a link to read it whole. */
+export const MESSAGE_FOLD_AT = 3000;
 
 /** A positive whole number from the query or form, or a 404 (ids never error with 400/500). */
 export function idParam(req: Request, name: string): number {
@@ -41,10 +50,29 @@ export function loadTicket(req: Request, res: Response, deps: AppDeps, intent: s
   return ticket;
 }
 
+/** An optional positive whole number from the query string; `undefined` when absent, a 404 when malformed. */
+function optionalNumber(req: Request, name: string, max: number): number | undefined {
+  const text = queryText(req, name);
+  if (text === '') return undefined;
+  if (!/^[1-9]\d{0,14}$/.test(text) || Number(text) > max) throw notFound('There is no such page of this ticket.');
+  return Number(text);
+}
+
+/** Which page of the conversation to show (the last one unless `page` says otherwise). */
+function conversationPage(req: Request, total: number): { page: number; pages: number } {
+  const pages = Math.max(1, Math.ceil(total / CONVERSATION_PAGE_SIZE));
+  const page = optionalNumber(req, 'page', pages) ?? pages;
+  return { page, pages };
+}
+
 export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
   const user = res.locals.user!;
   const staff = isStaff(user);
-  const messages = ticketMessages(deps.db, ticket.id, staff);
+  const { page, pages } = conversationPage(req, countTicketMessages(deps.db, ticket.id, staff));
+  const messages = ticketMessagePage(deps.db, ticket.id, staff, CONVERSATION_PAGE_SIZE, (page - 1) * CONVERSATION_PAGE_SIZE);
+  // `full=<message id>` shows that one message unfolded.
+  const full = optionalNumber(req, 'full', Number.MAX_SAFE_INTEGER);
+  const pageUrl = (p: number) => viewUrl('ticket', { id: ticket.id, page: p === pages ? undefined : p });
   const attachments = ticketAttachments(deps.db, ticket.id);
   const byMessage = new Map<number, typeof attachments>();
   for (const attachment of attachments) byMessage.set(attachment.messageId, [...(byMessage.get(attachment.messageId) ?? []), attachment]);
@@ -54,7 +82,17 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
     // DESIGN.md test hooks on the page's main element.
     mainData: { 'ticket-id': ticket.id, status: ticket.status, priority: ticket.priority },
     ticket,
-    messages,
+    messages: messages.map((m) => {
+      const fold = m.id === full ? { text: m.body, folded: false } : foldText(m.body, MESSAGE_FOLD_AT);
+      return { ...m, shownBody: fold.text, folded: fold.folded, fullUrl: `${viewUrl('ticket', { id: ticket.id, page: page === pages ? undefined : page, full: m.id })}#message-${m.id}` };
+    }),
+    conversation: {
+      page,
+      pages,
+      earlierUrl: page > 1 ? pageUrl(page - 1) : undefined,
+      laterUrl: page < pages ? pageUrl(page + 1) : undefined,
+      latestUrl: page < pages ? pageUrl(pages) : undefined,
+    },
     attachmentsByMessage: byMessage,
     isOwner: ticket.userId === user.id,
     statusDescription: STATUS_DESCRIPTIONS[ticket.status],
