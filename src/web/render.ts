@@ -36,7 +36,14 @@ export function viewUrl(view: string, params: Record<string, string | number | u
   return `/index.php?${search.toString()}`;
 }
 
-/** Keeps a post-login redirect on this site: a path, never `//host` or a scheme. */
+/** The paths this app serves pages at; a post-login redirect may only lead to one of them. */
+const PAGE_PATHS = new Set(['/', '/index.php']);
+
+/**
+ * Keeps a post-login redirect on this site: one of the app's own page paths with its query, and
+ * nothing else. The path is checked after the URL parser has resolved it, because `/.//host`,
+ * `/..//host` or `/%2e%2e//host` resolve to `//host`, which a browser reads as another site.
+ */
 export function safeNext(next: unknown): string | undefined {
   if (typeof next !== 'string' || next.length > 2000) return undefined;
   if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return undefined;
@@ -44,7 +51,7 @@ export function safeNext(next: unknown): string | undefined {
   if (/[\u0000-\u001f\\]/.test(next)) return undefined;
   try {
     const url = new URL(next, 'http://ticketbridge.invalid');
-    if (url.origin !== 'http://ticketbridge.invalid') return undefined;
+    if (url.origin !== 'http://ticketbridge.invalid' || !PAGE_PATHS.has(url.pathname)) return undefined;
     return `${url.pathname}${url.search}`;
   } catch {
     return undefined;

@@ -64,3 +64,30 @@ describe('a ticket page renders a bounded amount', () => {
     assert.match(whole.text, /TAIL-OF-THE-MESSAGE/);
   });
 });
+
+describe('sign-in redirects stay on this site', () => {
+  // Each of these resolves to `//evil.example` (another site) once a URL parser has read it.
+  const tricks = ['/.//evil.example', '/..//evil.example', '/%2e%2e//evil.example', '/x/..//evil.example', '/./..//evil.example/x?y=1', '/static/app.css', '/api/game/whispers'];
+
+  test('at sign-in (POST), only a page of the app may follow', async () => {
+    for (const next of tricks) {
+      const client = new Client(app.url);
+      const _csrf = await client.csrf();
+      const reply = await client.post('/index.php?view=login', { _csrf, username: 'alice', password: 'correct horse battery', next });
+      assert.equal(reply.status, 303, next);
+      assert.equal(reply.location, '/index.php?view=tickets', next);
+    }
+  });
+
+  test('when already signed in (GET), the same', async () => {
+    const client = new Client(app.url);
+    await client.login('alice');
+    for (const next of tricks) {
+      const reply = await client.get(`/index.php?view=login&next=${encodeURIComponent(next)}`);
+      assert.equal(reply.status, 302, next);
+      assert.equal(reply.location, '/index.php?view=tickets', next);
+    }
+    const kept = await client.get(`/index.php?view=login&next=${encodeURIComponent('/index.php?view=ticket&id=3')}`);
+    assert.equal(kept.location, '/index.php?view=ticket&id=3');
+  });
+});
