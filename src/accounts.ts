@@ -50,7 +50,11 @@ export class AccountError extends Error {
   }
 }
 
-export async function createAccount(db: Db, input: NewAccount): Promise<User> {
+/**
+ * Creates an account. `beforeStore` runs after the (slow) password hash and right before the row
+ * is written: a caller acting for a signed-in admin checks there that the admin still may.
+ */
+export async function createAccount(db: Db, input: NewAccount, beforeStore?: () => void): Promise<User> {
   const parsed = newAccountSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -62,6 +66,7 @@ export async function createAccount(db: Db, input: NewAccount): Promise<User> {
     throw new AccountError('gameAccountId', 'is already linked to another user');
   }
   const passwordHash = await hashPassword(account.password);
+  beforeStore?.();
   // Checked again after the (slow) hash: the UNIQUE constraint has the last word either way.
   if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
   return createUser(db, {
@@ -73,10 +78,13 @@ export async function createAccount(db: Db, input: NewAccount): Promise<User> {
   });
 }
 
-export async function changePassword(db: Db, user: User, password: string): Promise<void> {
+/** Sets a new password; `beforeStore` runs after the hash, right before it is written (see createAccount). */
+export async function changePassword(db: Db, user: User, password: string, beforeStore?: () => void): Promise<void> {
   const parsed = passwordSchema.safeParse(password);
   if (!parsed.success) throw new AccountError('password', parsed.error.issues[0]?.message ?? 'is not valid');
-  updateUserPassword(db, user.id, await hashPassword(parsed.data));
+  const hash = await hashPassword(parsed.data);
+  beforeStore?.();
+  updateUserPassword(db, user.id, hash);
 }
 
 export type SignInResult = { ok: true; user: User } | { ok: false; reason: 'unknown_user' | 'wrong_password' | 'disabled' };

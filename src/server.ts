@@ -14,7 +14,7 @@ import { Signal } from './signal.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
 import { createNotificationWorker } from './notify/worker.js';
-import { createApp, type IntegrationState } from './web/app.js';
+import { createApp, createHttpServer, type IntegrationState } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads.js';
 
 /** How long a stop waits for requests in flight before cutting the remaining connections. */
@@ -112,7 +112,8 @@ async function main(): Promise<void> {
     telegramBotUsername: () => telegram?.botUsername(),
   });
 
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createHttpServer(app);
+  server.listen(config.port, config.host);
   server.on('error', (err: NodeJS.ErrnoException) => {
     fail(`cannot listen on ${config.host}:${config.port} (${err.code ?? err.message}); set PORT or HOST to a free address`);
   });

@@ -1,5 +1,6 @@
 // The Express app, built by explicit wiring: createApp({ db, config, logger, ... }) so tests run
 // the real app on a temporary SQLite file.
+import http from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
@@ -80,6 +81,18 @@ function cookieValue(req: Request, name: string): string | undefined {
     if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
   }
   return undefined;
+}
+
+/**
+ * How long a client may take to send a request (issue #12: a slow body must not hold a request,
+ * and what it may store, open for minutes). A long poll's wait is the answer, not the request,
+ * so it is not cut by these.
+ */
+export const REQUEST_TIMEOUTS = { headersMs: 20_000, requestMs: 120_000, checkEveryMs: 2_000 };
+
+/** The HTTP server for the app, with the request timeouts (tests pass shorter ones). */
+export function createHttpServer(app: express.Express, timeouts = REQUEST_TIMEOUTS): http.Server {
+  return http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs }, app);
 }
 
 export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void } {

@@ -2,12 +2,13 @@
 // role and CSRF, then runs the one handler for it.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role } from '../db/users.js';
+import { recheckAccount, roleMayUse, type Access } from './access.js';
 import type { AppDeps } from './app.js';
 import { isCsrfValid } from './csrf.js';
 import { HttpError, notFound } from './errors.js';
 import { viewUrl } from './render.js';
 import { discardUploads } from './uploads.js';
-import { DEFAULT_VIEW, VIEWS, type Access, type Handler, type ViewRoute } from './routes.js';
+import { DEFAULT_VIEW, VIEWS, type Handler, type ViewRoute } from './routes.js';
 
 /** A parameter from the query string or, failing that, the form body (DESIGN.md). */
 export function param(req: Request, name: string): string | undefined {
@@ -20,18 +21,16 @@ export function param(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-const RANK: Record<Access, number> = { public: 0, user: 1, staff: 2, admin: 3 };
-const ROLE_RANK: Record<Role, number> = { user: 1, staff: 2, admin: 3 };
-
-function pickPostHandler(route: ViewRoute, req: Request, role: Role): Handler {
+/** The POST handler for the request's action, and the access it needs (at least the view's). */
+function pickPostHandler(route: ViewRoute, req: Request, role: Role): { handler: Handler; access: Access } {
   const post = route.post;
-  if (typeof post === 'function') return post;
+  if (typeof post === 'function') return { handler: post, access: route.access };
   const action = param(req, 'action') ?? 'default';
   const handler = post ? Object.hasOwn(post, action) && post[action] : undefined;
   if (!handler) throw new HttpError(400, `Unknown action "${action.slice(0, 40)}" for this page.`);
   const needed = route.actionAccess && Object.hasOwn(route.actionAccess, action) ? route.actionAccess[action] : undefined;
-  if (needed && ROLE_RANK[role] < RANK[needed]) throw new HttpError(403, 'Your account may not do that.');
-  return handler;
+  if (needed && !roleMayUse(role, needed)) throw new HttpError(403, 'Your account may not do that.');
+  return { handler, access: needed ?? route.access };
 }
 
 export function createDispatcher(deps: AppDeps): RequestHandler {
@@ -53,12 +52,12 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
       }
 
       const user = res.locals.user;
-      if (RANK[route.access] > 0 && !user) {
+      if (route.access !== 'public' && !user) {
         const next = isRead ? req.originalUrl : undefined;
         res.redirect(isRead ? 302 : 303, viewUrl('login', { next }));
         return;
       }
-      if (user && ROLE_RANK[user.role as Role] < RANK[route.access]) {
+      if (user && !roleMayUse(user.role, route.access)) {
         throw new HttpError(403, 'Your account does not have access to this page.');
       }
 
@@ -75,13 +74,15 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
         if (!passed) return;
       }
       // The action (and whether this role may use it) is settled before any upload is written.
-      const handler = pickPostHandler(route, req, (user?.role ?? 'user') as Role);
+      const { handler, access } = pickPostHandler(route, req, user?.role ?? 'user');
       if (route.multipart) {
         await new Promise<void>((resolve, reject) => deps.uploads(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       }
       if (!isCsrfValid(req)) {
         throw new HttpError(403, 'The form has expired or did not come from this site. Reload the page and try again.');
       }
+      // The body may have taken long to arrive: look at the account again before anything is stored.
+      recheckAccount(req, res, deps, access);
       await handler(req, res, deps);
     } catch (err) {
       next(err);

@@ -2,6 +2,7 @@
 // GET /index.php?view=NAME renders; POST /index.php?view=NAME[&action=A] changes and redirects.
 // The dispatcher (dispatch.ts) enforces `access` and CSRF before any handler runs.
 import type { Request, Response } from 'express';
+import type { Access } from './access.js';
 import type { AppDeps } from './app.js';
 import { loginForm, login } from './handlers/login.js';
 import { logout } from './handlers/logout.js';
@@ -15,7 +16,7 @@ import { settingsAction, settingsPage, verifyEmail } from './handlers/settings.j
 import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
 
-export type Access = 'public' | 'user' | 'staff' | 'admin';
+export type { Access };
 export type Handler = (req: Request, res: Response, deps: AppDeps) => void | Promise<void>;
 
 export interface ViewRoute {

@@ -2,9 +2,11 @@
 // by every request of the process, never held in the in-memory store.
 import session from 'express-session';
 import type { Db } from '../db/index.js';
-import { deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
+import { deleteEndedSessionsBefore, deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
 
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Ended session ids are kept this long: longer than any session lives (src/web/app.ts, 7 days). */
+const ENDED_KEPT_MS = 8 * 24 * 60 * 60 * 1000;
 
 function expiryOf(data: session.SessionData): number {
   const expires = data.cookie?.expires;
@@ -36,6 +38,7 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
+      // An ended session is not brought back; the request's answer goes out without it.
       saveSession(this.db, sid, data.userId ?? null, JSON.stringify(data), expiryOf(data));
       callback?.();
     } catch (err) {
@@ -63,6 +66,7 @@ export class SqliteSessionStore extends session.Store {
 
   sweep(): number {
     try {
+      deleteEndedSessionsBefore(this.db, Date.now() - ENDED_KEPT_MS);
       return deleteExpiredSessions(this.db);
     } catch {
       return 0; // the database is closing; the next start sweeps again

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import type { Role, User } from '../../src/db/users.js';
 import { createLogger } from '../../src/log.js';
-import { createApp, type AppOptions } from '../../src/web/app.js';
+import { createApp, createHttpServer, type REQUEST_TIMEOUTS, type AppOptions } from '../../src/web/app.js';
 
 export function tempDir(prefix = 'tb-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -36,7 +36,13 @@ export interface TestApp {
 }
 
 export async function startApp(
-  options: { dir?: string; env?: Record<string, string>; db?: Db; app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername'>> } = {},
+  options: {
+    dir?: string;
+    env?: Record<string, string>;
+    db?: Db;
+    app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername'>>;
+    timeouts?: typeof REQUEST_TIMEOUTS;
+  } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = testConfig(dir, options.env);
@@ -50,7 +56,7 @@ export async function startApp(
   });
   const logger = createLogger('debug', sink);
   const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!', ...options.app });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createHttpServer(app, options.timeouts).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {

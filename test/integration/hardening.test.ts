@@ -1,11 +1,16 @@
 // Issue #12, the web side: what one signed-in player could do to the whole desk. Each test here
 // failed on the code before its fix.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { prepared } from '../../src/db/index.js';
+import { deleteUserSessions } from '../../src/db/sessions.js';
+import { setUserDisabled, setUserRole, type User } from '../../src/db/users.js';
 import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
-import { type User } from '../../src/db/users.js';
 import { CONVERSATION_PAGE_SIZE, MESSAGE_FOLD_AT } from '../../src/web/handlers/ticket.js';
-import { addUser, Client, startApp, type TestApp } from '../helpers/app.js';
+import { SqliteSessionStore } from '../../src/web/sessionStore.js';
+import { pollUntil } from '../fakes/wait.js';
+import { addUser, Client, PNG_BYTES, startApp, uploadedFiles, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;
 let alice: User;
@@ -89,5 +94,130 @@ describe('sign-in redirects stay on this site', () => {
     }
     const kept = await client.get(`/index.php?view=login&next=${encodeURIComponent('/index.php?view=ticket&id=3')}`);
     assert.equal(kept.location, '/index.php?view=ticket&id=3');
+  });
+});
+
+/**
+ * A multipart POST sent in two halves: the text fields and the start of a file, then (after the
+ * test has changed something) the rest. Resolves the answer's status and Location.
+ */
+function slowMultipart(base: string, path: string, cookies: Map<string, string>, fields: Record<string, string>) {
+  const boundary = '----tbslow';
+  const head = Buffer.concat([
+    ...Object.entries(fields).map(([name, value]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="shot.png"\r\nContent-Type: image/png\r\n\r\n`),
+    PNG_BYTES,
+  ]);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const url = new URL(path, base);
+  const req = http.request(url, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + tail.length), cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+  });
+  const answer = new Promise<{ status: number; location: string | undefined; text: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, text }));
+    });
+    req.on('error', reject);
+  });
+  req.write(head);
+  return { answer, finish: () => (req.end(tail), answer) };
+}
+
+describe('a request in flight when its account changes stores nothing', () => {
+  let bob: User;
+  let uploadsDir: string;
+
+  before(async () => {
+    bob = await addUser(app.db, 'bob');
+    uploadsDir = app.config.uploadsDir;
+  });
+
+  async function startCreate(client: Client) {
+    const _csrf = await client.csrf('/index.php?view=ticket_create');
+    const before = uploadedFiles(uploadsDir).length;
+    const slow = slowMultipart(app.url, '/index.php?view=ticket_create', client.cookies, { _csrf, subject: 'In flight', message: 'Sent slowly' });
+    // The server is writing the file: the session was read and the account looked at already.
+    await pollUntil(() => uploadedFiles(uploadsDir).length > before, 5000, 'the upload to start');
+    return slow;
+  }
+
+  const ticketsNamed = (subject: string) => (prepared(app.db, 'SELECT COUNT(*) AS n FROM tickets WHERE subject = ?').get(subject) as { n: number }).n;
+
+  test('disabled meanwhile: 401, no ticket, no file', async () => {
+    const client = new Client(app.url);
+    await client.login('bob');
+    const slow = await startCreate(client);
+    setUserDisabled(app.db, bob.id, Date.now());
+    deleteUserSessions(app.db, bob.id);
+    const answer = await slow.finish();
+    setUserDisabled(app.db, bob.id, null);
+    assert.equal(answer.status, 401);
+    assert.match(answer.text, /Nothing was saved/);
+    assert.equal(ticketsNamed('In flight'), 0);
+    assert.deepEqual(uploadedFiles(uploadsDir), []);
+  });
+
+  test('password reset meanwhile (sessions ended, account still active): 401, nothing stored, and the session stays ended', async () => {
+    const client = new Client(app.url);
+    await client.login('bob');
+    const sid = decodeURIComponent(client.cookies.get('tb_session')!).replace(/^s:/, '').split('.')[0]!;
+    const slow = await startCreate(client);
+    deleteUserSessions(app.db, bob.id);
+    const answer = await slow.finish();
+    assert.equal(answer.status, 401);
+    assert.equal(ticketsNamed('In flight'), 0);
+    assert.equal(prepared(app.db, 'SELECT 1 FROM sessions WHERE sid = ?').get(sid), undefined, 'the ended session was not written back');
+    assert.equal((await client.get('/index.php?view=tickets')).status, 302, 'signed out');
+  });
+
+  test('staff demoted meanwhile cannot finish a Support reply to another player\'s ticket', async () => {
+    const carol = await addUser(app.db, 'carol', undefined, 'staff');
+    const ticketId = createWebTicket(app.db, { user: alice, subject: 'Needs Support', body: 'help', priority: 'normal', uploads: [] }, { ip: null });
+    const client = new Client(app.url);
+    await client.login('carol');
+    const _csrf = await client.csrf(`/index.php?view=ticket&id=${ticketId}`);
+    const before = uploadedFiles(uploadsDir).length;
+    const slow = slowMultipart(app.url, `/index.php?view=ticket&id=${ticketId}&action=reply`, client.cookies, { _csrf, message: 'Answer from a former staff member', status: 'answered' });
+    await pollUntil(() => uploadedFiles(uploadsDir).length > before, 5000, 'the upload to start');
+    setUserRole(app.db, carol.id, 'user');
+    const answer = await slow.finish();
+    assert.notEqual(answer.status, 303);
+    assert.equal((prepared(app.db, "SELECT COUNT(*) AS n FROM messages WHERE body = 'Answer from a former staff member'").get() as { n: number }).n, 0);
+    assert.deepEqual(uploadedFiles(uploadsDir), []);
+  });
+
+  test('the session store never writes back a session that was destroyed', () => {
+    const store = new SqliteSessionStore(app.db);
+    const data = { cookie: { originalMaxAge: 60_000 }, userId: bob.id } as never;
+    store.set('sid-that-ends', data);
+    store.destroy('sid-that-ends');
+    store.set('sid-that-ends', data);
+    let loaded: unknown = 'not called';
+    store.get('sid-that-ends', (_err, session) => (loaded = session));
+    store.close();
+    assert.equal(loaded, null);
+  });
+});
+
+describe('request time is bounded', () => {
+  test('a body that never finishes is cut off with 408 and stores nothing', async () => {
+    const slowApp = await startApp({ timeouts: { headersMs: 1000, requestMs: 1500, checkEveryMs: 200 } });
+    try {
+      await addUser(slowApp.db, 'dave');
+      const client = new Client(slowApp.url);
+      await client.login('dave');
+      const _csrf = await client.csrf('/index.php?view=ticket_create');
+      const slow = slowMultipart(slowApp.url, '/index.php?view=ticket_create', client.cookies, { _csrf, subject: 'Never finished', message: 'x' });
+      // Never finished: the server answers on its own once the request has taken too long.
+      const answer = await slow.answer;
+      assert.equal(answer.status, 408);
+      assert.equal((prepared(slowApp.db, "SELECT COUNT(*) AS n FROM tickets WHERE subject = 'Never finished'").get() as { n: number }).n, 0);
+      await pollUntil(() => uploadedFiles(slowApp.config.uploadsDir).length === 0, 5000, 'the half-written file to be removed');
+    } finally {
+      await slowApp.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import { createTelegramLinkCode, tokenHash } from '../../notify/telegram.js';
 import { verifyPassword } from '../../passwords.js';
 import { notificationSwitches } from '../../settings.js';
 import { requestContext } from '../../tickets/service.js';
+import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../app.js';
 import { param } from '../dispatch.js';
 import { parseForm, type FieldErrors } from '../forms.js';
@@ -125,7 +126,7 @@ export const settingsAction = {
       renderSettings(req, res, deps, 422, { errors: { current_password: 'That is not your current password' } });
       return;
     }
-    await changePassword(deps.db, user, form.data.new_password);
+    await changePassword(deps.db, user, form.data.new_password, () => recheckAccount(req, res, deps, 'user'));
     // Anyone else signed in with the old password is signed out; this browser stays in.
     deleteOtherUserSessions(deps.db, user.id, req.sessionID);
     audit(deps, req, res, 'user.password');

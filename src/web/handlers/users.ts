@@ -8,6 +8,7 @@ import { deleteUserSessions } from '../../db/sessions.js';
 import { activeAdminCount, gameAccountIdTaken, ROLES, setUserDisabled, setUserGameAccount, setUserRole, userById, users, type User } from '../../db/users.js';
 import { randomPassword } from '../../passwords.js';
 import { requestContext } from '../../tickets/service.js';
+import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
 import { formValues, parseForm, type FieldErrors } from '../forms.js';
@@ -99,7 +100,7 @@ export const userAction = {
     }
     const { username, password, role, email, game_account } = form.data;
     try {
-      const user = await createAccount(deps.db, { username, password, role, email: email || null, gameAccountId: game_account ?? null });
+      const user = await createAccount(deps.db, { username, password, role, email: email || null, gameAccountId: game_account ?? null }, () => recheckAccount(req, res, deps, 'admin'));
       audit(deps, req, res, 'user.create', user, { role });
       done(req, res, `Created ${user.username} (${user.role}).`);
     } catch (err) {
@@ -132,7 +133,7 @@ export const userAction = {
   async resetPassword(req: Request, res: Response, deps: AppDeps): Promise<void> {
     const { user } = targetUser(req, deps);
     const password = randomPassword();
-    await changePassword(deps.db, user, password);
+    await changePassword(deps.db, user, password, () => recheckAccount(req, res, deps, 'admin'));
     deleteUserSessions(deps.db, user.id);
     audit(deps, req, res, 'user.password_reset', user);
     // Shown in this answer only (not a redirect with a flash): the clear password is never stored.
