@@ -1,6 +1,7 @@
 // The Express app, built by explicit wiring: createApp({ db, config, logger, ... }) so tests run
 // the real app on a temporary SQLite file.
 import http from 'node:http';
+import { parse as parseCookie } from 'cookie';
 import express, { type Request, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
@@ -73,14 +74,10 @@ declare global {
   }
 }
 
+/** A request cookie, read by the `cookie` package (a malformed value is kept as sent, never a 500). */
 function cookieValue(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return undefined;
+  return header ? parseCookie(header)[name] : undefined;
 }
 
 /**

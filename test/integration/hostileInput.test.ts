@@ -655,6 +655,64 @@ function gameRequests(): Req[] {
   return requests;
 }
 
+// Cookies and headers -------------------------------------------------------------------------------
+
+/**
+ * A payload as a header value: its UTF-8 bytes as they come (a header is bytes, not text), less the
+ * control bytes an HTTP client refuses to send (all but tab), or percent-encoded.
+ */
+function headerForms(value: HostileValue): { label: string; text: string }[] {
+  const bytes = value.bytes ?? Buffer.from(value.text ?? '', 'utf8');
+  // eslint-disable-next-line no-control-regex -- the bytes fetch refuses in a header
+  const raw = bytes.toString('latin1').replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+  return [
+    { label: `${value.label} (raw bytes)`, text: raw },
+    { label: `${value.label} (percent-encoded)`, text: [...bytes].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('') },
+  ].filter((form) => form.text.length <= 8 * 1024);
+}
+
+/** Every payload in every cookie the app reads (and one it does not), and in the headers it reads or a proxy sets. */
+function cookieAndHeaderRequests(): Req[] {
+  const requests: Req[] = [];
+  const session = () => cookieHeader(clients.player);
+  const targets = [
+    { label: 'GET tickets', method: 'GET' as const, path: indexPath('tickets', undefined), body: undefined, headers: {} as Record<string, string> },
+    {
+      label: 'POST settings:notifications',
+      method: 'POST' as const,
+      path: indexPath('settings', 'notifications'),
+      body: urlEncode([['_csrf', tokens.player], ['notify_email', 'on']]),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } as Record<string, string>,
+    },
+  ];
+  const HEADERS = ['accept-language', 'user-agent', 'referer', 'accept', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'origin', 'if-none-match', 'range', 'x-csrf-token'];
+  for (const target of targets) {
+    for (const value of VALUES) {
+      for (const form of headerForms(value)) {
+        for (const cookie of ['tb_sidebar', 'tb_session', 'other']) {
+          const header = cookie === 'tb_session' ? `tb_session=${form.text}` : `${session()}; ${cookie}=${form.text}`;
+          requests.push({ ...target, label: `${target.label} cookie ${cookie} = ${form.label}`, headers: { ...target.headers, cookie: header } });
+        }
+        for (const name of HEADERS) {
+          requests.push({ ...target, label: `${target.label} header ${name} = ${form.label}`, headers: { ...target.headers, cookie: session(), [name]: form.text } });
+        }
+      }
+    }
+    // Whole Cookie headers that no browser would send.
+    for (const [label, header] of [
+      ['a cut-short escape', 'tb_sidebar=%E0%A4%A'],
+      ['only separators', '=;=;;; ;='],
+      ['no names', '=collapsed; =x'],
+      ['500 cookies', Array.from({ length: 500 }, (_, i) => `c${i}=${i}`).join('; ')],
+      ['a quoted value', 'tb_sidebar="collapsed'],
+      ['the same cookie twice', 'tb_sidebar=collapsed; tb_sidebar=%ZZ'],
+    ] as const) {
+      requests.push({ ...target, label: `${target.label} Cookie: ${label}`, headers: { ...target.headers, cookie: `${session()}; ${header}` } });
+    }
+  }
+  return requests;
+}
+
 // Files --------------------------------------------------------------------------------------------
 
 function sha256(data: Buffer): string {
@@ -815,6 +873,10 @@ test('POST actions: every form field and query parameter, every payload', async 
 
 test('the dispatcher itself: hostile CSRF tokens, actions, view names, bodies and paths', async () => {
   await runAll(dispatcherRequests(), 1);
+});
+
+test('cookies and headers: every payload in every cookie and in the headers the app or a proxy reads', async () => {
+  await runAll(cookieAndHeaderRequests(), 8);
 });
 
 test('attachments: zip bombs, disguised executables, traversal names', async () => {
