@@ -13,6 +13,7 @@ import { userById, type User } from '../db/users.js';
 import type { Logger } from '../log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
 import { csrfToken } from './csrf.js';
+import { FailureLimiter } from './limits.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
@@ -56,7 +57,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
-  limiters: { login: RequestHandler };
+  /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
+  limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
   uploads: RequestHandler;
   /** Current state of the optional integrations (health page, admin page). */
@@ -125,6 +127,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
           sendError(req, res, new HttpError(429, 'Too many failed sign-in attempts from your address. Wait a minute and try again.'));
         },
       }),
+      // Guesses of the current password on view=settings: as many a minute per account as sign-in allows per address.
+      passwordGuesses: new FailureLimiter(10, 60_000),
     },
     integrations: options.integrations ?? (() => ({})),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),

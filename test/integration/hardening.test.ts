@@ -221,3 +221,22 @@ describe('request time is bounded', () => {
     }
   });
 });
+
+describe('guessing the current password on the settings page', () => {
+  test('is limited like sign-in: after 10 wrong guesses a minute, 429 even for the right one', async () => {
+    await addUser(app.db, 'erin');
+    const client = new Client(app.url);
+    await client.login('erin');
+    const _csrf = await client.csrf('/index.php?view=settings');
+    const attempt = (current: string) =>
+      client.post('/index.php?view=settings&action=password', { _csrf, current_password: current, new_password: 'a brand new password', confirm_password: 'a brand new password' });
+    for (let i = 0; i < 10; i++) assert.equal((await attempt(`guess number ${i}`)).status, 422, `guess ${i}`);
+    const blocked = await attempt('correct horse battery');
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.headers.get('retry-after'), '60');
+    assert.match(blocked.text, /Too many wrong current passwords/);
+    // The password did not change.
+    const again = new Client(app.url);
+    assert.equal((await again.login('erin')).status, 303);
+  });
+});

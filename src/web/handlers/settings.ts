@@ -17,6 +17,7 @@ import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../app.js';
 import { param } from '../dispatch.js';
 import { parseForm, type FieldErrors } from '../forms.js';
+import { HttpError } from '../errors.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const VERIFY_LIFETIME_MS = 24 * 60 * 60_000;
@@ -122,10 +123,18 @@ export const settingsAction = {
       return;
     }
     const user = res.locals.user!;
+    const key = String(user.id);
+    if (deps.limiters.passwordGuesses.blocked(key)) {
+      deps.logger.warn({ userId: user.id, ip: req.ip }, 'current-password guesses limit reached');
+      throw new HttpError(429, 'Too many wrong current passwords. Wait a minute and try again.', { 'Retry-After': '60' });
+    }
     if (!(await verifyPassword(form.data.current_password, user.passwordHash))) {
+      deps.limiters.passwordGuesses.fail(key);
+      audit(deps, req, res, 'user.password_refused');
       renderSettings(req, res, deps, 422, { errors: { current_password: 'That is not your current password' } });
       return;
     }
+    deps.limiters.passwordGuesses.reset(key);
     await changePassword(deps.db, user, form.data.new_password, () => recheckAccount(req, res, deps, 'user'));
     // Anyone else signed in with the old password is signed out; this browser stays in.
     deleteOtherUserSessions(deps.db, user.id, req.sessionID);
