@@ -126,3 +126,15 @@ export function consumeUserToken(db: Db, purpose: TokenPurpose, tokenHash: strin
 export function retireUserTokens(db: Db, userId: number, purpose: TokenPurpose, now: number): void {
   prepared(db, 'UPDATE user_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL').run(now, userId, purpose);
 }
+
+/** Tokens of `purpose` made for `userId` since `since` (how many confirmation mails an account asked for). */
+export function userTokensSince(db: Db, userId: number, purpose: TokenPurpose, since: number): number {
+  return (prepared(db, 'SELECT COUNT(*) AS n FROM user_tokens WHERE user_id = ? AND purpose = ? AND created_at >= ?').get(userId, purpose, since) as { n: number }).n;
+}
+
+/** Tokens of `purpose` whose payload is `payload` (any case) since `since`: confirmation mails to one address, whoever asked. */
+export function payloadTokensSince(db: Db, purpose: TokenPurpose, payload: string, since: number): number {
+  return (
+    prepared(db, 'SELECT COUNT(*) AS n FROM user_tokens WHERE purpose = ? AND created_at >= ? AND lower(payload) = lower(?)').get(purpose, since, payload) as { n: number }
+  ).n;
+}

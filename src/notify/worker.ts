@@ -60,7 +60,7 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
     if (!profile || profile.disabledAt !== null) throw new PermanentSendError('the account is gone or disabled');
     if (n.event === 'verify_email') {
       const { email, link } = JSON.parse(n.payload) as { email: string; link: string };
-      if (!senders.email) throw new PermanentSendError('email is not configured');
+      if (!senders.email || !notificationSwitches(db).email) throw new PermanentSendError('email notifications are switched off');
       const rendered = renderVerificationEmail(profile.username, link);
       await senders.email({ to: email, ...rendered, headers: {}, messageId: `<verify-${n.id}@${host}>` });
       return;

@@ -5,7 +5,8 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import { deleteUserSessions } from '../../src/db/sessions.js';
-import { setUserDisabled, setUserRole, type User } from '../../src/db/users.js';
+import { setUserDisabled, setUserRole, userByUsername, type User } from '../../src/db/users.js';
+import { saveNotificationSwitches } from '../../src/settings.js';
 import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
 import { CONVERSATION_PAGE_SIZE, MESSAGE_FOLD_AT } from '../../src/web/handlers/ticket.js';
 import { SqliteSessionStore } from '../../src/web/sessionStore.js';
@@ -238,5 +239,49 @@ describe('guessing the current password on the settings page', () => {
     // The password did not change.
     const again = new Client(app.url);
     assert.equal((await again.login('erin')).status, 303);
+  });
+});
+
+describe('confirmation mails', () => {
+  let mailApp: TestApp;
+  before(async () => {
+    mailApp = await startApp({ env: { SMTP_URL: 'smtp://127.0.0.1:2525' } });
+  });
+  after(() => mailApp.close());
+
+  const verifyMails = () => prepared(mailApp.db, "SELECT json_extract(payload, '$.email') AS email FROM notification_outbox WHERE event = 'verify_email' ORDER BY id").all() as { email: string }[];
+
+  async function signedIn(name: string) {
+    await addUser(mailApp.db, name);
+    const client = new Client(mailApp.url);
+    await client.login(name);
+    return async (email: string) => {
+      const _csrf = await client.csrf('/index.php?view=settings');
+      return client.post('/index.php?view=settings&action=email', { _csrf, email });
+    };
+  }
+
+  test('none while the administrators have email switched off: the address is saved and the page says why', async () => {
+    const save = await signedIn('frank');
+    const reply = await save('frank@example.org');
+    assert.equal(reply.status, 303);
+    assert.deepEqual(verifyMails(), []);
+    assert.match(reply.location!, /saved=email_off/);
+  });
+
+  test('at most 5 an hour per account and 3 a day per address, then 429 and nothing changes', async () => {
+    saveNotificationSwitches(mailApp.db, { email: true, telegram: false });
+    const save = await signedIn('gina');
+    for (let i = 1; i <= 5; i++) assert.equal((await save(`gina${i}@example.org`)).status, 303, `mail ${i}`);
+    const refused = await save('gina6@example.org');
+    assert.equal(refused.status, 429);
+    assert.match(refused.text, /Too many confirmation mails/);
+    assert.equal(verifyMails().filter((m) => m.email.startsWith('gina')).length, 5);
+    assert.equal(userByUsername(mailApp.db, 'gina')!.email, 'gina5@example.org', 'the address did not change');
+
+    // One stranger's address, asked for by four accounts: the fourth is refused.
+    for (const name of ['hal', 'ivy', 'jon']) assert.equal((await (await signedIn(name))('victim@example.org')).status, 303, name);
+    assert.equal((await (await signedIn('kim'))('VICTIM@example.org')).status, 429);
+    assert.equal(verifyMails().filter((m) => m.email.toLowerCase() === 'victim@example.org').length, 3);
   });
 });

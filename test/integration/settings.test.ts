@@ -6,6 +6,7 @@ import { recentAuditRows } from '../../src/db/audit.js';
 import { prepared } from '../../src/db/index.js';
 import { notificationProfile, userByUsername } from '../../src/db/users.js';
 import { createTelegramLinkCode, linkTelegramChat } from '../../src/notify/telegram.js';
+import { saveNotificationSwitches } from '../../src/settings.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;
@@ -17,6 +18,8 @@ before(async () => {
     env: { SMTP_URL: 'smtp://user:pass@127.0.0.1:2525', TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ', APP_URL: 'https://support.example.org' },
     app: { telegramBotUsername: () => botUsername },
   });
+  // Seed 000: email is sent only when an administrator has switched it on.
+  saveNotificationSwitches(app.db, { email: true, telegram: true });
   await addUser(app.db, 'settler');
   // APP_URL is https, so cookies are Secure: talk as a TLS proxy on loopback would.
   client = new Client(app.url, { 'x-forwarded-proto': 'https' });

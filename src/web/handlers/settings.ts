@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { changePassword, passwordSchema } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
-import { consumeUserToken, enqueueNotification, insertUserToken, retireUserTokens } from '../../db/notifications.js';
+import { consumeUserToken, enqueueNotification, insertUserToken, payloadTokensSince, retireUserTokens, userTokensSince } from '../../db/notifications.js';
 import { deleteOtherUserSessions } from '../../db/sessions.js';
 import { markEmailVerified, notificationProfile, setNotificationChoices, setTelegramChat, setUserEmail } from '../../db/users.js';
 import { createTelegramLinkCode, tokenHash } from '../../notify/telegram.js';
@@ -22,6 +22,12 @@ import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const VERIFY_LIFETIME_MS = 24 * 60 * 60_000;
 
+/**
+ * Confirmation mails (issue #12): a player may ask for 5 an hour, and one address gets at most 3 a
+ * day whoever asks, so the form cannot be used to send mail to strangers.
+ */
+export const CONFIRMATION_MAILS = { perAccountPerHour: 5, perAddressPerDay: 3 };
+
 const checkbox = z
   .union([z.literal('on'), z.literal('1'), z.literal('true')])
   .optional()
@@ -31,6 +37,12 @@ const choicesSchema = z.object({ notify_email: checkbox, notify_telegram: checkb
 const passwordFormSchema = z
   .object({ current_password: z.string().min(1, 'Enter your current password'), new_password: passwordSchema, confirm_password: z.string() })
   .refine((f) => f.new_password === f.confirm_password, { path: ['confirm_password'], message: 'The new passwords do not match' });
+
+const SAVED_NOTICES: Record<string, string> = {
+  email: 'Saved. Follow the link we sent to confirm the address.',
+  email_off: 'Saved. Email notifications are switched off by the administrators, so no confirmation mail was sent; save the address again once they are on.',
+  '1': 'Saved.',
+};
 
 interface SettingsLocals {
   errors?: FieldErrors;
@@ -49,7 +61,7 @@ function renderSettings(req: Request, res: Response, deps: AppDeps, status = 200
     emailConfigured: deps.config.mail.smtpUrl !== undefined,
     telegramConfigured: deps.config.telegram.botToken !== undefined,
     errors: locals.errors ?? {},
-    notice: locals.notice ?? (req.query.saved === 'email' ? 'Saved. Follow the link we sent to confirm the address.' : req.query.saved ? 'Saved.' : undefined),
+    notice: locals.notice ?? (typeof req.query.saved === 'string' && Object.hasOwn(SAVED_NOTICES, req.query.saved) ? SAVED_NOTICES[req.query.saved] : undefined),
     telegramLink: locals.telegramLink,
   });
 }
@@ -73,10 +85,22 @@ export const settingsAction = {
     const user = res.locals.user!;
     const email = form.data.email.trim() || null;
     const now = Date.now();
+    // Seed 000: email is used only "if enabled by administrator"; no switch, no mail.
+    const mailing = email !== null && deps.config.mail.smtpUrl !== undefined && notificationSwitches(deps.db).email;
+    if (mailing) {
+      const tooMany =
+        userTokensSince(deps.db, user.id, 'email_verify', now - 60 * 60_000) >= CONFIRMATION_MAILS.perAccountPerHour ||
+        payloadTokensSince(deps.db, 'email_verify', email, now - 24 * 60 * 60_000) >= CONFIRMATION_MAILS.perAddressPerDay;
+      if (tooMany) {
+        audit(deps, req, res, 'user.email_refused', { email, reason: 'confirmation mail limit' });
+        renderSettings(req, res, deps, 429, { errors: { email: 'Too many confirmation mails were sent lately. Nothing was changed; try again later.' } });
+        return;
+      }
+    }
     inTransaction(deps.db, () => {
       setUserEmail(deps.db, user.id, email, now);
       retireUserTokens(deps.db, user.id, 'email_verify', now);
-      if (email && deps.config.mail.smtpUrl) {
+      if (mailing) {
         const token = randomBytes(24).toString('base64url');
         insertUserToken(deps.db, { userId: user.id, purpose: 'email_verify', tokenHash: tokenHash(token), payload: email, expiresAt: now + VERIFY_LIFETIME_MS, now });
         const link = `${deps.config.appUrl}${viewUrl('verify_email', { token })}`;
@@ -85,7 +109,7 @@ export const settingsAction = {
       audit(deps, req, res, 'user.email', { email });
     });
     deps.signals.notifications.notify();
-    redirectAfterPost(res, viewUrl('settings', { saved: email ? 'email' : '1' }));
+    redirectAfterPost(res, viewUrl('settings', { saved: mailing ? 'email' : email ? 'email_off' : '1' }));
   },
 
   notifications(req: Request, res: Response, deps: AppDeps): void {
