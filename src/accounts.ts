@@ -1,10 +1,12 @@
 // Accounts: creation with validation, sign-in, password changes, the first admin.
 import { z } from 'zod';
-import type { Db } from './db/index.js';
+import { inTransaction, type Db } from './db/index.js';
+import { setGameTicketsOwner } from './db/tickets.js';
 import {
   createUser,
   gameAccountIdTaken,
   ROLES,
+  setUserGameAccount,
   updateUserPassword,
   userByUsername,
   userCount,
@@ -69,12 +71,33 @@ export async function createAccount(db: Db, input: NewAccount, beforeStore?: () 
   beforeStore?.();
   // Checked again after the (slow) hash: the UNIQUE constraint has the last word either way.
   if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
-  return createUser(db, {
-    username: account.username,
-    passwordHash,
-    role: account.role as Role,
-    email: account.email ?? null,
-    gameAccountId: account.gameAccountId ?? null,
+  return inTransaction(db, () => {
+    const user = createUser(db, {
+      username: account.username,
+      passwordHash,
+      role: account.role as Role,
+      email: account.email ?? null,
+      gameAccountId: account.gameAccountId ?? null,
+    });
+    // The character's earlier in-game tickets are this user's from now on.
+    if (user.gameAccountId !== null) setGameTicketsOwner(db, user.gameAccountId, user.id);
+    return user;
+  });
+}
+
+/**
+ * Links `user` to a game account (or unlinks it, null). The game tickets of the account follow
+ * the link: the previous account's tickets have no web owner any more, the new account's belong
+ * to `user`, so nobody keeps reading a character's messages after the link moved.
+ */
+export function linkGameAccount(db: Db, user: User, gameAccountId: number | null): void {
+  inTransaction(db, () => {
+    if (gameAccountId !== null && gameAccountId !== user.gameAccountId && gameAccountIdTaken(db, gameAccountId)) {
+      throw new AccountError('gameAccountId', 'is already linked to another user');
+    }
+    setUserGameAccount(db, user.id, gameAccountId);
+    if (user.gameAccountId !== null && user.gameAccountId !== gameAccountId) setGameTicketsOwner(db, user.gameAccountId, null);
+    if (gameAccountId !== null) setGameTicketsOwner(db, gameAccountId, user.id);
   });
 }
 

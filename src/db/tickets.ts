@@ -333,3 +333,8 @@ export function openBridgedTickets(db: Db): { id: number; channelId: string }[] 
 export function setDiscordAssignee(db: Db, ticketId: number, memberId: string, memberName: string): void {
   prepared(db, 'UPDATE tickets SET discord_assignee_id = ?, discord_assignee_name = ? WHERE id = ?').run(memberId, memberName, ticketId);
 }
+
+/** The web owner of every game ticket of a game account follows the account's link (issue #12). */
+export function setGameTicketsOwner(db: Db, gameAccountId: number, userId: number | null): number {
+  return prepared(db, "UPDATE tickets SET user_id = ? WHERE source = 'game' AND game_account_id = ?").run(userId, gameAccountId).changes;
+}

@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import { deleteUserSessions } from '../../src/db/sessions.js';
 import { setUserDisabled, setUserRole, userByUsername, type User } from '../../src/db/users.js';
-import { saveNotificationSwitches } from '../../src/settings.js';
+import { createAccount } from '../../src/accounts.js';
+import { DEFAULT_WHISPER_TEMPLATES, saveNotificationSwitches } from '../../src/settings.js';
+import { receiveGameMessage } from '../../src/tickets/game.js';
 import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
 import { CONVERSATION_PAGE_SIZE, MESSAGE_FOLD_AT } from '../../src/web/handlers/ticket.js';
 import { SqliteSessionStore } from '../../src/web/sessionStore.js';
@@ -283,5 +285,36 @@ describe('confirmation mails', () => {
     for (const name of ['hal', 'ivy', 'jon']) assert.equal((await (await signedIn(name))('victim@example.org')).status, 303, name);
     assert.equal((await (await signedIn('kim'))('VICTIM@example.org')).status, 429);
     assert.equal(verifyMails().filter((m) => m.email.toLowerCase() === 'victim@example.org').length, 3);
+  });
+});
+
+describe('a game ticket belongs to whoever the game account is linked to now', () => {
+  test('moving or removing the link moves the tickets; a later account with the link gets the old tickets', async () => {
+    await addUser(app.db, 'root_admin', undefined, 'admin');
+    const lena = await createAccount(app.db, { username: 'lena', password: 'correct horse battery', gameAccountId: 2_000_777 });
+    const mike = await addUser(app.db, 'mike');
+    const { ticketId } = receiveGameMessage(app.db, { accountId: 2_000_777, charId: 150_777, name: 'Lena Char', via: 'pm', message: 'my secret question' }, { templates: DEFAULT_WHISPER_TEMPLATES, guildId: null });
+    const adminClient = new Client(app.url);
+    await adminClient.login('root_admin');
+    const link = async (userId: number, gameAccount: string) => {
+      const _csrf = await adminClient.csrf('/index.php?view=users');
+      const reply = await adminClient.post('/index.php?view=users&action=game_account', { _csrf, user_id: String(userId), game_account: gameAccount });
+      assert.equal(reply.status, 303, reply.text.slice(0, 300));
+    };
+    const sees = async (name: string) => {
+      const client = new Client(app.url);
+      await client.login(name);
+      return (await client.get(`/index.php?view=ticket&id=${ticketId}`)).status;
+    };
+    assert.equal(await sees('lena'), 200);
+    await link(lena.id, '');
+    await link(mike.id, '2000777');
+    assert.equal(await sees('lena'), 404, 'the old owner lost it');
+    assert.equal(await sees('mike'), 200, 'the new owner has it');
+    await link(mike.id, '');
+    assert.equal(await sees('mike'), 404);
+    // An account created with the link takes the character's tickets.
+    await createAccount(app.db, { username: 'nina', password: 'correct horse battery', gameAccountId: 2_000_777 });
+    assert.equal(await sees('nina'), 200);
   });
 });

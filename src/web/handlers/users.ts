@@ -1,11 +1,11 @@
 // view=users (admins): accounts — create, disable/enable, reset password, role, game account.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { AccountError, changePassword, createAccount, passwordSchema, usernameSchema } from '../../accounts.js';
+import { AccountError, changePassword, createAccount, linkGameAccount, passwordSchema, usernameSchema } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { deleteUserSessions } from '../../db/sessions.js';
-import { activeAdminCount, gameAccountIdTaken, ROLES, setUserDisabled, setUserGameAccount, setUserRole, userById, users, type User } from '../../db/users.js';
+import { activeAdminCount, ROLES, setUserDisabled, setUserRole, userById, users, type User } from '../../db/users.js';
 import { randomPassword } from '../../passwords.js';
 import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
@@ -154,10 +154,12 @@ export const userAction = {
   gameAccount(req: Request, res: Response, deps: AppDeps): void {
     const { user, data } = targetUser(req, deps, gameAccountSchema);
     const gameAccountId = data.game_account as number | null;
-    if (gameAccountId !== null && gameAccountId !== user.gameAccountId && gameAccountIdTaken(deps.db, gameAccountId)) {
-      throw new HttpError(422, `Game account ${gameAccountId} is already linked to another user.`);
+    try {
+      linkGameAccount(deps.db, user, gameAccountId);
+    } catch (err) {
+      if (err instanceof AccountError) throw new HttpError(422, `Game account ${gameAccountId} is already linked to another user.`);
+      throw err;
     }
-    setUserGameAccount(deps.db, user.id, gameAccountId);
     audit(deps, req, res, 'user.game_account', user, { from: user.gameAccountId, to: gameAccountId });
     done(req, res, gameAccountId === null ? `${user.username} has no game account now.` : `${user.username} is linked to game account ${gameAccountId}.`);
   },
