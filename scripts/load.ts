@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createAccount } from '../src/accounts.js';
+import { saveLimits } from '../src/tickets/quotas.js';
 import { openDatabase } from '../src/db/index.js';
 import { markEmailVerified, setNotificationChoices, setTelegramChat, setUserEmail, setUserGameAccount } from '../src/db/users.js';
 import { saveNotificationSwitches } from '../src/settings.js';
@@ -153,6 +154,8 @@ export async function createEnvironment(options: EnvironmentOptions = {}): Promi
     // An admin too, so the first start does not print a one-time password.
     await createAccount(db, { username: 'admin', password: PASSWORD, role: 'admin' });
     saveNotificationSwitches(db, { email: true, telegram: true });
+    // A few accounts stand for a crowd of players here: the per-player posting limits are off.
+    saveLimits(db, { ticketsPerMinute: 0, repliesPerMinute: 0, uploadsPerHour: 0, uploadBytesPerDay: 0 });
   } finally {
     db.close();
   }

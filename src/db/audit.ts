@@ -81,16 +81,30 @@ export function countAuditRows(db: Db, filter: AuditFilter): number {
   return (prepared(db, `SELECT COUNT(*) AS n FROM audit_log ${where}`).get(...params) as { n: number }).n;
 }
 
-/** Every row matching, oldest first, one at a time (for CSV export of any size). */
-export function iterateAuditRows(db: Db, filter: AuditFilter): IterableIterator<AuditRow> {
+export function auditActions(db: Db): string[] {
+  return (prepared(db, 'SELECT DISTINCT action FROM audit_log ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+}
+
+/**
+ * What one account did since `since` by the given audit actions: how many rows, and the files and
+ * bytes they carried (details.attachments and details.bytes). Reads the actor index, so the cost
+ * is the account's own recent rows (quotas keep those few).
+ */
+export function actorActivitySince(db: Db, actorId: number, actions: string[], since: number): { count: number; files: number; bytes: number } {
+  const row = prepared(
+    db,
+    `SELECT COUNT(*) AS count, COALESCE(SUM(json_extract(details, '$.attachments')), 0) AS files, COALESCE(SUM(json_extract(details, '$.bytes')), 0) AS bytes
+     FROM audit_log WHERE actor_id = ? AND at >= ? AND action IN (SELECT value FROM json_each(?))`,
+  ).get(actorId, since, JSON.stringify(actions)) as { count: number; files: number; bytes: number };
+  return row;
+}
+
+/** Rows after `afterId`, oldest first, `limit` at a time (the CSV export walks the log in pages). */
+export function auditRowsAfter(db: Db, filter: AuditFilter, afterId: number, limit: number): AuditRow[] {
   const { where, params } = auditWhere(filter);
   return prepared(
     db,
     `SELECT id, at, actor_id AS actorId, actor_name AS actorName, action, ticket_id AS ticketId, ip, details
-     FROM audit_log ${where} ORDER BY id`,
-  ).iterate(...params) as IterableIterator<AuditRow>;
-}
-
-export function auditActions(db: Db): string[] {
-  return (prepared(db, 'SELECT DISTINCT action FROM audit_log ORDER BY action').all() as { action: string }[]).map((r) => r.action);
+     FROM audit_log ${where ? `${where} AND` : 'WHERE'} id > ? ORDER BY id LIMIT ?`,
+  ).all(...params, afterId, limit) as AuditRow[];
 }

@@ -1,7 +1,7 @@
 // The ticket domain: every change to a ticket goes through here, whoever asks (web, game API,
 // Discord), so a status transition, a counter and an audit row are written in one place, in one
 // transaction.
-import { recordAudit } from '../audit.js';
+import { recordAudit, type AuditEvent } from '../audit.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { insertMessage, insertSystemLine } from '../db/messages.js';
@@ -35,6 +35,11 @@ export interface StoredUpload {
   sha256: string;
 }
 
+/** What a request's files weigh (the audit row keeps it: upload quotas count from there). */
+export function uploadBytes(uploads: StoredUpload[]): number {
+  return uploads.reduce((sum, upload) => sum + upload.sizeBytes, 0);
+}
+
 export interface RequestContext {
   ip: string | null;
 }
@@ -58,13 +63,19 @@ export function isStaff(user: Pick<User, 'role'>): boolean {
 
 /**
  * The ticket `id` as `viewer` may see it: their own, or any ticket for staff. Anything else is
- * undefined (the caller answers 404, never revealing that the ticket exists) and the refusal is
- * written to the audit log.
+ * undefined (the caller answers 404, never revealing that the ticket exists) and the refusal goes
+ * to `refused` for the audit log (the web coalesces repeated refusals: src/audit.ts RefusalAudit).
  */
-export function ticketForViewer(db: Db, id: number, viewer: User, context: RequestContext & { intent: string }): Ticket | undefined {
+export function ticketForViewer(
+  db: Db,
+  id: number,
+  viewer: User,
+  context: RequestContext & { intent: string },
+  refused: (event: AuditEvent & { details: Record<string, unknown> }) => void = (event) => recordAudit(db, event),
+): Ticket | undefined {
   const ticket = ticketById(db, id);
   if (ticket && (ticket.userId === viewer.id || isStaff(viewer))) return ticket;
-  recordAudit(db, {
+  refused({
     actor: { id: viewer.id, name: viewer.username },
     action: 'ticket.access_refused',
     ticketId: ticket ? id : null,
@@ -102,7 +113,7 @@ export function createWebTicket(db: Db, input: NewTicketInput, context: RequestC
         action: 'ticket.create',
         ticketId,
         ip: context.ip,
-        details: { priority: input.priority, attachments: input.uploads.length },
+        details: { priority: input.priority, attachments: input.uploads.length, bytes: uploadBytes(input.uploads) },
       },
       now,
     );
@@ -139,7 +150,7 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
         action: 'ticket.reply',
         ticketId: ticket.id,
         ip: context.ip,
-        details: { messageId, attachments: input.uploads.length, statusFrom: ticket.status, statusTo: status },
+        details: { messageId, attachments: input.uploads.length, bytes: uploadBytes(input.uploads), statusFrom: ticket.status, statusTo: status },
       },
       now,
     );
@@ -264,7 +275,7 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
         action: 'ticket.reply',
         ticketId: ticket.id,
         ip: context.ip,
-        details: { messageId, asSupport: true, attachments: input.uploads.length, statusFrom: ticket.status, statusTo: input.status },
+        details: { messageId, asSupport: true, attachments: input.uploads.length, bytes: uploadBytes(input.uploads), statusFrom: ticket.status, statusTo: input.status },
       },
       now,
     );

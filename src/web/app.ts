@@ -6,6 +6,7 @@ import express, { type Request, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import helmet from 'helmet';
+import { RefusalAudit } from '../audit.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { isDatabaseHealthy } from '../db/index.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
   /** The Discord guild can take one more ticket channel. */
   bridgeHasRoom?: () => boolean;
   telegramBotUsername?: () => string | undefined;
+  /** Identical refusals within this window make one audit row (default a minute; tests that count rows use 0). */
+  refusalWindowMs?: number;
   /** In-process wake-ups for long polls and the Discord worker. */
   signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
 }
@@ -61,6 +64,8 @@ export interface AppDeps {
   limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
   uploads: RequestHandler;
+  /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
+  refusals: RefusalAudit;
   /** Current state of the optional integrations (health page, admin page). */
   integrations: () => Record<string, IntegrationState>;
   /** The Telegram bot's @username, once known (for the deep link on the settings page). */
@@ -132,6 +137,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     },
     integrations: options.integrations ?? (() => ({})),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
+    refusals: new RefusalAudit(db, options.refusalWindowMs),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
   };
   Object.assign(app.locals, {
@@ -254,7 +260,10 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
 
   return {
     app,
-    close: () => sessionStore.close(),
+    close: () => {
+      sessionStore.close();
+      deps.refusals.stop();
+    },
     // Stopping: long polls answer now instead of holding the shutdown for up to a minute.
     beginShutdown: () => shutdown.abort(),
   };

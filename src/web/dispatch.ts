@@ -1,13 +1,15 @@
 // The index.php?view= dispatcher: finds the view in the route table, checks method, sign-in,
 // role and CSRF, then runs the one handler for it.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Role } from '../db/users.js';
+import type { Role, User } from '../db/users.js';
+import { enforceQuota, QuotaError, type QuotaKind } from '../tickets/quotas.js';
+import { uploadBytes } from '../tickets/service.js';
 import { recheckAccount, roleMayUse, type Access } from './access.js';
 import type { AppDeps } from './app.js';
 import { isCsrfValid } from './csrf.js';
 import { HttpError, notFound } from './errors.js';
 import { viewUrl } from './render.js';
-import { discardUploads } from './uploads.js';
+import { discardUploads, requestUploads } from './uploads.js';
 import { DEFAULT_VIEW, VIEWS, type Handler, type ViewRoute } from './routes.js';
 
 /** A parameter from the query string or, failing that, the form body (DESIGN.md). */
@@ -22,15 +24,26 @@ export function param(req: Request, name: string): string | undefined {
 }
 
 /** The POST handler for the request's action, and the access it needs (at least the view's). */
-function pickPostHandler(route: ViewRoute, req: Request, role: Role): { handler: Handler; access: Access } {
+function pickPostHandler(route: ViewRoute, req: Request, role: Role): { handler: Handler; access: Access; action: string } {
   const post = route.post;
-  if (typeof post === 'function') return { handler: post, access: route.access };
+  if (typeof post === 'function') return { handler: post, access: route.access, action: 'default' };
   const action = param(req, 'action') ?? 'default';
   const handler = post ? Object.hasOwn(post, action) && post[action] : undefined;
   if (!handler) throw new HttpError(400, `Unknown action "${action.slice(0, 40)}" for this page.`);
   const needed = route.actionAccess && Object.hasOwn(route.actionAccess, action) ? route.actionAccess[action] : undefined;
   if (needed && !roleMayUse(role, needed)) throw new HttpError(403, 'Your account may not do that.');
-  return { handler, access: needed ?? route.access };
+  return { handler, access: needed ?? route.access, action };
+}
+
+/** A player's posting quota (src/tickets/quotas.ts) as a 429 page. */
+function checkQuota(deps: AppDeps, user: User | undefined, kind: QuotaKind | undefined, incoming: { files: number; bytes: number }): void {
+  if (!user || !kind) return;
+  try {
+    enforceQuota(deps.db, user, kind, incoming);
+  } catch (err) {
+    if (!(err instanceof QuotaError)) throw err;
+    throw new HttpError(429, err.message, { 'Retry-After': String(err.retryAfterSeconds) });
+  }
 }
 
 export function createDispatcher(deps: AppDeps): RequestHandler {
@@ -74,7 +87,10 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
         if (!passed) return;
       }
       // The action (and whether this role may use it) is settled before any upload is written.
-      const { handler, access } = pickPostHandler(route, req, user?.role ?? 'user');
+      const { handler, access, action } = pickPostHandler(route, req, user?.role ?? 'user');
+      const quota = route.quotas && Object.hasOwn(route.quotas, action) ? route.quotas[action] : undefined;
+      // No room at all: refused before a byte of the body is read.
+      checkQuota(deps, user, quota, { files: 0, bytes: 0 });
       if (route.multipart) {
         await new Promise<void>((resolve, reject) => deps.uploads(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       }
@@ -83,6 +99,9 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
       }
       // The body may have taken long to arrive: look at the account again before anything is stored.
       recheckAccount(req, res, deps, access);
+      // With the files counted; nothing awaits between this and the handler's write.
+      const files = requestUploads(req);
+      checkQuota(deps, res.locals.user, quota, { files: files.length, bytes: uploadBytes(files) });
       await handler(req, res, deps);
     } catch (err) {
       next(err);

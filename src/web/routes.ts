@@ -2,6 +2,7 @@
 // GET /index.php?view=NAME renders; POST /index.php?view=NAME[&action=A] changes and redirects.
 // The dispatcher (dispatch.ts) enforces `access` and CSRF before any handler runs.
 import type { Request, Response } from 'express';
+import type { QuotaKind } from '../tickets/quotas.js';
 import type { Access } from './access.js';
 import type { AppDeps } from './app.js';
 import { loginForm, login } from './handlers/login.js';
@@ -34,19 +35,22 @@ export interface ViewRoute {
    * check (the token is inside the body) and removed unless a handler stores rows for them.
    */
   multipart?: boolean;
+  /** Actions (`default` for a single handler) that count toward a player's posting quota (src/tickets/quotas.ts). */
+  quotas?: Record<string, QuotaKind>;
 }
 
 export const VIEWS: Record<string, ViewRoute> = {
   login: { access: 'public', get: loginForm, post: login, postLimiter: 'login' },
   logout: { access: 'user', post: logout },
   tickets: { access: 'user', get: ticketsPage },
-  ticket_create: { access: 'user', get: ticketCreateForm, post: createTicket, multipart: true },
+  ticket_create: { access: 'user', get: ticketCreateForm, post: createTicket, multipart: true, quotas: { default: 'ticket' } },
   ticket: {
     access: 'user',
     get: ticketPage,
     post: { reply: replyToTicket, close: closeTicketAction, status: changeStatus, priority: changePriority, assign: assignTicketAction, note: addNote },
     actionAccess: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff' },
     multipart: true,
+    quotas: { reply: 'reply' },
   },
   attachment: { access: 'user', get: downloadAttachment },
   users: {

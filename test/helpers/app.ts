@@ -10,7 +10,10 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
 import type { Role, User } from '../../src/db/users.js';
 import { createLogger } from '../../src/log.js';
+import { saveLimits, type Limits } from '../../src/tickets/quotas.js';
 import { createApp, createHttpServer, type REQUEST_TIMEOUTS, type AppOptions } from '../../src/web/app.js';
+
+export const NO_LIMITS: Limits = { ticketsPerMinute: 0, repliesPerMinute: 0, uploadsPerHour: 0, uploadBytesPerDay: 0 };
 
 export function tempDir(prefix = 'tb-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -40,13 +43,19 @@ export async function startApp(
     dir?: string;
     env?: Record<string, string>;
     db?: Db;
-    app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername'>>;
+    app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername' | 'refusalWindowMs'>>;
     timeouts?: typeof REQUEST_TIMEOUTS;
+    /**
+     * Posting limits for players (src/tickets/quotas.ts). Tests post far faster than any player, so
+     * unless a test is about limits (and passes them) there are none.
+     */
+    limits?: Limits;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = testConfig(dir, options.env);
   const db = options.db ?? openDatabase(config.databasePath).db;
+  saveLimits(db, options.limits ?? NO_LIMITS);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -55,7 +64,8 @@ export async function startApp(
     },
   });
   const logger = createLogger('debug', sink);
-  const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!', ...options.app });
+  // Every refusal is its own audit row unless a test asks for the one-a-minute coalescing.
+  const { app, close } = createApp({ db, config, logger, sessionSecret: 'test-secret-test-secret-test-secret!', refusalWindowMs: 0, ...options.app });
   const server = createHttpServer(app, options.timeouts).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;

@@ -193,7 +193,7 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
   settings: {
     get: [{ variant: 'page', request: () => ({ path: '/index.php?view=settings' }), handler: () => ok() }],
     post: {
-      email: [{ variant: 'email', request: (role) => ({ path: '/index.php?view=settings&action=email', form: { email: `${role}@example.org` } }), handler: () => ok(303, /view=settings&saved=email$/) }],
+      email: [{ variant: 'email', request: (role) => ({ path: '/index.php?view=settings&action=email', form: { email: `${role}@example.org` } }), handler: () => ok(303, /view=settings&saved=email_off$/) }],
       notifications: [{ variant: 'choices', request: () => ({ path: '/index.php?view=settings&action=notifications', form: { notify_email: 'on' } }), handler: () => ok(303, /view=settings&saved=1$/) }],
       telegram_link: [{ variant: 'link code', request: () => ({ path: '/index.php?view=settings&action=telegram_link', form: {} }), handler: () => ok(200) }],
       telegram_unlink: [{ variant: 'unlink', request: () => ({ path: '/index.php?view=settings&action=telegram_unlink', form: {} }), handler: () => ok(303, /view=settings&saved=1$/) }],

@@ -2,18 +2,21 @@
 // failed on the code before its fix.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { prepared } from '../../src/db/index.js';
+import { openDatabase, prepared } from '../../src/db/index.js';
 import { deleteUserSessions } from '../../src/db/sessions.js';
 import { setUserDisabled, setUserRole, userByUsername, type User } from '../../src/db/users.js';
 import { createAccount } from '../../src/accounts.js';
+import { recordAudit } from '../../src/audit.js';
 import { DEFAULT_WHISPER_TEMPLATES, saveNotificationSwitches } from '../../src/settings.js';
 import { receiveGameMessage } from '../../src/tickets/game.js';
+import { limits } from '../../src/tickets/quotas.js';
 import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
 import { CONVERSATION_PAGE_SIZE, MESSAGE_FOLD_AT } from '../../src/web/handlers/ticket.js';
 import { SqliteSessionStore } from '../../src/web/sessionStore.js';
 import { pollUntil } from '../fakes/wait.js';
-import { addUser, Client, PNG_BYTES, startApp, uploadedFiles, type TestApp } from '../helpers/app.js';
+import { addUser, Client, PNG_BYTES, startApp, tempDir, uploadedFiles, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;
 let alice: User;
@@ -316,5 +319,145 @@ describe('a game ticket belongs to whoever the game account is linked to now', (
     // An account created with the link takes the character's tickets.
     await createAccount(app.db, { username: 'nina', password: 'correct horse battery', gameAccountId: 2_000_777 });
     assert.equal(await sees('nina'), 200);
+  });
+});
+
+describe('posting quotas for players', () => {
+  let quotaApp: TestApp;
+  before(async () => {
+    quotaApp = await startApp({ limits: { ticketsPerMinute: 2, repliesPerMinute: 3, uploadsPerHour: 3, uploadBytesPerDay: 1000 } });
+  });
+  after(() => quotaApp.close());
+
+  async function player(name: string, role: 'user' | 'staff' | 'admin' = 'user') {
+    await addUser(quotaApp.db, name, undefined, role);
+    const client = new Client(quotaApp.url);
+    await client.login(name);
+    return client;
+  }
+  const count = (sql: string, ...args: unknown[]) => (prepared(quotaApp.db, sql).get(...args) as { n: number }).n;
+
+  test('new tickets a minute: the third is a 429 page that says why, nothing stored', async () => {
+    const client = await player('quinn');
+    for (let i = 1; i <= 2; i++) {
+      const _csrf = await client.csrf('/index.php?view=ticket_create');
+      assert.equal((await client.postMultipart('/index.php?view=ticket_create', { _csrf, subject: `Q${i}`, message: 'm' })).status, 303);
+    }
+    const _csrf = await client.csrf('/index.php?view=ticket_create');
+    const third = await client.postMultipart('/index.php?view=ticket_create', { _csrf, subject: 'Q3', message: 'm' }, [{ name: 'a.png', content: PNG_BYTES }]);
+    assert.equal(third.status, 429);
+    assert.equal(third.headers.get('retry-after'), '60');
+    assert.match(third.text, /at most 2 tickets a minute/);
+    assert.equal(count("SELECT COUNT(*) AS n FROM tickets WHERE subject = 'Q3'"), 0);
+    assert.deepEqual(uploadedFiles(quotaApp.config.uploadsDir), []);
+  });
+
+  test('replies a minute, files an hour and bytes a day', async () => {
+    const client = await player('rosa');
+    const _csrf = await client.csrf('/index.php?view=ticket_create');
+    const created = await client.postMultipart('/index.php?view=ticket_create', { _csrf, subject: 'Files', message: 'm' }, [{ name: 'a.png', content: PNG_BYTES }, { name: 'b.png', content: PNG_BYTES }]);
+    assert.equal(created.status, 303);
+    const reply = (files: number, content = PNG_BYTES) =>
+      client.postMultipart(`${created.location!}&action=reply`, { _csrf, message: 'more' }, Array.from({ length: files }, (_, i) => ({ name: `f${i}.png`, content })));
+    // 2 files used of 3 an hour: two more are refused, and so is the whole reply.
+    const tooMany = await reply(2);
+    assert.equal(tooMany.status, 429);
+    assert.match(tooMany.text, /at most 3 files an hour/);
+    // 2 * 80 bytes used of 1000 a day: one file of 900 bytes is too heavy.
+    const heavy = await reply(1, Buffer.concat([PNG_BYTES, Buffer.alloc(900 - PNG_BYTES.length)]));
+    assert.equal(heavy.status, 429);
+    assert.match(heavy.text, /of files a day/);
+    assert.equal((await reply(0)).status, 303);
+    assert.equal((await reply(0)).status, 303);
+    assert.equal((await reply(0)).status, 303);
+    const fourth = await reply(0);
+    assert.equal(fourth.status, 429);
+    assert.match(fourth.text, /at most 3 replies a minute/);
+    assert.equal(count("SELECT COUNT(*) AS n FROM messages WHERE body = 'more'"), 3);
+    assert.equal(count('SELECT COUNT(*) AS n FROM attachments'), 2);
+  });
+
+  test('staff are not limited', async () => {
+    const client = await player('sam', 'staff');
+    for (let i = 1; i <= 3; i++) {
+      const _csrf = await client.csrf('/index.php?view=ticket_create');
+      assert.equal((await client.postMultipart('/index.php?view=ticket_create', { _csrf, subject: `S${i}`, message: 'm' })).status, 303);
+    }
+  });
+
+  test('the admin page shows the limits and saves them', async () => {
+    const admin = await player('ursula', 'admin');
+    const page = await admin.get('/index.php?view=admin');
+    assert.match(page.text, /name="limit_replies_per_minute"[^>]*value="3"/);
+    const _csrf = await admin.csrf('/index.php?view=admin');
+    const saved = await admin.post('/index.php?view=admin', {
+      _csrf,
+      ...DEFAULT_WHISPER_TEMPLATES_FORM,
+      limit_tickets_per_minute: '5',
+      limit_replies_per_minute: '20',
+      limit_uploads_per_hour: '0',
+      limit_upload_mib_per_day: '50',
+    });
+    assert.equal(saved.status, 303);
+    assert.deepEqual(limits(quotaApp.db), { ticketsPerMinute: 5, repliesPerMinute: 20, uploadsPerHour: 0, uploadBytesPerDay: 50 * 1024 * 1024 });
+    const bad = await admin.post('/index.php?view=admin', { _csrf, ...DEFAULT_WHISPER_TEMPLATES_FORM, limit_replies_per_minute: '-1' });
+    assert.equal(bad.status, 422);
+    assert.match(bad.text, /Replies a minute must be a whole number/);
+  });
+});
+
+const DEFAULT_WHISPER_TEMPLATES_FORM = {
+  template_request: DEFAULT_WHISPER_TEMPLATES.request,
+  template_pm_created: DEFAULT_WHISPER_TEMPLATES.pmCreated,
+  template_offline: DEFAULT_WHISPER_TEMPLATES.offline,
+  template_disabled: DEFAULT_WHISPER_TEMPLATES.disabled,
+};
+
+describe('the audit log under a flood of refusals', () => {
+  test('identical refusals within a minute make two rows: the first, and one that counts the rest', async () => {
+    const dir = tempDir();
+    const db = openDatabase(path.join(dir, 'app.db')).db;
+    const floodApp = await startApp({ dir, db, app: { refusalWindowMs: 60_000 } });
+    let closed = false;
+    try {
+      const owner = await addUser(floodApp.db, 'owner');
+      await addUser(floodApp.db, 'prober');
+      const ticketId = createWebTicket(floodApp.db, { user: owner, subject: 'Private', body: 'mine', priority: 'normal', uploads: [] }, { ip: null });
+      const client = new Client(floodApp.url);
+      await client.login('prober');
+      const refusals = () => prepared(floodApp.db, "SELECT details FROM audit_log WHERE action = 'ticket.access_refused' ORDER BY id").all() as { details: string }[];
+      for (let i = 0; i < 50; i++) assert.equal((await client.get(`/index.php?view=ticket&id=${i % 2 === 0 ? ticketId : 1000 + i}`)).status, 404);
+      assert.equal(refusals().length, 1, 'one row while the minute lasts');
+      await floodApp.close();
+      closed = true;
+      const rows = refusals().map((r) => JSON.parse(r.details) as Record<string, unknown>);
+      assert.equal(rows.length, 2, 'the count is written when the window closes (here: at the stop)');
+      assert.equal(rows[1]!.repeated, 49);
+      assert.deepEqual((rows[1]!.requestedIds as number[]).slice(0, 3), [1001, ticketId, 1003]);
+    } finally {
+      if (!closed) await floodApp.close();
+      db.close();
+    }
+  });
+
+  test('the audit CSV is streamed (chunked, no Content-Length) and complete', async () => {
+    const csvApp = await startApp();
+    try {
+      await addUser(csvApp.db, 'auditor', undefined, 'admin');
+      const rowCount = (prepared(csvApp.db, 'SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
+      for (let i = 0; i < 1200; i++) recordAudit(csvApp.db, { actor: null, action: 'test.bulk', details: { i } });
+      const client = new Client(csvApp.url);
+      await client.login('auditor');
+      const csv = await client.get('/index.php?view=audit&format=csv');
+      assert.equal(csv.status, 200);
+      assert.equal(csv.headers.get('content-length'), null);
+      assert.equal(csv.headers.get('transfer-encoding'), 'chunked');
+      const lines = csv.text.trimEnd().split('\r\n');
+      // Header, every row before the sign-in, the 1200, and the sign-in itself.
+      assert.equal(lines.length, 1 + rowCount + 1200 + 1);
+      assert.match(lines.at(-1)!, /login\.success/);
+    } finally {
+      await csvApp.close();
+    }
   });
 });

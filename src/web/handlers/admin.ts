@@ -14,6 +14,7 @@ import {
   whisperTemplates,
   type WhisperTemplates,
 } from '../../settings.js';
+import { limits, saveLimits, type Limits } from '../../tickets/quotas.js';
 import { requestContext } from '../../tickets/service.js';
 import type { AppDeps } from '../app.js';
 import { parseForm, requiredText, type FieldErrors } from '../forms.js';
@@ -26,7 +27,21 @@ const checkbox = z
 
 const template = (label: string) => requiredText(label, 255).transform((text) => text.replace(/\s+/g, ' ').trim());
 
+/** A limit as typed on the admin page: a whole number, 0 for "no limit"; absent keeps the current value. */
+const limitField = (label: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,7}$/, `${label} must be a whole number (0 for no limit)`)
+    .transform(Number)
+    .refine((n) => n <= max, `${label} must be at most ${max}`)
+    .optional();
+
 const adminSchema = z.object({
+  limit_tickets_per_minute: limitField('Tickets a minute', 1000),
+  limit_replies_per_minute: limitField('Replies a minute', 1000),
+  limit_uploads_per_hour: limitField('Files an hour', 100_000),
+  limit_upload_mib_per_day: limitField('MiB of files a day', 1_000_000),
   notify_email: checkbox,
   notify_telegram: checkbox,
   close_on_logout: checkbox,
@@ -35,6 +50,17 @@ const adminSchema = z.object({
   template_offline: template('The offline answer'),
   template_disabled: template('The disabled answer'),
 });
+
+const MIB = 1024 * 1024;
+
+function limitsForForm(current: Limits): Record<string, string> {
+  return {
+    ticketsPerMinute: String(current.ticketsPerMinute),
+    repliesPerMinute: String(current.repliesPerMinute),
+    uploadsPerHour: String(current.uploadsPerHour),
+    uploadMibPerDay: String(Math.round((current.uploadBytesPerDay / MIB) * 10) / 10),
+  };
+}
 
 function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: FieldErrors = {}, values?: Record<string, string>): void {
   const guildId = deps.config.discord.guildId;
@@ -45,6 +71,14 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
     errors,
     switches: notificationSwitches(deps.db),
     guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined,
+    limits: values
+      ? {
+          ticketsPerMinute: values.limit_tickets_per_minute ?? '',
+          repliesPerMinute: values.limit_replies_per_minute ?? '',
+          uploadsPerHour: values.limit_uploads_per_hour ?? '',
+          uploadMibPerDay: values.limit_upload_mib_per_day ?? '',
+        }
+      : limitsForForm(limits(deps.db)),
     templates: values
       ? { request: values.template_request ?? '', pmCreated: values.template_pm_created ?? '', offline: values.template_offline ?? '', disabled: values.template_disabled ?? '' }
       : templates,
@@ -77,8 +111,16 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
     disabled: data.template_disabled,
   };
   const admin = res.locals.user!;
+  const limitsBefore = limits(deps.db);
+  const limitsAfter: Limits = {
+    ticketsPerMinute: data.limit_tickets_per_minute ?? limitsBefore.ticketsPerMinute,
+    repliesPerMinute: data.limit_replies_per_minute ?? limitsBefore.repliesPerMinute,
+    uploadsPerHour: data.limit_uploads_per_hour ?? limitsBefore.uploadsPerHour,
+    uploadBytesPerDay: data.limit_upload_mib_per_day === undefined ? limitsBefore.uploadBytesPerDay : data.limit_upload_mib_per_day * MIB,
+  };
   inTransaction(deps.db, () => {
     saveNotificationSwitches(deps.db, { email: data.notify_email, telegram: data.notify_telegram });
+    saveLimits(deps.db, limitsAfter);
     saveWhisperTemplates(deps.db, templates);
     if (guildId) setGuildCloseOnLogout(deps.db, guildId, data.close_on_logout, deps.config.game.closeOnLogoutDefault);
     recordAudit(deps.db, {
@@ -89,6 +131,7 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
         notifications: { from: before.switches, to: { email: data.notify_email, telegram: data.notify_telegram } },
         ...(guildId ? { ticketCloseOnLogout: { from: before.guild?.ticketCloseOnLogout, to: data.close_on_logout } } : {}),
         templatesChanged: JSON.stringify(before.templates) !== JSON.stringify(templates),
+        ...(JSON.stringify(limitsBefore) !== JSON.stringify(limitsAfter) ? { limits: { from: limitsBefore, to: limitsAfter } } : {}),
       },
     });
   });

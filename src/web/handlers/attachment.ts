@@ -23,12 +23,12 @@ export function downloadAttachment(req: Request, res: Response, deps: AppDeps): 
   const attachmentId = idParam(req, 'id');
   const attachment = ticketAttachment(deps.db, ticket.id, attachmentId, isStaff(user));
   if (!attachment) {
-    recordAudit(deps.db, {
+    deps.refusals.record({
       actor: { id: user.id, name: user.username },
       action: 'attachment.access_refused',
       ticketId: ticket.id,
       ip: requestContext(req).ip,
-      details: { attachmentId },
+      details: { requestedId: attachmentId },
     });
     throw notFound('No such file on this ticket.');
   }

@@ -1,6 +1,6 @@
 // view=audit (admins): the audit log, filtered by actor, action, ticket and date, paged, and as CSV.
 import type { Request, Response } from 'express';
-import { auditActions, auditRows, countAuditRows, iterateAuditRows, type AuditFilter } from '../../db/audit.js';
+import { auditActions, auditRows, auditRowsAfter, countAuditRows, type AuditFilter } from '../../db/audit.js';
 import { dayRange, formatDateTime, parseYmd } from '../../time.js';
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
@@ -76,7 +76,15 @@ export function csvCell(value: unknown): string {
   return `"${textValue.replaceAll('"', '""')}"`;
 }
 
-export function auditCsv(req: Request, res: Response, deps: AppDeps): void {
+/** Rows fetched per step of the CSV export: memory stays flat however long the log is. */
+const CSV_PAGE = 500;
+
+/**
+ * The filtered log as CSV, streamed: pages of rows by id, each written as it is read, waiting for
+ * the client to take them (backpressure). Never the whole log in memory (issue #12), and no SQLite
+ * statement is held open across the waits.
+ */
+export async function auditCsv(req: Request, res: Response, deps: AppDeps): Promise<void> {
   const { filter, errors } = readFilters(req, deps.config.timeZone);
   if (Object.keys(errors).length > 0) throw new HttpError(400, Object.values(errors).join(' '));
   res.set({
@@ -84,13 +92,19 @@ export function auditCsv(req: Request, res: Response, deps: AppDeps): void {
     'Content-Disposition': `attachment; filename="audit-${new Date().toISOString().slice(0, 10)}.csv"`,
     'Cache-Control': 'no-store',
   });
-  const lines = [['id', 'time_utc', `time_${deps.config.timeZone}`, 'actor_id', 'actor', 'action', 'ticket', 'ip', 'details'].map(csvCell).join(',')];
-  for (const row of iterateAuditRows(deps.db, filter)) {
-    lines.push(
-      [row.id, new Date(row.at).toISOString(), formatDateTime(row.at, deps.config.timeZone), row.actorId, row.actorName, row.action, row.ticketId, row.ip, row.details]
-        .map(csvCell)
-        .join(','),
+  const header = ['id', 'time_utc', `time_${deps.config.timeZone}`, 'actor_id', 'actor', 'action', 'ticket', 'ip', 'details'].map(csvCell).join(',');
+  let more = res.write(`\ufeff${header}\r\n`);
+  let afterId = 0;
+  for (;;) {
+    if (res.destroyed) return;
+    if (!more) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    const rows = auditRowsAfter(deps.db, filter, afterId, CSV_PAGE);
+    if (rows.length === 0) break;
+    const lines = rows.map((row) =>
+      [row.id, new Date(row.at).toISOString(), formatDateTime(row.at, deps.config.timeZone), row.actorId, row.actorName, row.action, row.ticketId, row.ip, row.details].map(csvCell).join(','),
     );
+    more = res.write(`${lines.join('\r\n')}\r\n`);
+    afterId = rows.at(-1)!.id;
   }
-  res.send(`\ufeff${lines.join('\r\n')}\r\n`);
+  res.end();
 }

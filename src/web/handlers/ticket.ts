@@ -45,7 +45,7 @@ export function idParam(req: Request, name: string): number {
 /** The ticket of this request as the signed-in user may see it, or a 404. */
 export function loadTicket(req: Request, res: Response, deps: AppDeps, intent: string, name = 'id'): Ticket {
   const id = idParam(req, name);
-  const ticket = ticketForViewer(deps.db, id, res.locals.user!, { ...requestContext(req), intent });
+  const ticket = ticketForViewer(deps.db, id, res.locals.user!, { ...requestContext(req), intent }, (event) => deps.refusals.record(event));
   if (!ticket) throw notFound(NOT_FOUND);
   return ticket;
 }
