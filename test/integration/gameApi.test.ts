@@ -226,6 +226,16 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(none.json, { ok: true, ticket_id: null, closed: false, whispers: [] });
   });
 
+  test('the player’s message is inserted into the template exactly as typed ($ patterns are not expanded)', async () => {
+    const message = "costs $& and $` and $' and $1 and $$ and $<x>";
+    const { status, json } = await call('POST', '/actions', ticketAction(player('Dollar'), 'request', message));
+    assert.equal(status, 200);
+    assert.deepEqual(json.whispers, [{ to: 'Dollar', text: `[RagnaSync Ticket]: ${message}` }]);
+    // The amplification this stops: 4,000 × "$&" became 40,020 characters of echo.
+    const big = await call('POST', '/actions', ticketAction(player('Amplifier'), 'request', '$&'.repeat(2000)));
+    assert.equal((big.json.whispers as { text: string }[])[0]!.text, `[RagnaSync Ticket]: ${'$&'.repeat(2000)}`);
+  });
+
   test('whisper texts follow the admin’s templates', async () => {
     const { saveWhisperTemplates, DEFAULT_WHISPER_TEMPLATES } = await import('../../src/settings.js');
     saveWhisperTemplates(app.db, { ...DEFAULT_WHISPER_TEMPLATES, request: '<Support> got: {message}' });
