@@ -47,8 +47,13 @@ class GameApiError extends Error {
 }
 
 const id = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int('must be a whole number').positive('must be positive').max(2 ** 31 - 1, 'is too large'));
-// Control characters are dropped, as from the web forms (they would reach Discord and logs).
-const name = z.string().transform(cleanText).pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
+// Control characters are dropped, as from the web forms (they would reach Discord and logs). A
+// name is one line: it names the Discord channel and heads whispers and web pages, so every run of
+// whitespace (line breaks, tabs, Unicode spaces, NEL) becomes one space.
+const name = z
+  .string()
+  .transform((text) => cleanText(text).replace(/[\s\u0085]+/gu, ' '))
+  .pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 const requestId = z.string().min(1).max(200, 'must be at most 200 characters').optional();
 
 const ticketAction = z

@@ -168,6 +168,24 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(json.whispers, [{ to: 'Bell Boy[31m', text: '[RagnaSync Ticket]: lost my[2J item\nplease' }]);
   });
 
+  test('a character name is one line: every whitespace run (line breaks, tabs, Unicode spaces) becomes one space', async () => {
+    const p = { ...player(), name: ' Line\nBreak\r\n\tTab\u2028Sep\u00a0\u3000Wide\u0085End ' };
+    const { status, json } = await call('POST', '/actions', ticketAction(p, 'request', 'hello'));
+    assert.equal(status, 200, JSON.stringify(json));
+    const expected = 'Line Break Tab Sep Wide End';
+    assert.deepEqual(json.whispers, [{ to: expected, text: '[RagnaSync Ticket]: hello' }]);
+    assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharName, expected);
+    const work = pendingDiscordWork(app.db, json.ticket_id as number).map((w) => JSON.parse(w.payload) as { name?: string; content?: string });
+    assert.equal(work[0]!.name, expected, 'the Discord channel is named from the one-line name');
+    assert.equal(work[1]!.content, `**${expected}**: hello`);
+    // The bracket form too, and a name that is only whitespace is still empty.
+    const bracket = await call('POST', '/actions', `[action: ticket][via: request][account_id: 1][char_id: ${nextChar++}][name: Two\nLines][message: hi]`);
+    assert.deepEqual(bracket.json.whispers, [{ to: 'Two Lines', text: '[RagnaSync Ticket]: hi' }]);
+    const blank = await call('POST', '/actions', ticketAction({ ...player(), name: '\n\t\u2028' }, 'pm', 'x'));
+    assert.equal(blank.status, 400);
+    assert.match(String(blank.json.error), /name must not be empty/);
+  });
+
   test('several actions arriving together (one group commit) are each answered and stored in order', async () => {
     const p = player('Burst');
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => call('POST', '/actions', ticketAction(p, 'pm', `burst ${i}`, { request_id: `burst-${i}` }))));
