@@ -11,7 +11,7 @@ import { inTransaction, type Db } from '../db/index.js';
 import { cleanText } from '../tickets/model.js';
 import { guildSettings } from '../db/guilds.js';
 import { openGameTicketForChar } from '../db/tickets.js';
-import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
+import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse, type GameActionIdentity, type StoredGameResponse } from '../db/outboxes.js';
 import type { Logger } from '../log.js';
 import { whisperTemplates } from '../settings.js';
 import type { Signal } from '../signal.js';
@@ -182,9 +182,10 @@ export function createGameApi(options: GameApiOptions): Router {
   }
 
   function answerAction(action: GameAction): string {
+    const identity = { accountId: action.account_id, charId: action.char_id, action: action.action };
     if (action.request_id !== undefined) {
       const stored = storedGameResponse(db, action.request_id);
-      if (stored !== undefined) return stored;
+      if (stored !== undefined) return replay(stored, identity);
     }
     const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
     const templates = whisperTemplates(db);
@@ -208,8 +209,21 @@ export function createGameApi(options: GameApiOptions): Router {
       options.discordWork.notify();
     }
     const body = JSON.stringify(response);
-    if (action.request_id !== undefined) storeGameResponse(db, action.request_id, body, Date.now());
+    if (action.request_id !== undefined) storeGameResponse(db, action.request_id, identity, body, Date.now());
     return body;
+  }
+
+  /**
+   * A request_id seen before. The same action of the same character is a retry: its stored answer
+   * again. Anything else reusing the id is refused, not answered with another character's answer
+   * (its action would be dropped silently). Thrown inside the action's savepoint, so the other
+   * actions of its group commit are untouched. Rows from before migration 006 have no identity.
+   */
+  function replay(stored: StoredGameResponse, identity: GameActionIdentity): string {
+    const owner = stored.identity;
+    if (owner === null || (owner.accountId === identity.accountId && owner.charId === identity.charId && owner.action === identity.action)) return stored.response;
+    logger.warn({ identity, owner }, 'game action refused: request_id already used by another action');
+    throw new GameApiError(409, 'request_id was already used by another action or character; send a new request_id for each action');
   }
 
   router.get('/whispers', async (req, res) => {

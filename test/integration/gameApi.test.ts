@@ -156,6 +156,73 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual([count('messages'), count('discord_outbox')], before);
   });
 
+  test('a request_id belongs to one action of one character: reused by another character or action it is a 409 and nothing is stored', async () => {
+    const a = player('Owner');
+    const b = player('Intruder');
+    const first = await call('POST', '/actions', ticketAction(a, 'pm', 'mine', { request_id: 'shared-1' }));
+    assert.equal(first.status, 200);
+    const row = prepared(app.db, 'SELECT account_id, char_id, action FROM game_requests WHERE request_id = ?').get('shared-1');
+    assert.deepEqual({ ...(row as object) }, { account_id: a.account_id, char_id: a.char_id, action: 'ticket' }, 'the stored answer records whose action it was');
+    const before = [count('tickets'), count('messages'), count('discord_outbox'), count('game_requests')];
+    const conflicts = [
+      ticketAction(b, 'pm', 'theirs', { request_id: 'shared-1' }),
+      ticketAction({ ...a, account_id: a.account_id + 1 }, 'pm', 'other account', { request_id: 'shared-1' }),
+      { action: 'logout', ...a, request_id: 'shared-1' },
+    ];
+    for (const action of conflicts) {
+      const { status, json } = await call('POST', '/actions', action);
+      assert.equal(status, 409, JSON.stringify(action));
+      assert.equal(json.ok, false);
+      assert.match(String(json.error), /request_id .*already used by another action or character/);
+    }
+    assert.deepEqual([count('tickets'), count('messages'), count('discord_outbox'), count('game_requests')], before, 'nothing stored for a conflict');
+    assert.equal(ticketById(app.db, first.json.ticket_id as number)!.status, 'open', 'the logout under a used request_id did not run');
+    const again = await call('POST', '/actions', ticketAction(a, 'pm', 'mine', { request_id: 'shared-1' }));
+    assert.equal(again.text, first.text, 'the owner still gets its answer replayed');
+  });
+
+  test('a 409 arriving in one group commit with other actions refuses only itself', async () => {
+    const a = player('Group Owner');
+    await call('POST', '/actions', ticketAction(a, 'pm', 'first', { request_id: 'group-shared' }));
+    const c = player('Group C');
+    const answers = await Promise.all([
+      call('POST', '/actions', ticketAction(c, 'pm', 'c one', { request_id: 'group-c1' })),
+      call('POST', '/actions', ticketAction(player('Group B'), 'pm', 'b', { request_id: 'group-shared' })),
+      call('POST', '/actions', ticketAction(c, 'pm', 'c two', { request_id: 'group-c2' })),
+    ]);
+    assert.deepEqual(answers.map((x) => x.status), [200, 409, 200]);
+    const bodies = (prepared(app.db, "SELECT body FROM messages WHERE ticket_id = ? AND author_kind = 'player' ORDER BY id").all(answers[0]!.json.ticket_id) as { body: string }[]).map((m) => m.body);
+    assert.deepEqual(bodies, ['c one', 'c two']);
+    assert.equal(count("game_requests WHERE request_id IN ('group-c1', 'group-c2')"), 2);
+  });
+
+  test('a stored answer from before migration 006 (no identity) still replays', async () => {
+    const stored = JSON.stringify({ ok: true, ticket_id: null, whispers: [] });
+    prepared(app.db, 'INSERT INTO game_requests (request_id, response, created_at) VALUES (?, ?, ?)').run('legacy-1', stored, Date.now());
+    const before = [count('tickets'), count('messages'), count('game_requests')];
+    const { status, text } = await call('POST', '/actions', ticketAction(player('Legacy'), 'pm', 'hello', { request_id: 'legacy-1' }));
+    assert.equal(status, 200);
+    assert.equal(text, stored);
+    assert.deepEqual([count('tickets'), count('messages'), count('game_requests')], before);
+  });
+
+  test('bracket form: a field given twice is a 400; text after [message: is the message, so a player cannot add or override a field', async () => {
+    const p = player('Bracket Twice');
+    const head = `[action: ticket][via: pm][account_id: ${p.account_id}][char_id: ${p.char_id}][name: Bracket Twice]`;
+    const twice = await call('POST', '/actions', `[request_id: br-1]${head}[request_id: br-2][message: hi]`);
+    assert.equal(twice.status, 400);
+    assert.match(String(twice.json.error), /bracket form: field request_id is given twice/);
+    // `message` runs to the last "]": what follows it is the player's text, never a field.
+    const typed = 'hi][request_id: br-victim][char_id: 1';
+    const { status, json } = await call('POST', '/actions', `[request_id: br-1]${head}[message: ${typed}]`);
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharId, p.char_id);
+    const body = (prepared(app.db, 'SELECT body FROM messages WHERE ticket_id = ?').get(json.ticket_id) as { body: string }).body;
+    assert.equal(body, typed);
+    assert.equal(count("game_requests WHERE request_id = 'br-victim'"), 0);
+    assert.equal(count("game_requests WHERE request_id = 'br-1'"), 1);
+  });
+
 
   test('control characters in names and messages are dropped before anything is stored or relayed', async () => {
     const p = { ...player(), name: 'Bell\u0007 Boy\u001b[31m' };
