@@ -14,7 +14,7 @@ import { csrfToken } from './csrf.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
-import { createGameApi } from '../game/api.js';
+import { createGameApi, type GameApiOptions } from '../game/api.js';
 import { Signal } from '../signal.js';
 import { priorityTag, renderText, statusTag } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
@@ -47,6 +47,8 @@ export interface AppOptions {
   telegramBotUsername?: () => string | undefined;
   /** In-process wake-ups for long polls and the Discord worker. */
   signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  /** Game API limits (tests lower them). */
+  gameApi?: Pick<GameApiOptions, 'maxWaitingPolls'>;
 }
 
 export interface AppDeps {
@@ -183,6 +185,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       whispers: deps.signals.whispers,
       discordWork: deps.signals.discordWork,
       shutdown: shutdown.signal,
+      ...options.gameApi,
     }),
   );
 

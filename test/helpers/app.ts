@@ -36,7 +36,7 @@ export interface TestApp {
 }
 
 export async function startApp(
-  options: { dir?: string; env?: Record<string, string>; db?: Db; app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername'>> } = {},
+  options: { dir?: string; env?: Record<string, string>; db?: Db; app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername' | 'gameApi'>> } = {},
 ): Promise<TestApp> {
   const dir = options.dir ?? tempDir();
   const config = testConfig(dir, options.env);

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { prepared } from '../../src/db/index.js';
+import { openDatabase, prepared } from '../../src/db/index.js';
 import { pendingDiscordWork } from '../../src/db/outboxes.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { Signal } from '../../src/signal.js';
 import { queueWhispersForTicket } from '../../src/tickets/game.js';
+import { pollUntil } from '../fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';
@@ -428,6 +429,125 @@ describe('whispers: long poll, ack, redelivery', () => {
     }
     for (const body of [{}, { ids: [] }, { ids: ['1'] }, { ids: [1.5] }, { ids: [1], extra: 1 }, 'nope']) {
       assert.equal((await call('POST', '/whispers/ack', body)).status, 400, JSON.stringify(body));
+    }
+  });
+});
+
+describe('long polls: a cap on waiting polls, one poll woken per wake-up', () => {
+  interface Poll {
+    abort: AbortController;
+    answer: Promise<{ status: number; json: Record<string, unknown>; headers: Headers } | 'aborted'>;
+    settled: boolean;
+  }
+  function startPoll(base: string, query: string): Poll {
+    const abort = new AbortController();
+    const poll: Poll = {
+      abort,
+      settled: false,
+      answer: fetch(`${base}/api/game/whispers?${query}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal })
+        .then(async (response) => ({ status: response.status, json: (await response.json()) as Record<string, unknown>, headers: response.headers }))
+        .catch(() => 'aborted' as const)
+        .finally(() => {
+          poll.settled = true;
+        }),
+    };
+    return poll;
+  }
+  async function stopPolls(polls: Poll[]): Promise<void> {
+    for (const poll of polls) poll.abort.abort();
+    await Promise.all(polls.map((poll) => poll.answer));
+  }
+  async function openTicket(other: TestApp, name: string): Promise<number> {
+    const response = await fetch(`${other.url}/api/game/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ticketAction(player(name), 'pm', 'help')),
+    });
+    return ((await response.json()) as { ticket_id: number }).ticket_id;
+  }
+  function queueWhisper(other: TestApp, ticketId: number, text: string): void {
+    queueWhispersForTicket(other.db, ticketById(other.db, ticketId)!, 'GM Sam', text, other.config.game.whisperMax, Date.now());
+  }
+
+  test('beyond the cap a poll that would wait gets 503 with Retry-After; polls that answer at once are not counted', async () => {
+    const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    const capped = await startApp({ env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own, gameApi: { maxWaitingPolls: 2 } } });
+    const waiting: Poll[] = [];
+    try {
+      const ticketId = await openTicket(capped, 'Capped');
+      waiting.push(startPoll(capped.url, 'wait=30'), startPoll(capped.url, 'wait=30'));
+      await pollUntil(() => own.whispers.waiting === 2, 5000, 'two polls waiting');
+      const third = await startPoll(capped.url, 'wait=30').answer;
+      assert.notEqual(third, 'aborted');
+      if (third === 'aborted') return;
+      assert.equal(third.status, 503);
+      assert.equal(third.json.ok, false);
+      assert.match(String(third.json.error), /too many long polls waiting/);
+      assert.match(third.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
+      // A poll that does not wait, or finds whispers at once, is answered as usual at the cap.
+      const now = await startPoll(capped.url, 'wait=0').answer;
+      assert.deepEqual(now !== 'aborted' && [now.status, now.json], [200, { whispers: [] }]);
+      queueWhisper(capped, ticketId, 'ready at once');
+      const found = await startPoll(capped.url, 'wait=30').answer;
+      assert.deepEqual(found !== 'aborted' && [found.status, (found.json.whispers as { text: string }[]).map((w) => w.text)], [200, ['ready at once']]);
+      assert.equal(waiting.filter((poll) => poll.settled).length, 0, 'the waiting polls still wait');
+      // A poll that ends gives its place back.
+      await stopPolls(waiting);
+      await pollUntil(() => own.whispers.waiting === 0, 5000, 'the waiting polls to end');
+      const later = await startPoll(capped.url, 'wait=0.2').answer;
+      assert.deepEqual(later !== 'aborted' && [later.status, later.json], [200, { whispers: [] }]);
+    } finally {
+      await stopPolls(waiting);
+      await capped.close();
+    }
+  });
+
+  test('one queued whisper wakes one waiting poll: one answers, the others keep waiting, and the wake-up does not cost a query per poll', async () => {
+    const dir = tempDir();
+    let whisperQueries = 0;
+    const { db } = openDatabase(path.join(dir, 'app.db'), { onStatement: (sql) => void (/\bgame_whispers\b/.test(sql) && (whisperQueries += 1)) });
+    const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    const herd = await startApp({ dir, db, env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own } });
+    const polls: Poll[] = [];
+    try {
+      const first = await openTicket(herd, 'Herd One');
+      const second = await openTicket(herd, 'Herd Two');
+      polls.push(...Array.from({ length: 5 }, () => startPoll(herd.url, 'wait=30')));
+      await pollUntil(() => own.whispers.waiting === 5, 5000, 'five polls waiting');
+
+      queueWhisper(herd, first, 'for one poll');
+      whisperQueries = 0;
+      own.whispers.notify();
+      await pollUntil(() => polls.some((poll) => poll.settled), 5000, 'a poll to answer');
+      await pollUntil(() => own.whispers.waiting === 4, 5000, 'the others to wait again');
+      const answered = polls.filter((poll) => poll.settled);
+      assert.equal(answered.length, 1, 'exactly one poll answered');
+      const answer = await answered[0]!.answer;
+      assert.deepEqual(answer !== 'aborted' && (answer.json.whispers as { text: string }[]).map((w) => w.text), ['for one poll']);
+      assert.ok(whisperQueries <= 2, `the wake-up ran ${whisperQueries} whisper queries for 5 waiting polls`);
+
+      // A poll that leases a full batch passes the wake-up on: with limit=1, two whispers to two
+      // characters are taken by two polls, from one notify.
+      await stopPolls(polls.splice(0));
+      await pollUntil(() => own.whispers.waiting === 0, 5000, 'the polls to end');
+      await fetch(`${herd.url}/api/game/whispers/ack`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ids: ((answer !== 'aborted' && answer.json.whispers) as { id: number }[]).map((w) => w.id) }) });
+      polls.push(...Array.from({ length: 3 }, () => startPoll(herd.url, 'wait=30&limit=1')));
+      await pollUntil(() => own.whispers.waiting === 3, 5000, 'three polls waiting');
+      queueWhisper(herd, first, 'batch a');
+      queueWhisper(herd, second, 'batch b');
+      own.whispers.notify();
+      await pollUntil(() => polls.filter((poll) => poll.settled).length === 2, 5000, 'two polls to answer');
+      await pollUntil(() => own.whispers.waiting === 1, 5000, 'the third to wait again');
+      const texts = await Promise.all(polls.filter((poll) => poll.settled).map(async (poll) => {
+        const reply = await poll.answer;
+        return reply === 'aborted' ? [] : (reply.json.whispers as { text: string }[]).map((w) => w.text);
+      }));
+      assert.deepEqual(texts.flat().sort(), ['batch a', 'batch b']);
+      assert.equal(polls.filter((poll) => poll.settled).length, 2, 'the third poll keeps waiting');
+    } finally {
+      await stopPolls(polls);
+      await herd.close();
+      db.close();
     }
   });
 });
