@@ -13,6 +13,8 @@ export interface OpenOptions {
   migrationsDir?: string;
   /** Skip migrations (the CLI's backup works on any version). */
   migrate?: boolean;
+  /** Called with the SQL of every statement the connection runs (tests count queries). */
+  onStatement?: (sql: string) => void;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface OpenOptions {
  */
 export function openDatabase(file: string, options: OpenOptions = {}): { db: Db; migrations: MigrationReport } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  const onStatement = options.onStatement;
+  const db = new Database(file, onStatement ? { verbose: (sql) => onStatement(String(sql)) } : {});
   try {
     db.pragma('journal_mode = WAL');
     // NORMAL is safe in WAL mode against process crashes; only an OS crash can lose the last commits.

@@ -93,12 +93,37 @@ export function nextWhisperVisibleAt(db: Db): number | undefined {
   return row.at ?? undefined;
 }
 
-export function storedGameResponse(db: Db, requestId: string): string | undefined {
-  return (prepared(db, 'SELECT response FROM game_requests WHERE request_id = ?').get(requestId) as { response: string } | undefined)?.response;
+/** Whose action a stored game answer belongs to (migration 006). */
+export interface GameActionIdentity {
+  accountId: number;
+  charId: number;
+  action: string;
 }
 
-export function storeGameResponse(db: Db, requestId: string, response: string, now: number): void {
-  prepared(db, 'INSERT INTO game_requests (request_id, response, created_at) VALUES (?, ?, ?)').run(requestId, response, now);
+/** A stored answer and whose action it was; `identity` is null for rows stored before migration 006. */
+export interface StoredGameResponse {
+  response: string;
+  identity: GameActionIdentity | null;
+}
+
+export function storedGameResponse(db: Db, requestId: string): StoredGameResponse | undefined {
+  const row = prepared(db, 'SELECT response, account_id AS accountId, char_id AS charId, action FROM game_requests WHERE request_id = ?').get(requestId) as
+    | { response: string; accountId: number | null; charId: number | null; action: string | null }
+    | undefined;
+  if (!row) return undefined;
+  const { response, accountId, charId, action } = row;
+  return { response, identity: accountId === null || charId === null || action === null ? null : { accountId, charId, action } };
+}
+
+export function storeGameResponse(db: Db, requestId: string, identity: GameActionIdentity, response: string, now: number): void {
+  prepared(db, 'INSERT INTO game_requests (request_id, account_id, char_id, action, response, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    requestId,
+    identity.accountId,
+    identity.charId,
+    identity.action,
+    response,
+    now,
+  );
 }
 
 /**

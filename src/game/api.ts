@@ -11,7 +11,16 @@ import { inTransaction, type Db } from '../db/index.js';
 import { cleanText } from '../tickets/model.js';
 import { guildSettings } from '../db/guilds.js';
 import { openGameTicketForChar } from '../db/tickets.js';
-import { ackWhispers, leaseWhispers, nextWhisperVisibleAt, storedGameResponse, storeGameResponse } from '../db/outboxes.js';
+import {
+  ackWhispers,
+  leaseWhispers,
+  nextWhisperVisibleAt,
+  storedGameResponse,
+  storeGameResponse,
+  type GameActionIdentity,
+  type LeasedWhisper,
+  type StoredGameResponse,
+} from '../db/outboxes.js';
 import type { Logger } from '../log.js';
 import { whisperTemplates } from '../settings.js';
 import type { Signal } from '../signal.js';
@@ -32,23 +41,35 @@ export interface GameApiOptions {
   discordWork: Signal;
   /** Aborted when the server stops: waiting long polls answer at once. */
   shutdown?: AbortSignal;
+  /** Long polls allowed to wait at once (default MAX_WAITING_POLLS); more answer 503. */
+  maxWaitingPolls?: number;
 }
 
 const MAX_WAIT_S = 60;
 const MAX_LIMIT = 500;
+/** Long polls that may wait at once (GameApiOptions.maxWaitingPolls overrides it). */
+export const MAX_WAITING_POLLS = 16;
+/** Retry-After of the 503 for one poll too many: a place frees up within a wait. */
+const POLL_RETRY_AFTER_S = 5;
 
 class GameApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
 }
 
 const id = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int('must be a whole number').positive('must be positive').max(2 ** 31 - 1, 'is too large'));
-// Control characters are dropped, as from the web forms (they would reach Discord and logs).
-const name = z.string().transform(cleanText).pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
+// Control characters are dropped, as from the web forms (they would reach Discord and logs). A
+// name is one line: it names the Discord channel and heads whispers and web pages, so every run of
+// whitespace (line breaks, tabs, Unicode spaces, NEL) becomes one space.
+const name = z
+  .string()
+  .transform((text) => cleanText(text).replace(/[\s\u0085]+/gu, ' '))
+  .pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 const requestId = z.string().min(1).max(200, 'must be at most 200 characters').optional();
 
 const ticketAction = z
@@ -123,6 +144,41 @@ function parseAction(req: Request): GameAction {
   return parsed.data;
 }
 
+function parsePollQuery(req: Request): { wait: number; limit: number } {
+  const waitText = typeof req.query.wait === 'string' ? req.query.wait : '0';
+  const limitText = typeof req.query.limit === 'string' ? req.query.limit : '50';
+  if (!/^\d{1,3}(\.\d+)?$/.test(waitText) || Number(waitText) > MAX_WAIT_S) throw new GameApiError(400, `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
+  if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_LIMIT) throw new GameApiError(400, `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  return { wait: Number(waitText), limit: Number(limitText) };
+}
+
+function polledWhisper(w: LeasedWhisper) {
+  return { id: w.id, account_id: w.accountId, char_id: w.charId, name: w.charName, from: w.sender, text: w.text };
+}
+
+/**
+ * Wakes one poll in line when the earliest handed-out whisper becomes visible again. `arm` looks
+ * the time up only while no timer is set: leases all last the same, so a set timer is never
+ * later than a new one would be; one that fires for an acked whisper wakes a poll that re-arms.
+ */
+function comeBackTimer(db: Db, whispers: Signal, shutdown: AbortSignal | undefined) {
+  let timer: NodeJS.Timeout | undefined;
+  shutdown?.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return {
+    arm(now: number): void {
+      if (timer !== undefined || shutdown?.aborted) return;
+      const at = nextWhisperVisibleAt(db);
+      if (at === undefined || at <= now) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        whispers.notifyOne();
+      }, at - now);
+      // A timer for polls, not a reason to keep the process alive.
+      timer.unref();
+    },
+  };
+}
+
 interface ActionResponse {
   ok: true;
   ticket_id: number | null;
@@ -177,9 +233,10 @@ export function createGameApi(options: GameApiOptions): Router {
   }
 
   function answerAction(action: GameAction): string {
+    const identity = { accountId: action.account_id, charId: action.char_id, action: action.action };
     if (action.request_id !== undefined) {
       const stored = storedGameResponse(db, action.request_id);
-      if (stored !== undefined) return stored;
+      if (stored !== undefined) return replay(stored, identity);
     }
     const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
     const templates = whisperTemplates(db);
@@ -203,18 +260,36 @@ export function createGameApi(options: GameApiOptions): Router {
       options.discordWork.notify();
     }
     const body = JSON.stringify(response);
-    if (action.request_id !== undefined) storeGameResponse(db, action.request_id, body, Date.now());
+    if (action.request_id !== undefined) storeGameResponse(db, action.request_id, identity, body, Date.now());
     return body;
   }
 
+  /**
+   * A request_id seen before. The same action of the same character is a retry: its stored answer
+   * again. Anything else reusing the id is refused, not answered with another character's answer
+   * (its action would be dropped silently). Thrown inside the action's savepoint, so the other
+   * actions of its group commit are untouched. Rows from before migration 006 have no identity.
+   */
+  function replay(stored: StoredGameResponse, identity: GameActionIdentity): string {
+    const owner = stored.identity;
+    if (owner === null || (owner.accountId === identity.accountId && owner.charId === identity.charId && owner.action === identity.action)) return stored.response;
+    logger.warn({ identity, owner }, 'game action refused: request_id already used by another action');
+    throw new GameApiError(409, 'request_id was already used by another action or character; send a new request_id for each action');
+  }
+
+  // Long polls. At most `maxWaitingPolls` wait at once (each holds a connection and a timer); one
+  // more answers 503. Waiting polls stand in line on the whispers signal: a wake-up reaches one
+  // poll, which passes it on when it took a full batch (there may be more), so N waiting polls do
+  // not run N queries per queued whisper. One timer for the whole API, not one per poll, wakes a
+  // poll when a handed-out whisper becomes visible again.
+  const maxWaitingPolls = options.maxWaitingPolls ?? MAX_WAITING_POLLS;
+  let waitingPolls = 0;
+  const comeBack = comeBackTimer(db, options.whispers, options.shutdown);
+
   router.get('/whispers', async (req, res) => {
-    const waitText = typeof req.query.wait === 'string' ? req.query.wait : '0';
-    const limitText = typeof req.query.limit === 'string' ? req.query.limit : '50';
-    if (!/^\d{1,3}(\.\d+)?$/.test(waitText) || Number(waitText) > MAX_WAIT_S) throw new GameApiError(400, `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
-    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_LIMIT) throw new GameApiError(400, `limit must be a whole number from 1 to ${MAX_LIMIT}`);
-    const limit = Number(limitText);
+    const { wait, limit } = parsePollQuery(req);
     const visibilityMs = config.game.whisperVisibilitySeconds * 1000;
-    const deadline = Date.now() + Number(waitText) * 1000;
+    const deadline = Date.now() + wait * 1000;
     const gone = new AbortController();
     const onShutdown = () => gone.abort();
     options.shutdown?.addEventListener('abort', onShutdown, { once: true });
@@ -223,21 +298,34 @@ export function createGameApi(options: GameApiOptions): Router {
       options.shutdown?.removeEventListener('abort', onShutdown);
       gone.abort();
     });
-    for (;;) {
-      // A caller that went away gets nothing leased in its name.
-      if (res.destroyed) return;
-      const now = Date.now();
-      const whispers = leaseWhispers(db, limit, visibilityMs, now);
-      if (whispers.length > 0 || now >= deadline || gone.signal.aborted) {
-        res.json({
-          whispers: whispers.map((w) => ({ id: w.id, account_id: w.accountId, char_id: w.charId, name: w.charName, from: w.sender, text: w.text })),
-        });
-        return;
+    let inLine = false;
+    let woken = false;
+    try {
+      for (;;) {
+        // A caller that went away gets nothing leased in its name; a wake-up it took goes on.
+        if (res.destroyed) {
+          if (woken) options.whispers.notifyOne();
+          return;
+        }
+        const now = Date.now();
+        const whispers = leaseWhispers(db, limit, visibilityMs, now);
+        if (whispers.length === limit) options.whispers.notifyOne();
+        if (whispers.length > 0 || now >= deadline || gone.signal.aborted) {
+          // The polls left in line must still hear when these come back unacked.
+          if (whispers.length > 0 && waitingPolls > (inLine ? 1 : 0)) comeBack.arm(now);
+          res.json({ whispers: whispers.map(polledWhisper) });
+          return;
+        }
+        if (!inLine) {
+          if (waitingPolls >= maxWaitingPolls) throw new GameApiError(503, `too many long polls waiting (${maxWaitingPolls}); retry later`, POLL_RETRY_AFTER_S);
+          waitingPolls += 1;
+          inLine = true;
+        }
+        comeBack.arm(now);
+        woken = await options.whispers.waitInLine(deadline - now, gone.signal);
       }
-      // Sleep until a whisper is queued, a handed-out one comes back, or the wait is over.
-      const comesBack = nextWhisperVisibleAt(db);
-      const until = Math.min(deadline, comesBack !== undefined && comesBack > now ? comesBack : deadline);
-      await options.whispers.wait(until - now, gone.signal);
+    } finally {
+      if (inLine) waitingPolls -= 1;
     }
   });
 
@@ -257,6 +345,7 @@ export function createGameApi(options: GameApiOptions): Router {
   router.use((_req, _res, next) => next(new GameApiError(404, 'no such game API endpoint')));
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof GameApiError) {
+      if (err.retryAfterS !== undefined) res.set('Retry-After', String(err.retryAfterS));
       res.status(err.status).json({ ok: false, error: err.message });
       return;
     }

@@ -2,6 +2,10 @@
 //   [action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Player Name][message: text]
 // Values are text up to the field's closing `]`; `message` comes last and runs to the final `]`,
 // so a player may type brackets. Numbers stay strings here; the one zod schema decides.
+// A field given twice is refused (400). Everything after `[message: ` is the player's text, so a
+// "field" written after the message is message text, not a second field: a player who types
+// `][request_id: x][char_id: 1` cannot add or override a field. The game server must put
+// request_id (and every other field) before the message.
 
 export class BracketFormError extends Error {}
 

@@ -37,8 +37,13 @@ function gameActor(player: GamePlayer) {
   return { id: null, name: `game:${player.name}` };
 }
 
+/**
+ * The template with `{message}` replaced by the player's text as typed. A replacer function, not a
+ * replacement string: in a string, `$&`, `$\``, `$'` and `$$` are patterns, so a message of `$&`
+ * would be expanded (and a 4,000-character one grown tenfold in the echo whisper).
+ */
 export function fillTemplate(template: string, message: string): string {
-  return template.replaceAll('{message}', message);
+  return template.replaceAll('{message}', () => message);
 }
 
 function subjectFrom(message: string): string {

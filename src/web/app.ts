@@ -18,7 +18,7 @@ import { FailureLimiter } from './limits.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
-import { createGameApi } from '../game/api.js';
+import { createGameApi, type GameApiOptions } from '../game/api.js';
 import { Signal } from '../signal.js';
 import { priorityTag, renderText, statusTag } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
@@ -53,6 +53,8 @@ export interface AppOptions {
   refusalWindowMs?: number;
   /** In-process wake-ups for long polls and the Discord worker. */
   signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  /** Game API limits (tests lower them). */
+  gameApi?: Pick<GameApiOptions, 'maxWaitingPolls'>;
 }
 
 export interface AppDeps {
@@ -203,6 +205,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       whispers: deps.signals.whispers,
       discordWork: deps.signals.discordWork,
       shutdown: shutdown.signal,
+      ...options.gameApi,
     }),
   );
 

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { prepared } from '../../src/db/index.js';
+import { openDatabase, prepared } from '../../src/db/index.js';
 import { pendingDiscordWork } from '../../src/db/outboxes.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { Signal } from '../../src/signal.js';
 import { queueWhispersForTicket } from '../../src/tickets/game.js';
+import { pollUntil } from '../fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';
@@ -156,6 +157,73 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual([count('messages'), count('discord_outbox')], before);
   });
 
+  test('a request_id belongs to one action of one character: reused by another character or action it is a 409 and nothing is stored', async () => {
+    const a = player('Owner');
+    const b = player('Intruder');
+    const first = await call('POST', '/actions', ticketAction(a, 'pm', 'mine', { request_id: 'shared-1' }));
+    assert.equal(first.status, 200);
+    const row = prepared(app.db, 'SELECT account_id, char_id, action FROM game_requests WHERE request_id = ?').get('shared-1');
+    assert.deepEqual({ ...(row as object) }, { account_id: a.account_id, char_id: a.char_id, action: 'ticket' }, 'the stored answer records whose action it was');
+    const before = [count('tickets'), count('messages'), count('discord_outbox'), count('game_requests')];
+    const conflicts = [
+      ticketAction(b, 'pm', 'theirs', { request_id: 'shared-1' }),
+      ticketAction({ ...a, account_id: a.account_id + 1 }, 'pm', 'other account', { request_id: 'shared-1' }),
+      { action: 'logout', ...a, request_id: 'shared-1' },
+    ];
+    for (const action of conflicts) {
+      const { status, json } = await call('POST', '/actions', action);
+      assert.equal(status, 409, JSON.stringify(action));
+      assert.equal(json.ok, false);
+      assert.match(String(json.error), /request_id .*already used by another action or character/);
+    }
+    assert.deepEqual([count('tickets'), count('messages'), count('discord_outbox'), count('game_requests')], before, 'nothing stored for a conflict');
+    assert.equal(ticketById(app.db, first.json.ticket_id as number)!.status, 'open', 'the logout under a used request_id did not run');
+    const again = await call('POST', '/actions', ticketAction(a, 'pm', 'mine', { request_id: 'shared-1' }));
+    assert.equal(again.text, first.text, 'the owner still gets its answer replayed');
+  });
+
+  test('a 409 arriving in one group commit with other actions refuses only itself', async () => {
+    const a = player('Group Owner');
+    await call('POST', '/actions', ticketAction(a, 'pm', 'first', { request_id: 'group-shared' }));
+    const c = player('Group C');
+    const answers = await Promise.all([
+      call('POST', '/actions', ticketAction(c, 'pm', 'c one', { request_id: 'group-c1' })),
+      call('POST', '/actions', ticketAction(player('Group B'), 'pm', 'b', { request_id: 'group-shared' })),
+      call('POST', '/actions', ticketAction(c, 'pm', 'c two', { request_id: 'group-c2' })),
+    ]);
+    assert.deepEqual(answers.map((x) => x.status), [200, 409, 200]);
+    const bodies = (prepared(app.db, "SELECT body FROM messages WHERE ticket_id = ? AND author_kind = 'player' ORDER BY id").all(answers[0]!.json.ticket_id) as { body: string }[]).map((m) => m.body);
+    assert.deepEqual(bodies, ['c one', 'c two']);
+    assert.equal(count("game_requests WHERE request_id IN ('group-c1', 'group-c2')"), 2);
+  });
+
+  test('a stored answer from before migration 006 (no identity) still replays', async () => {
+    const stored = JSON.stringify({ ok: true, ticket_id: null, whispers: [] });
+    prepared(app.db, 'INSERT INTO game_requests (request_id, response, created_at) VALUES (?, ?, ?)').run('legacy-1', stored, Date.now());
+    const before = [count('tickets'), count('messages'), count('game_requests')];
+    const { status, text } = await call('POST', '/actions', ticketAction(player('Legacy'), 'pm', 'hello', { request_id: 'legacy-1' }));
+    assert.equal(status, 200);
+    assert.equal(text, stored);
+    assert.deepEqual([count('tickets'), count('messages'), count('game_requests')], before);
+  });
+
+  test('bracket form: a field given twice is a 400; text after [message: is the message, so a player cannot add or override a field', async () => {
+    const p = player('Bracket Twice');
+    const head = `[action: ticket][via: pm][account_id: ${p.account_id}][char_id: ${p.char_id}][name: Bracket Twice]`;
+    const twice = await call('POST', '/actions', `[request_id: br-1]${head}[request_id: br-2][message: hi]`);
+    assert.equal(twice.status, 400);
+    assert.match(String(twice.json.error), /bracket form: field request_id is given twice/);
+    // `message` runs to the last "]": what follows it is the player's text, never a field.
+    const typed = 'hi][request_id: br-victim][char_id: 1';
+    const { status, json } = await call('POST', '/actions', `[request_id: br-1]${head}[message: ${typed}]`);
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharId, p.char_id);
+    const body = (prepared(app.db, 'SELECT body FROM messages WHERE ticket_id = ?').get(json.ticket_id) as { body: string }).body;
+    assert.equal(body, typed);
+    assert.equal(count("game_requests WHERE request_id = 'br-victim'"), 0);
+    assert.equal(count("game_requests WHERE request_id = 'br-1'"), 1);
+  });
+
 
   test('control characters in names and messages are dropped before anything is stored or relayed', async () => {
     const p = { ...player(), name: 'Bell\u0007 Boy\u001b[31m' };
@@ -166,6 +234,24 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     const body = (prepared(app.db, 'SELECT body FROM messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1').get(json.ticket_id) as { body: string }).body;
     assert.equal(body, 'lost my[2J item\nplease');
     assert.deepEqual(json.whispers, [{ to: 'Bell Boy[31m', text: '[RagnaSync Ticket]: lost my[2J item\nplease' }]);
+  });
+
+  test('a character name is one line: every whitespace run (line breaks, tabs, Unicode spaces) becomes one space', async () => {
+    const p = { ...player(), name: ' Line\nBreak\r\n\tTab\u2028Sep\u00a0\u3000Wide\u0085End ' };
+    const { status, json } = await call('POST', '/actions', ticketAction(p, 'request', 'hello'));
+    assert.equal(status, 200, JSON.stringify(json));
+    const expected = 'Line Break Tab Sep Wide End';
+    assert.deepEqual(json.whispers, [{ to: expected, text: '[RagnaSync Ticket]: hello' }]);
+    assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharName, expected);
+    const work = pendingDiscordWork(app.db, json.ticket_id as number).map((w) => JSON.parse(w.payload) as { name?: string; content?: string });
+    assert.equal(work[0]!.name, expected, 'the Discord channel is named from the one-line name');
+    assert.equal(work[1]!.content, `**${expected}**: hello`);
+    // The bracket form too, and a name that is only whitespace is still empty.
+    const bracket = await call('POST', '/actions', `[action: ticket][via: request][account_id: 1][char_id: ${nextChar++}][name: Two\nLines][message: hi]`);
+    assert.deepEqual(bracket.json.whispers, [{ to: 'Two Lines', text: '[RagnaSync Ticket]: hi' }]);
+    const blank = await call('POST', '/actions', ticketAction({ ...player(), name: '\n\t\u2028' }, 'pm', 'x'));
+    assert.equal(blank.status, 400);
+    assert.match(String(blank.json.error), /name must not be empty/);
   });
 
   test('several actions arriving together (one group commit) are each answered and stored in order', async () => {
@@ -224,6 +310,16 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(next.json.whispers, [{ to: 'Leaver', text: 'Ticket Created on Discord. PM @Support to use' }]);
     const none = await call('POST', '/actions', { action: 'logout', ...player('Never Opened') });
     assert.deepEqual(none.json, { ok: true, ticket_id: null, closed: false, whispers: [] });
+  });
+
+  test('the player’s message is inserted into the template exactly as typed ($ patterns are not expanded)', async () => {
+    const message = "costs $& and $` and $' and $1 and $$ and $<x>";
+    const { status, json } = await call('POST', '/actions', ticketAction(player('Dollar'), 'request', message));
+    assert.equal(status, 200);
+    assert.deepEqual(json.whispers, [{ to: 'Dollar', text: `[RagnaSync Ticket]: ${message}` }]);
+    // The amplification this stops: 4,000 × "$&" became 40,020 characters of echo.
+    const big = await call('POST', '/actions', ticketAction(player('Amplifier'), 'request', '$&'.repeat(2000)));
+    assert.equal((big.json.whispers as { text: string }[])[0]!.text, `[RagnaSync Ticket]: ${'$&'.repeat(2000)}`);
   });
 
   test('whisper texts follow the admin’s templates', async () => {
@@ -333,6 +429,125 @@ describe('whispers: long poll, ack, redelivery', () => {
     }
     for (const body of [{}, { ids: [] }, { ids: ['1'] }, { ids: [1.5] }, { ids: [1], extra: 1 }, 'nope']) {
       assert.equal((await call('POST', '/whispers/ack', body)).status, 400, JSON.stringify(body));
+    }
+  });
+});
+
+describe('long polls: a cap on waiting polls, one poll woken per wake-up', () => {
+  interface Poll {
+    abort: AbortController;
+    answer: Promise<{ status: number; json: Record<string, unknown>; headers: Headers } | 'aborted'>;
+    settled: boolean;
+  }
+  function startPoll(base: string, query: string): Poll {
+    const abort = new AbortController();
+    const poll: Poll = {
+      abort,
+      settled: false,
+      answer: fetch(`${base}/api/game/whispers?${query}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal })
+        .then(async (response) => ({ status: response.status, json: (await response.json()) as Record<string, unknown>, headers: response.headers }))
+        .catch(() => 'aborted' as const)
+        .finally(() => {
+          poll.settled = true;
+        }),
+    };
+    return poll;
+  }
+  async function stopPolls(polls: Poll[]): Promise<void> {
+    for (const poll of polls) poll.abort.abort();
+    await Promise.all(polls.map((poll) => poll.answer));
+  }
+  async function openTicket(other: TestApp, name: string): Promise<number> {
+    const response = await fetch(`${other.url}/api/game/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ticketAction(player(name), 'pm', 'help')),
+    });
+    return ((await response.json()) as { ticket_id: number }).ticket_id;
+  }
+  function queueWhisper(other: TestApp, ticketId: number, text: string): void {
+    queueWhispersForTicket(other.db, ticketById(other.db, ticketId)!, 'GM Sam', text, other.config.game.whisperMax, Date.now());
+  }
+
+  test('beyond the cap a poll that would wait gets 503 with Retry-After; polls that answer at once are not counted', async () => {
+    const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    const capped = await startApp({ env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own, gameApi: { maxWaitingPolls: 2 } } });
+    const waiting: Poll[] = [];
+    try {
+      const ticketId = await openTicket(capped, 'Capped');
+      waiting.push(startPoll(capped.url, 'wait=30'), startPoll(capped.url, 'wait=30'));
+      await pollUntil(() => own.whispers.waiting === 2, 5000, 'two polls waiting');
+      const third = await startPoll(capped.url, 'wait=30').answer;
+      assert.notEqual(third, 'aborted');
+      if (third === 'aborted') return;
+      assert.equal(third.status, 503);
+      assert.equal(third.json.ok, false);
+      assert.match(String(third.json.error), /too many long polls waiting/);
+      assert.match(third.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
+      // A poll that does not wait, or finds whispers at once, is answered as usual at the cap.
+      const now = await startPoll(capped.url, 'wait=0').answer;
+      assert.deepEqual(now !== 'aborted' && [now.status, now.json], [200, { whispers: [] }]);
+      queueWhisper(capped, ticketId, 'ready at once');
+      const found = await startPoll(capped.url, 'wait=30').answer;
+      assert.deepEqual(found !== 'aborted' && [found.status, (found.json.whispers as { text: string }[]).map((w) => w.text)], [200, ['ready at once']]);
+      assert.equal(waiting.filter((poll) => poll.settled).length, 0, 'the waiting polls still wait');
+      // A poll that ends gives its place back.
+      await stopPolls(waiting);
+      await pollUntil(() => own.whispers.waiting === 0, 5000, 'the waiting polls to end');
+      const later = await startPoll(capped.url, 'wait=0.2').answer;
+      assert.deepEqual(later !== 'aborted' && [later.status, later.json], [200, { whispers: [] }]);
+    } finally {
+      await stopPolls(waiting);
+      await capped.close();
+    }
+  });
+
+  test('one queued whisper wakes one waiting poll: one answers, the others keep waiting, and the wake-up does not cost a query per poll', async () => {
+    const dir = tempDir();
+    let whisperQueries = 0;
+    const { db } = openDatabase(path.join(dir, 'app.db'), { onStatement: (sql) => void (/\bgame_whispers\b/.test(sql) && (whisperQueries += 1)) });
+    const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    const herd = await startApp({ dir, db, env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own } });
+    const polls: Poll[] = [];
+    try {
+      const first = await openTicket(herd, 'Herd One');
+      const second = await openTicket(herd, 'Herd Two');
+      polls.push(...Array.from({ length: 5 }, () => startPoll(herd.url, 'wait=30')));
+      await pollUntil(() => own.whispers.waiting === 5, 5000, 'five polls waiting');
+
+      queueWhisper(herd, first, 'for one poll');
+      whisperQueries = 0;
+      own.whispers.notify();
+      await pollUntil(() => polls.some((poll) => poll.settled), 5000, 'a poll to answer');
+      await pollUntil(() => own.whispers.waiting === 4, 5000, 'the others to wait again');
+      const answered = polls.filter((poll) => poll.settled);
+      assert.equal(answered.length, 1, 'exactly one poll answered');
+      const answer = await answered[0]!.answer;
+      assert.deepEqual(answer !== 'aborted' && (answer.json.whispers as { text: string }[]).map((w) => w.text), ['for one poll']);
+      assert.ok(whisperQueries <= 2, `the wake-up ran ${whisperQueries} whisper queries for 5 waiting polls`);
+
+      // A poll that leases a full batch passes the wake-up on: with limit=1, two whispers to two
+      // characters are taken by two polls, from one notify.
+      await stopPolls(polls.splice(0));
+      await pollUntil(() => own.whispers.waiting === 0, 5000, 'the polls to end');
+      await fetch(`${herd.url}/api/game/whispers/ack`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ids: ((answer !== 'aborted' && answer.json.whispers) as { id: number }[]).map((w) => w.id) }) });
+      polls.push(...Array.from({ length: 3 }, () => startPoll(herd.url, 'wait=30&limit=1')));
+      await pollUntil(() => own.whispers.waiting === 3, 5000, 'three polls waiting');
+      queueWhisper(herd, first, 'batch a');
+      queueWhisper(herd, second, 'batch b');
+      own.whispers.notify();
+      await pollUntil(() => polls.filter((poll) => poll.settled).length === 2, 5000, 'two polls to answer');
+      await pollUntil(() => own.whispers.waiting === 1, 5000, 'the third to wait again');
+      const texts = await Promise.all(polls.filter((poll) => poll.settled).map(async (poll) => {
+        const reply = await poll.answer;
+        return reply === 'aborted' ? [] : (reply.json.whispers as { text: string }[]).map((w) => w.text);
+      }));
+      assert.deepEqual(texts.flat().sort(), ['batch a', 'batch b']);
+      assert.equal(polls.filter((poll) => poll.settled).length, 2, 'the third poll keeps waiting');
+    } finally {
+      await stopPolls(polls);
+      await herd.close();
+      db.close();
     }
   });
 });
