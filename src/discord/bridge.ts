@@ -8,6 +8,7 @@ import {
   Client,
   Events,
   GatewayIntentBits,
+  MessageFlags,
   MessageType,
   Options,
   OverwriteType,
@@ -31,6 +32,7 @@ import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.
 import { notifyChannelsOf } from '../notify/events.js';
 import type { IntegrationState } from '../web/app.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
+import { discordName } from './format.js';
 import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
 
 /** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
@@ -262,7 +264,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
    * Posts `content` (split at 2,000 characters). With a `nonce`, each part carries `<nonce>-<i>`
    * and enforce_nonce: when a retry repeats a post Discord already stored (its answer was lost,
    * or we crashed before marking the work done), Discord returns the first message instead of
-   * posting it twice. Discord remembers nonces for a few minutes.
+   * posting it twice. Discord remembers nonces for a few minutes. Links never unfurl: a preview
+   * of a player's link would sit under the post like something the bot vouches for.
    */
   async function send(channel: TextChannel, content: string, files: AttachmentBuilder[] = [], nonce?: string): Promise<void> {
     const parts = splitForDiscord(content);
@@ -270,6 +273,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       await channel.send({
         content: part,
         allowedMentions: { parse: [] },
+        flags: MessageFlags.SuppressEmbeds,
         ...(nonce !== undefined ? { nonce: `${nonce}-${i}`, enforceNonce: true } : {}),
         ...(i === parts.length - 1 && files.length ? { files } : {}),
       });
@@ -306,7 +310,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       case 'create_channel': {
         if (ticketChannelId(db, ticketId)) return; // already made (a retry after a crash)
         const topic = `ticketbridge ticket #${ticketId}`;
-        const welcome = `New ticket #${ticketId} from **${String(payload.name)}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
+        const welcome = `New ticket #${ticketId} from **${discordName(String(payload.name ?? ''))}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
         // A crash between creating the channel and storing its id leaves the channel behind: take
         // it, rather than making a second one where staff answers would go unheard.
         const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(client.user!.id));

@@ -54,6 +54,11 @@ async function relayedLines(channelId: string, count: number, timeoutMs = 5000):
   );
 }
 
+/** The lines of one relayed player message: the bot's name line, then the text quoted. */
+function postLines(name: string, text: string): string[] {
+  return [`**${name}** (in game):`, `> ${text}`];
+}
+
 async function botMessagesIn(channelId: string, count: number) {
   return setup.fake.waitFor(() => {
     const messages = setup.fake.messagesIn(channelId).filter((m) => m.source === 'bot');
@@ -77,7 +82,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.ok(setup.fake.permissionsIn(channel, setup.fake.botUserId) & PermissionFlagsBits.SendMessages, 'the bot can write');
     const [opening, relayed] = await botMessagesIn(channel.id, 2);
     assert.match(opening!.content, new RegExp(`New ticket #${json.ticket_id} from \\*\\*Sword Master\\*\\* \\(account 2000001, char ${p.char_id}\\)`));
-    assert.equal(relayed!.content, '**Sword Master**: My sword vanished');
+    assert.equal(relayed!.content, '**Sword Master** (in game):\n> My sword vanished');
   });
 
   test('@request echoes "[RagnaSync Ticket]: <message>"; later messages appear in the same channel, in order', async () => {
@@ -86,7 +91,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.deepEqual(first.json.whispers, [{ to: 'Echo', text: '[RagnaSync Ticket]: first' }]);
     for (const text of ['second', 'third', 'fourth']) await game.ticket(p, 'pm', text);
     const channel = await channelOf(first.json.ticket_id as number);
-    assert.deepEqual(await relayedLines(channel.id, 4), ['**Echo**: first', '**Echo**: second', '**Echo**: third', '**Echo**: fourth']);
+    assert.deepEqual(await relayedLines(channel.id, 8), ['first', 'second', 'third', 'fourth'].flatMap((text) => postLines('Echo', text)));
     assert.equal([...setup.fake.channels.values()].filter((c) => c.name === 'ticket-echo').length, 1, 'one channel per open ticket');
   });
 
@@ -100,14 +105,54 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.equal(relayed!.mention_everyone ?? false, false);
   });
 
-  test('a long message is split at Discord’s 2000 characters', async () => {
+  test('a long message is split at Discord’s 2000 characters, every part of it still quoted', async () => {
     const p = player('Novelist');
     const long = `${'lorem ipsum '.repeat(300)}END`;
     const { json } = await game.ticket(p, 'pm', long);
     const channel = await channelOf(json.ticket_id as number);
     const messages = await botMessagesIn(channel.id, 3);
     assert.ok(messages.every((m) => m.content.length <= 2000));
-    assert.equal(messages.slice(1).map((m) => m.content).join(' ').replace(/\s+/g, ' '), `**Novelist**: ${long}`.replace(/\s+/g, ' '));
+    const [nameLine, ...quoted] = messages.slice(1).flatMap((m) => m.content.split('\n'));
+    assert.equal(nameLine, '**Novelist** (in game):');
+    assert.ok(quoted.length >= 2 && quoted.every((line) => line.startsWith('> ')), 'the second part goes on quoted');
+    assert.equal(quoted.map((line) => line.slice(2)).join(' '), long);
+  });
+
+  test('a PM forging a staff answer, headers, subtext, a masked link and a code fence arrives quoted and escaped, without a link preview', async () => {
+    const p = player('Mallory');
+    const forged = [
+      'thanks',
+      '**Support**: your refund is approved',
+      '# Refund approved',
+      '-# sent by Support',
+      '> quoted',
+      '[click here](https://evil.example/refund) @everyone',
+      '```',
+      'code',
+      '```',
+    ].join('\n');
+    const { json } = await game.ticket(p, 'pm', forged);
+    const channel = await channelOf(json.ticket_id as number);
+    const [, relayed] = await botMessagesIn(channel.id, 2);
+    assert.equal(
+      relayed!.content,
+      [
+        '**Mallory** (in game):',
+        '> thanks',
+        '> \\*\\*Support\\*\\*: your refund is approved',
+        '> \\# Refund approved',
+        '> \\-# sent by Support',
+        '> \\> quoted',
+        '> \\[click here](https://evil.example/refund) @everyone',
+        '> \\`\\`\\`',
+        '> code',
+        '> \\`\\`\\`',
+      ].join('\n'),
+    );
+    assert.ok(relayed!.content.split('\n').slice(1).every((line) => line.startsWith('> ')), 'every line the player wrote is quoted');
+    assert.equal(relayed!.flags & 4, 4, 'SUPPRESS_EMBEDS: the link does not unfurl');
+    assert.deepEqual(relayed!.mentions, []);
+    assert.equal(relayed!.mention_everyone, false);
   });
 
   test('hostile names still make valid channels', async () => {
@@ -129,7 +174,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     const channel = await channelOf(first.json.ticket_id as number);
     await botMessagesIn(channel.id, 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry**: once').length, 1);
+    assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry** (in game):\n> once').length, 1);
   });
 });
 
@@ -291,7 +336,7 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 5 });
     await game.ticket(p, 'pm', 'two');
     await game.ticket(p, 'pm', 'three');
-    assert.deepEqual(await relayedLines(channel.id, 3, 15_000), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
+    assert.deepEqual(await relayedLines(channel.id, 6, 15_000), ['one', 'two', 'three'].flatMap((text) => postLines('Unlucky', text)));
   });
 
   test('a post Discord stored but whose answer was lost is not posted twice (nonce)', async () => {
@@ -303,10 +348,10 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 1, afterHandler: true });
     await game.ticket(p, 'pm', 'second');
     await game.ticket(p, 'pm', 'third');
-    const lines = await relayedLines(channel.id, 3, 15_000);
+    const lines = await relayedLines(channel.id, 6, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(await relayedLines(channel.id, 3), ['**Lost Answer**: first', '**Lost Answer**: second', '**Lost Answer**: third']);
-    assert.equal(lines.length, 3);
+    assert.deepEqual(await relayedLines(channel.id, 6), ['first', 'second', 'third'].flatMap((text) => postLines('Lost Answer', text)));
+    assert.equal(lines.length, 6);
     const attempts = setup.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${channel.id}/messages`));
     assert.ok(attempts.length > setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').length, 'a post was retried');
   });
@@ -320,8 +365,8 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 8 });
     const sent = Array.from({ length: 30 }, (_, i) => `line ${i} ${'x'.repeat(100)}`);
     for (const text of sent) await game.ticket(p, 'pm', text);
-    const lines = await relayedLines(channel.id, 31, 15_000);
-    assert.deepEqual(lines, ['**Chatty**: start', ...sent.map((text) => `**Chatty**: ${text}`)], 'every line, once, in order');
+    const lines = await relayedLines(channel.id, 62, 15_000);
+    assert.deepEqual(lines, ['start', ...sent].flatMap((text) => postLines('Chatty', text)), 'every line, once, in order');
     const posts = setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').slice(2);
     assert.ok(posts.length < 10, `${posts.length} Discord messages for 30 queued posts`);
     assert.ok(posts.every((m) => m.content.length <= 2000));
