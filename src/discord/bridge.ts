@@ -15,6 +15,7 @@ import {
   PermissionFlagsBits,
   type CategoryChannel,
   type Guild,
+  type GuildMember,
   type Message,
   type OverwriteResolvable,
   type TextChannel,
@@ -34,6 +35,7 @@ import type { IntegrationState } from '../web/app.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
 import { discordName } from './format.js';
 import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
+import { isStaffMember } from './staff.js';
 
 /** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
 export const CHANNELS_PER_CATEGORY = 50;
@@ -128,7 +130,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     logger.warn({ err }, 'discord: client error');
   });
   client.on(Events.MessageCreate, (message) => {
-    if (!stopping) relayStaffMessage(message);
+    // MESSAGE_CREATE in a guild carries the author's member object (roles included): message.member.
+    if (!stopping) relayStaffMessage(message, message.member);
   });
   client.on(Events.ChannelDelete, (channel) => {
     if (stopping) return;
@@ -158,15 +161,28 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     return message.type === MessageType.Default || message.type === MessageType.Reply;
   }
 
-  function relayStaffMessage(message: Message): void {
+  /**
+   * A member's message in a ticket channel becomes a staff answer (stored, whispered) only if the
+   * member is staff (src/discord/staff.ts); anyone else there got in through permissions loosened
+   * by hand, and is ignored.
+   */
+  function relayStaffMessage(message: Message, member: GuildMember | null): void {
     if (!message.inGuild() || message.guildId !== guildId || !isStaffMessage(message)) return;
     const ticket = ticketByChannelId(db, message.channelId);
     if (!ticket) return;
+    const name = member?.displayName ?? message.author.username;
+    if (!isStaffMember(member, config.discord.staffRoleIds)) {
+      logger.warn(
+        { ticketId: ticket.id, memberId: message.author.id, member: name, messageId: message.id },
+        'discord: ignored a message in a ticket channel from a member who is not staff',
+      );
+      return;
+    }
     const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
     const stored = receiveDiscordStaffMessage(db, {
       ticketId: ticket.id,
       discordMessageId: message.id,
-      authorName: message.member?.displayName ?? message.author.username,
+      authorName: name,
       text,
       whisperMax: config.game.whisperMax,
       notify: notifyChannelsOf(config),
@@ -201,10 +217,29 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     });
   }
 
+  /**
+   * The author of a message read back by catch-up. Fetched messages carry no member object, and a
+   * cached member can hold roles from before a change (without the GuildMembers intent no member
+   * updates arrive), so each author is fetched fresh, once per catch-up. Gone from the guild: null
+   * (not staff). Any other failure throws: that channel's catch-up stops before its cursor moves.
+   */
+  async function authorMember(g: Guild, userId: string, fetched: Map<string, GuildMember | null>): Promise<GuildMember | null> {
+    if (fetched.has(userId)) return fetched.get(userId)!;
+    let member: GuildMember | null = null;
+    try {
+      member = await g.members.fetch({ user: userId, force: true });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 10007) throw err; // 10007 Unknown Member
+    }
+    fetched.set(userId, member);
+    return member;
+  }
+
   /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */
   async function catchUp(cursors: CatchUpCursor[]): Promise<void> {
     const g = guild();
     if (!g) return;
+    const members = new Map<string, GuildMember | null>();
     for (const { id, channelId, after: start } of cursors) {
       // Stopping closes the database after us: a catch-up still fetching must not touch it.
       if (stopping) return;
@@ -223,7 +258,12 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           const messages = await channel.messages.fetch({ limit: 100, after });
           if (stopping) return;
           const sorted = [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-          for (const message of sorted) relayStaffMessage(message);
+          for (const message of sorted) {
+            if (!isStaffMessage(message)) continue;
+            const member = await authorMember(g, message.author.id, members);
+            if (stopping) return;
+            relayStaffMessage(message, member);
+          }
           if (sorted.length > 0) after = sorted.at(-1)!.id;
           if (sorted.length < 100) break;
         }
@@ -435,6 +475,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
 
   return {
     async start() {
+      if (config.discord.staffRoleIds.length === 0) logger.warn('discord: DISCORD_STAFF_ROLE_IDS is empty: only members with the Administrator permission count as staff');
       const busy = new Set<number>();
       worker = Promise.all(Array.from({ length: WORKER_LANES }, () => runWorker(busy))).then(() => undefined);
       client.login(token).catch((err: Error) => {

@@ -11,6 +11,7 @@ import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { channelNameForPlayer } from '../../src/discord/naming.js';
+import type { FakeChannel } from '../fakes/discord.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -229,6 +230,67 @@ describe('staff answer in Discord (seed 002 § Staff Response)', () => {
   });
 });
 
+/** An admin loosens a ticket channel by hand: `userId` may see it, write and use commands there. */
+function letIn(channel: FakeChannel, userId: string): void {
+  const allow = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.ReadMessageHistory | PermissionFlagsBits.UseApplicationCommands;
+  channel.permission_overwrites.push({ id: userId, type: 1, allow: String(allow), deny: '0' });
+}
+
+const discordAnswers = (ticketId: number) => (prepared(setup.app.db, "SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND origin = 'discord'").get(ticketId) as { n: number }).n;
+
+describe('only staff answer in Discord (defence in depth)', () => {
+  const outsiderId = '400000000000000201';
+
+  test('a member without a staff role who can write in a ticket channel is not whispered nor stored, and is logged; their /ticket close is refused ephemerally', async () => {
+    const { json } = await game.ticket(player('Guarded'), 'pm', 'private please');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.addMember(outsiderId, 'Nosy Neighbour');
+    letIn(channel, outsiderId);
+    const said = setup.fake.userSays(channel.id, { userId: outsiderId, content: 'your refund is approved' });
+    const warning = await setup.fake.waitFor(() => setup.logs.find((line) => line.messageId === said.id), 5000, 'the warning');
+    assert.equal(warning.level, 'warn');
+    assert.equal(warning.ticketId, ticketId);
+    assert.equal(warning.member, 'Nosy Neighbour');
+    assert.equal(warning.err, undefined, 'no error, no stack');
+    assert.deepEqual(await game.whispers(0), [], 'not whispered');
+    assert.equal(discordAnswers(ticketId), 0, 'not stored');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'open');
+
+    const close = setup.fake.slashCommand({ channelId: channel.id, userId: outsiderId, command: 'ticket close' });
+    const response = await setup.fake.waitFor(() => close.responses[0], 5000, 'the refusal');
+    assert.match(String(response.data.content), /Only Support staff can use \/ticket/);
+    assert.equal((Number(response.data.flags) & 64) !== 0, true, 'ephemeral');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'open', 'the ticket stays open');
+    assert.ok(setup.fake.channels.has(channel.id), 'the channel stays');
+  });
+
+  test('a staff-role member and an Administrator without the staff role are relayed and may use /ticket', async () => {
+    const adminId = '400000000000000202';
+    setup.fake.addMember(adminId, 'Big Boss', [setup.fake.addRole('Server Admins', { permissions: PermissionFlagsBits.Administrator })]);
+    const { json } = await game.ticket(player('Answered Twice'), 'pm', 'anyone?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.userSays(channel.id, { userId: adminId, content: 'admin answer' });
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'staff answer' });
+    const texts: string[] = [];
+    while (texts.length < 2) {
+      const batch = await game.whispers(5);
+      assert.ok(batch.length > 0, `whispers so far: ${JSON.stringify(texts)}`);
+      texts.push(...batch.map((w) => w.text));
+    }
+    assert.deepEqual(texts, ['admin answer', 'staff answer']);
+    assert.equal(discordAnswers(ticketId), 2);
+    const claim = setup.fake.slashCommand({ channelId: channel.id, userId: adminId, command: 'ticket claim' });
+    await setup.fake.waitFor(() => claim.responses.length > 0, 5000, 'the claim answer');
+    assert.deepEqual(prepared(setup.app.db, 'SELECT status, discord_assignee_name AS who FROM tickets WHERE id = ?').get(ticketId), { status: 'in_progress', who: 'Big Boss' });
+  });
+});
+
 describe('closing', () => {
   test('logout with close_on_logout: the channel is deleted and the transcript goes to the log channel', async () => {
     const p = player('Logger Out');
@@ -429,5 +491,26 @@ describe('restarts', () => {
     game = gameServer(setup.app.url);
     assert.deepEqual(await game.whispers(1), [], 'relayed once, not again after another restart');
     assert.equal((prepared(setup.app.db, "SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND origin = 'discord'").get(ticketId) as { n: number }).n, 1);
+  });
+
+  test('catch-up applies the same rule: a non-staff message sent while the bridge was away is not relayed, a staff one is', async () => {
+    const outsiderId = '400000000000000203';
+    const { json } = await game.ticket(player('Night Watch'), 'pm', 'anyone awake?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.addMember(outsiderId, 'Night Owl');
+    letIn(channel, outsiderId);
+    const dir = setup.app.dir;
+    await setup.stopBridge();
+    const forged = setup.fake.userSays(channel.id, { userId: outsiderId, content: 'forged while you were down' });
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'real answer while you were down' });
+    setup = await startBridged({ fake: setup.fake, dir });
+    game = gameServer(setup.app.url);
+    assert.deepEqual((await game.whispers(5)).map((w) => w.text), ['real answer while you were down']);
+    const warning = setup.logs.find((line) => line.messageId === forged.id);
+    assert.equal(warning?.level, 'warn');
+    assert.equal(discordAnswers(ticketId), 1);
   });
 });
