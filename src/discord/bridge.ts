@@ -28,6 +28,7 @@ import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
 import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
 import type { Logger } from '../log.js';
+import { createRedactor, errorText } from '../redact.js';
 import type { Signal } from '../signal.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../notify/events.js';
@@ -91,6 +92,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   let lastFullWarning = 0;
   let worker: Promise<void> | undefined;
   const stopWorker = new AbortController();
+  // Errors go to the log, discord_outbox.last_error and the admin page: without secrets (src/redact.ts).
+  const redact = createRedactor(config);
 
   const guild = (): Guild | undefined => client.guilds.cache.get(guildId);
 
@@ -126,8 +129,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     lastError = 'session invalidated';
   });
   client.on(Events.Error, (err) => {
-    lastError = err.message;
-    logger.warn({ err }, 'discord: client error');
+    lastError = errorText(err, redact);
+    logger.warn({ err: lastError }, 'discord: client error');
   });
   client.on(Events.MessageCreate, (message) => {
     // MESSAGE_CREATE in a guild carries the author's member object (roles included): message.member.
@@ -459,7 +462,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         await perform(work.kind, work.ticketId, payload);
         finishDiscordWork(db, ids, Date.now());
       } catch (err) {
-        const message = (err as Error).message;
+        const message = errorText(err, redact);
         if (err instanceof PermanentError) {
           logger.error({ workId: work.id, kind: work.kind }, `discord: dropping work: ${message}`);
           finishDiscordWork(db, work.id, Date.now());
@@ -478,9 +481,9 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       if (config.discord.staffRoleIds.length === 0) logger.warn('discord: DISCORD_STAFF_ROLE_IDS is empty: only members with the Administrator permission count as staff');
       const busy = new Set<number>();
       worker = Promise.all(Array.from({ length: WORKER_LANES }, () => runWorker(busy))).then(() => undefined);
-      client.login(token).catch((err: Error) => {
-        lastError = err.message;
-        logger.error({ err: err.message }, 'discord: login failed; game tickets answer "offline" until it works');
+      client.login(token).catch((err: unknown) => {
+        lastError = errorText(err, redact);
+        logger.error({ err: lastError }, 'discord: login failed; game tickets answer "offline" until it works');
       });
     },
     async stop() {
