@@ -8,12 +8,14 @@ import {
   Client,
   Events,
   GatewayIntentBits,
+  MessageFlags,
   MessageType,
   Options,
   OverwriteType,
   PermissionFlagsBits,
   type CategoryChannel,
   type Guild,
+  type GuildMember,
   type Message,
   type OverwriteResolvable,
   type TextChannel,
@@ -26,12 +28,15 @@ import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
 import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
 import type { Logger } from '../log.js';
+import { createRedactor, errorText } from '../redact.js';
 import type { Signal } from '../signal.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../notify/events.js';
 import type { IntegrationState } from '../web/app.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
+import { discordName } from './format.js';
 import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
+import { isStaffMember } from './staff.js';
 
 /** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
 export const CHANNELS_PER_CATEGORY = 50;
@@ -87,6 +92,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   let lastFullWarning = 0;
   let worker: Promise<void> | undefined;
   const stopWorker = new AbortController();
+  // Errors go to the log, discord_outbox.last_error and the admin page: without secrets (src/redact.ts).
+  const redact = createRedactor(config);
 
   const guild = (): Guild | undefined => client.guilds.cache.get(guildId);
 
@@ -122,11 +129,12 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     lastError = 'session invalidated';
   });
   client.on(Events.Error, (err) => {
-    lastError = err.message;
-    logger.warn({ err }, 'discord: client error');
+    lastError = errorText(err, redact);
+    logger.warn({ err: lastError }, 'discord: client error');
   });
   client.on(Events.MessageCreate, (message) => {
-    if (!stopping) relayStaffMessage(message);
+    // MESSAGE_CREATE in a guild carries the author's member object (roles included): message.member.
+    if (!stopping) relayStaffMessage(message, message.member);
   });
   client.on(Events.ChannelDelete, (channel) => {
     if (stopping) return;
@@ -156,15 +164,28 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     return message.type === MessageType.Default || message.type === MessageType.Reply;
   }
 
-  function relayStaffMessage(message: Message): void {
+  /**
+   * A member's message in a ticket channel becomes a staff answer (stored, whispered) only if the
+   * member is staff (src/discord/staff.ts); anyone else there got in through permissions loosened
+   * by hand, and is ignored.
+   */
+  function relayStaffMessage(message: Message, member: GuildMember | null): void {
     if (!message.inGuild() || message.guildId !== guildId || !isStaffMessage(message)) return;
     const ticket = ticketByChannelId(db, message.channelId);
     if (!ticket) return;
+    const name = member?.displayName ?? message.author.username;
+    if (!isStaffMember(member, config.discord.staffRoleIds)) {
+      logger.warn(
+        { ticketId: ticket.id, memberId: message.author.id, member: name, messageId: message.id },
+        'discord: ignored a message in a ticket channel from a member who is not staff',
+      );
+      return;
+    }
     const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
     const stored = receiveDiscordStaffMessage(db, {
       ticketId: ticket.id,
       discordMessageId: message.id,
-      authorName: message.member?.displayName ?? message.author.username,
+      authorName: name,
       text,
       whisperMax: config.game.whisperMax,
       notify: notifyChannelsOf(config),
@@ -199,10 +220,29 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     });
   }
 
+  /**
+   * The author of a message read back by catch-up. Fetched messages carry no member object, and a
+   * cached member can hold roles from before a change (without the GuildMembers intent no member
+   * updates arrive), so each author is fetched fresh, once per catch-up. Gone from the guild: null
+   * (not staff). Any other failure throws: that channel's catch-up stops before its cursor moves.
+   */
+  async function authorMember(g: Guild, userId: string, fetched: Map<string, GuildMember | null>): Promise<GuildMember | null> {
+    if (fetched.has(userId)) return fetched.get(userId)!;
+    let member: GuildMember | null = null;
+    try {
+      member = await g.members.fetch({ user: userId, force: true });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 10007) throw err; // 10007 Unknown Member
+    }
+    fetched.set(userId, member);
+    return member;
+  }
+
   /** After a (re)connect: relay staff messages sent while we were away; close tickets whose channel is gone. */
   async function catchUp(cursors: CatchUpCursor[]): Promise<void> {
     const g = guild();
     if (!g) return;
+    const members = new Map<string, GuildMember | null>();
     for (const { id, channelId, after: start } of cursors) {
       // Stopping closes the database after us: a catch-up still fetching must not touch it.
       if (stopping) return;
@@ -221,7 +261,12 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           const messages = await channel.messages.fetch({ limit: 100, after });
           if (stopping) return;
           const sorted = [...messages.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-          for (const message of sorted) relayStaffMessage(message);
+          for (const message of sorted) {
+            if (!isStaffMessage(message)) continue;
+            const member = await authorMember(g, message.author.id, members);
+            if (stopping) return;
+            relayStaffMessage(message, member);
+          }
           if (sorted.length > 0) after = sorted.at(-1)!.id;
           if (sorted.length < 100) break;
         }
@@ -262,7 +307,8 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
    * Posts `content` (split at 2,000 characters). With a `nonce`, each part carries `<nonce>-<i>`
    * and enforce_nonce: when a retry repeats a post Discord already stored (its answer was lost,
    * or we crashed before marking the work done), Discord returns the first message instead of
-   * posting it twice. Discord remembers nonces for a few minutes.
+   * posting it twice. Discord remembers nonces for a few minutes. Links never unfurl: a preview
+   * of a player's link would sit under the post like something the bot vouches for.
    */
   async function send(channel: TextChannel, content: string, files: AttachmentBuilder[] = [], nonce?: string): Promise<void> {
     const parts = splitForDiscord(content);
@@ -270,6 +316,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       await channel.send({
         content: part,
         allowedMentions: { parse: [] },
+        flags: MessageFlags.SuppressEmbeds,
         ...(nonce !== undefined ? { nonce: `${nonce}-${i}`, enforceNonce: true } : {}),
         ...(i === parts.length - 1 && files.length ? { files } : {}),
       });
@@ -306,7 +353,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       case 'create_channel': {
         if (ticketChannelId(db, ticketId)) return; // already made (a retry after a crash)
         const topic = `ticketbridge ticket #${ticketId}`;
-        const welcome = `New ticket #${ticketId} from **${String(payload.name)}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
+        const welcome = `New ticket #${ticketId} from **${discordName(String(payload.name ?? ''))}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
         // A crash between creating the channel and storing its id leaves the channel behind: take
         // it, rather than making a second one where staff answers would go unheard.
         const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(client.user!.id));
@@ -415,7 +462,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         await perform(work.kind, work.ticketId, payload);
         finishDiscordWork(db, ids, Date.now());
       } catch (err) {
-        const message = (err as Error).message;
+        const message = errorText(err, redact);
         if (err instanceof PermanentError) {
           logger.error({ workId: work.id, kind: work.kind }, `discord: dropping work: ${message}`);
           finishDiscordWork(db, work.id, Date.now());
@@ -431,11 +478,12 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
 
   return {
     async start() {
+      if (config.discord.staffRoleIds.length === 0) logger.warn('discord: DISCORD_STAFF_ROLE_IDS is empty: only members with the Administrator permission count as staff');
       const busy = new Set<number>();
       worker = Promise.all(Array.from({ length: WORKER_LANES }, () => runWorker(busy))).then(() => undefined);
-      client.login(token).catch((err: Error) => {
-        lastError = err.message;
-        logger.error({ err: err.message }, 'discord: login failed; game tickets answer "offline" until it works');
+      client.login(token).catch((err: unknown) => {
+        lastError = errorText(err, redact);
+        logger.error({ err: lastError }, 'discord: login failed; game tickets answer "offline" until it works');
       });
     },
     async stop() {

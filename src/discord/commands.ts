@@ -19,6 +19,7 @@ import { claimFromDiscord } from '../tickets/game.js';
 import { isStatus, STATUSES } from '../tickets/model.js';
 import { closeTicket, setTicketStatus } from '../tickets/service.js';
 import { notifyChannelsOf } from '../notify/events.js';
+import { isStaffMember } from './staff.js';
 
 export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
   new SlashCommandBuilder()
@@ -80,6 +81,12 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
     }
     if (interaction.commandName !== 'ticket') return;
     const ticket = ticketByChannelId(db, interaction.channelId);
+    // The command is visible to everyone who can write in the channel: only staff may run it.
+    if (!isStaffMember(interaction.inCachedGuild() ? interaction.member : null, config.discord.staffRoleIds)) {
+      logger.warn({ ticketId: ticket?.id ?? null, memberId: member.id, member: member.name, command: 'ticket' }, 'discord: refused /ticket from a member who is not staff');
+      await reply(interaction, 'Only Support staff can use /ticket.', true);
+      return;
+    }
     if (!ticket) {
       await reply(interaction, 'This is not a ticket channel.', true);
       return;

@@ -9,6 +9,7 @@ import { consumeUserToken, insertUserToken, retireUserTokens } from '../db/notif
 import { setTelegramChat, userById } from '../db/users.js';
 import { recordAudit } from '../audit.js';
 import type { Logger } from '../log.js';
+import { createRedactor, errorText } from '../redact.js';
 import { PermanentSendError } from './worker.js';
 import { telegramHtml } from './templates.js';
 
@@ -51,6 +52,8 @@ export interface TelegramService {
 export function createTelegramService(options: { db: Db; config: Config; logger: Logger }): TelegramService {
   const { db, config, logger } = options;
   const bot = new Telegraf(config.telegram.botToken!, { telegram: { apiRoot: config.telegram.apiRoot } });
+  // telegraf's errors can hold the request URL, token included (src/redact.ts).
+  const redact = createRedactor(config);
   let username: string | undefined;
   let running = false;
 
@@ -68,7 +71,7 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
       { parse_mode: 'HTML' },
     );
   });
-  bot.catch((err) => logger.warn({ err: (err as Error).message }, 'telegram: update handling failed'));
+  bot.catch((err) => logger.warn({ err: errorText(err, redact) }, 'telegram: update handling failed'));
 
   return {
     start() {
@@ -84,7 +87,7 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
             return;
           } catch (err) {
             if (!running) return;
-            logger.warn({ err: (err as Error).message, attempt }, 'telegram: cannot reach the Bot API, retrying');
+            logger.warn({ err: errorText(err, redact), attempt }, 'telegram: cannot reach the Bot API, retrying');
             await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 60_000)));
           }
         }
@@ -110,7 +113,7 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
       } catch (err) {
         const code = (err as { code?: number; response?: { error_code?: number } }).response?.error_code;
         // 400 (bad chat) and 403 (the player blocked the bot) do not heal by themselves.
-        if (code === 400 || code === 403) throw new PermanentSendError(`Telegram ${code}: ${(err as Error).message}`);
+        if (code === 400 || code === 403) throw new PermanentSendError(`Telegram ${code}: ${errorText(err, redact)}`);
         throw err;
       }
     },

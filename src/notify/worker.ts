@@ -14,6 +14,7 @@ import {
 } from '../db/notifications.js';
 import { notificationProfile } from '../db/users.js';
 import type { Logger } from '../log.js';
+import { createRedactor, errorText } from '../redact.js';
 import { notificationSwitches } from '../settings.js';
 import type { Signal } from '../signal.js';
 import type { TicketNotificationPayload } from './events.js';
@@ -54,6 +55,8 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
   const stop = new AbortController();
   const loops: Promise<void>[] = [];
   const host = new URL(config.appUrl).hostname;
+  // The error is stored for the admin page and logged: never with a secret in it (src/redact.ts).
+  const redact = createRedactor(config);
 
   async function deliver(n: PendingNotification): Promise<void> {
     const profile = notificationProfile(db, n.userId);
@@ -94,7 +97,7 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
         await deliver(n);
         markNotificationSent(db, n.id, Date.now());
       } catch (err) {
-        const message = (err as Error).message || String(err);
+        const message = errorText(err, redact);
         if (err instanceof PermanentSendError || n.attempts + 1 >= MAX_ATTEMPTS) {
           markNotificationFailed(db, n.id, message);
           logger.warn({ notificationId: n.id, channel, attempts: n.attempts + 1, err: message }, 'notification given up');

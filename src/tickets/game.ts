@@ -8,6 +8,7 @@ import { insertDiscordMessage, insertMessage, insertSystemLine } from '../db/mes
 import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
 import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, updateTicketStatus, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
+import { formatPlayerPost } from '../discord/format.js';
 import { splitWhisper } from '../game/whispers.js';
 import type { WhisperTemplates } from '../settings.js';
 import { statusAfterPlayerReply } from './model.js';
@@ -87,7 +88,8 @@ export function receiveGameMessage(
       const status = statusAfterPlayerReply(ticket.status);
       if (status !== ticket.status) updateTicketStatus(db, ticketId, status, now);
     }
-    enqueueDiscordWork(db, ticketId, 'post_message', { content: `**${input.name}**: ${input.message}`, messageId }, now);
+    // Quoted and escaped: player text cannot pass for a staff answer or a bot line in Discord.
+    enqueueDiscordWork(db, ticketId, 'post_message', { content: formatPlayerPost(input.name, input.message), messageId }, now);
     recordAudit(db, { actor: gameActor(player), action: created ? 'ticket.create' : 'ticket.reply', ticketId, details: { via: input.via, source: 'game', messageId } }, now);
 
     const whispers: Whisper[] = [];

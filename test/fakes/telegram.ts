@@ -7,7 +7,7 @@
 // `telegram: { testEnv: true }`; start the fake with `testEnv: true` for that). Every request is logged in
 // `requests`, every sendMessage in `sent`. The driver methods act like users and the network would:
 // userSends / userOpensLink / userPresses / blockBot queue updates for getUpdates, failNext injects
-// 429/5xx answers, setOutage keeps answering them until lifted, delayNext answers late, setDown makes the API answer 502 or refuse connections.
+// 429/5xx answers (or a proxy's HTML page with `html`), setOutage keeps answering them until lifted, delayNext answers late, setDown makes the API answer 502 or refuse connections.
 //
 // It mimics what Telegram really does where a notification bot would notice: the {"ok":...} envelope
 // and error bodies, 401 for a wrong token, 404 for unknown methods, long polling that really holds
@@ -161,6 +161,11 @@ export interface TelegramFailOptions {
   retryAfter?: number;
   /** How many matching requests fail (default 1). */
   count?: number;
+  /**
+   * Answer with an HTML error page instead of Telegram's JSON envelope, whatever the status: a
+   * proxy or load balancer in front of the Bot API (502-504 are always HTML, like nginx).
+   */
+  html?: boolean;
 }
 
 export interface SetCommandsCall {
@@ -883,6 +888,8 @@ class ApiError extends Error {
     readonly status: number,
     readonly description: string,
     readonly parameters?: Record<string, unknown>,
+    /** Answered as an HTML page, not JSON. */
+    readonly html = false,
   ) {
     super(description);
   }
@@ -1366,12 +1373,12 @@ export class FakeTelegram {
       503: 'Service Unavailable',
       504: 'Gateway Timeout',
     };
-    return new ApiError(fail.status, fail.description ?? defaults[fail.status] ?? `Error ${fail.status}`);
+    return new ApiError(fail.status, fail.description ?? defaults[fail.status] ?? `Error ${fail.status}`, undefined, fail.html === true);
   }
 
   private answerError(res: http.ServerResponse, entry: TelegramRequest, error: ApiError): void {
     const status = error.status;
-    if (status === 502 || status === 503 || status === 504) {
+    if (status === 502 || status === 503 || status === 504 || error.html) {
       this.answer(res, entry, status, null);
       return;
     }

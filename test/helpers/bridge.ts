@@ -1,5 +1,6 @@
 // The whole bridge in one test process: the real app (game API + dashboard) and the real
 // discord.js bridge, against the fake Discord on 127.0.0.1.
+import { Writable } from 'node:stream';
 import { createDiscordBridge, type DiscordBridge } from '../../src/discord/bridge.js';
 import { createLogger } from '../../src/log.js';
 import { Signal } from '../../src/signal.js';
@@ -18,6 +19,8 @@ export interface BridgedSetup {
   logChannelId: string;
   /** The app's wake-up signals (a notification worker under test must share them). */
   signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  /** Every line the bridge logged, parsed (BRIDGE_LOG_LEVEL=debug also prints them). */
+  logs: Record<string, unknown>[];
   /** Stops the bridge and the app (not the fake), e.g. to restart against the same database. */
   stopBridge(): Promise<void>;
   close(): Promise<void>;
@@ -52,7 +55,15 @@ export async function startBridged(
       bridgeHasRoom: () => holder.bridge?.canOpenTickets() ?? false,
     },
   });
-  const bridge = createDiscordBridge({ db: app.db, config: app.config, logger: createLogger((process.env.BRIDGE_LOG_LEVEL as 'debug' | undefined) ?? 'silent'), signals });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env.BRIDGE_LOG_LEVEL) process.stdout.write(chunk);
+      callback();
+    },
+  });
+  const bridge = createDiscordBridge({ db: app.db, config: app.config, logger: createLogger('debug', sink), signals });
   await bridge.start();
   holder.bridge = bridge;
   await fake.waitFor(() => bridge.isConnected(), 15_000, 'the bridge to connect');
@@ -69,6 +80,7 @@ export async function startBridged(
     staffId,
     logChannelId: log.id,
     signals,
+    logs,
     stopBridge,
     async close() {
       await stopBridge();

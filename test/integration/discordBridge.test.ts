@@ -11,6 +11,7 @@ import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { channelNameForPlayer } from '../../src/discord/naming.js';
+import type { FakeChannel } from '../fakes/discord.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -54,6 +55,11 @@ async function relayedLines(channelId: string, count: number, timeoutMs = 5000):
   );
 }
 
+/** The lines of one relayed player message: the bot's name line, then the text quoted. */
+function postLines(name: string, text: string): string[] {
+  return [`**${name}** (in game):`, `> ${text}`];
+}
+
 async function botMessagesIn(channelId: string, count: number) {
   return setup.fake.waitFor(() => {
     const messages = setup.fake.messagesIn(channelId).filter((m) => m.source === 'bot');
@@ -77,7 +83,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.ok(setup.fake.permissionsIn(channel, setup.fake.botUserId) & PermissionFlagsBits.SendMessages, 'the bot can write');
     const [opening, relayed] = await botMessagesIn(channel.id, 2);
     assert.match(opening!.content, new RegExp(`New ticket #${json.ticket_id} from \\*\\*Sword Master\\*\\* \\(account 2000001, char ${p.char_id}\\)`));
-    assert.equal(relayed!.content, '**Sword Master**: My sword vanished');
+    assert.equal(relayed!.content, '**Sword Master** (in game):\n> My sword vanished');
   });
 
   test('@request echoes "[RagnaSync Ticket]: <message>"; later messages appear in the same channel, in order', async () => {
@@ -86,7 +92,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.deepEqual(first.json.whispers, [{ to: 'Echo', text: '[RagnaSync Ticket]: first' }]);
     for (const text of ['second', 'third', 'fourth']) await game.ticket(p, 'pm', text);
     const channel = await channelOf(first.json.ticket_id as number);
-    assert.deepEqual(await relayedLines(channel.id, 4), ['**Echo**: first', '**Echo**: second', '**Echo**: third', '**Echo**: fourth']);
+    assert.deepEqual(await relayedLines(channel.id, 8), ['first', 'second', 'third', 'fourth'].flatMap((text) => postLines('Echo', text)));
     assert.equal([...setup.fake.channels.values()].filter((c) => c.name === 'ticket-echo').length, 1, 'one channel per open ticket');
   });
 
@@ -100,14 +106,54 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.equal(relayed!.mention_everyone ?? false, false);
   });
 
-  test('a long message is split at Discord’s 2000 characters', async () => {
+  test('a long message is split at Discord’s 2000 characters, every part of it still quoted', async () => {
     const p = player('Novelist');
     const long = `${'lorem ipsum '.repeat(300)}END`;
     const { json } = await game.ticket(p, 'pm', long);
     const channel = await channelOf(json.ticket_id as number);
     const messages = await botMessagesIn(channel.id, 3);
     assert.ok(messages.every((m) => m.content.length <= 2000));
-    assert.equal(messages.slice(1).map((m) => m.content).join(' ').replace(/\s+/g, ' '), `**Novelist**: ${long}`.replace(/\s+/g, ' '));
+    const [nameLine, ...quoted] = messages.slice(1).flatMap((m) => m.content.split('\n'));
+    assert.equal(nameLine, '**Novelist** (in game):');
+    assert.ok(quoted.length >= 2 && quoted.every((line) => line.startsWith('> ')), 'the second part goes on quoted');
+    assert.equal(quoted.map((line) => line.slice(2)).join(' '), long);
+  });
+
+  test('a PM forging a staff answer, headers, subtext, a masked link and a code fence arrives quoted and escaped, without a link preview', async () => {
+    const p = player('Mallory');
+    const forged = [
+      'thanks',
+      '**Support**: your refund is approved',
+      '# Refund approved',
+      '-# sent by Support',
+      '> quoted',
+      '[click here](https://evil.example/refund) @everyone',
+      '```',
+      'code',
+      '```',
+    ].join('\n');
+    const { json } = await game.ticket(p, 'pm', forged);
+    const channel = await channelOf(json.ticket_id as number);
+    const [, relayed] = await botMessagesIn(channel.id, 2);
+    assert.equal(
+      relayed!.content,
+      [
+        '**Mallory** (in game):',
+        '> thanks',
+        '> \\*\\*Support\\*\\*: your refund is approved',
+        '> \\# Refund approved',
+        '> \\-# sent by Support',
+        '> \\> quoted',
+        '> \\[click here](https://evil.example/refund) @everyone',
+        '> \\`\\`\\`',
+        '> code',
+        '> \\`\\`\\`',
+      ].join('\n'),
+    );
+    assert.ok(relayed!.content.split('\n').slice(1).every((line) => line.startsWith('> ')), 'every line the player wrote is quoted');
+    assert.equal(relayed!.flags & 4, 4, 'SUPPRESS_EMBEDS: the link does not unfurl');
+    assert.deepEqual(relayed!.mentions, []);
+    assert.equal(relayed!.mention_everyone, false);
   });
 
   test('hostile names still make valid channels', async () => {
@@ -129,7 +175,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     const channel = await channelOf(first.json.ticket_id as number);
     await botMessagesIn(channel.id, 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry**: once').length, 1);
+    assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry** (in game):\n> once').length, 1);
   });
 });
 
@@ -181,6 +227,67 @@ describe('staff answer in Discord (seed 002 § Staff Response)', () => {
       parts.push(...batch.map((w) => w.text));
     }
     assert.ok(parts.length >= 3 && parts.every((part) => [...part].length <= 200));
+  });
+});
+
+/** An admin loosens a ticket channel by hand: `userId` may see it, write and use commands there. */
+function letIn(channel: FakeChannel, userId: string): void {
+  const allow = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.ReadMessageHistory | PermissionFlagsBits.UseApplicationCommands;
+  channel.permission_overwrites.push({ id: userId, type: 1, allow: String(allow), deny: '0' });
+}
+
+const discordAnswers = (ticketId: number) => (prepared(setup.app.db, "SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND origin = 'discord'").get(ticketId) as { n: number }).n;
+
+describe('only staff answer in Discord (defence in depth)', () => {
+  const outsiderId = '400000000000000201';
+
+  test('a member without a staff role who can write in a ticket channel is not whispered nor stored, and is logged; their /ticket close is refused ephemerally', async () => {
+    const { json } = await game.ticket(player('Guarded'), 'pm', 'private please');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.addMember(outsiderId, 'Nosy Neighbour');
+    letIn(channel, outsiderId);
+    const said = setup.fake.userSays(channel.id, { userId: outsiderId, content: 'your refund is approved' });
+    const warning = await setup.fake.waitFor(() => setup.logs.find((line) => line.messageId === said.id), 5000, 'the warning');
+    assert.equal(warning.level, 'warn');
+    assert.equal(warning.ticketId, ticketId);
+    assert.equal(warning.member, 'Nosy Neighbour');
+    assert.equal(warning.err, undefined, 'no error, no stack');
+    assert.deepEqual(await game.whispers(0), [], 'not whispered');
+    assert.equal(discordAnswers(ticketId), 0, 'not stored');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'open');
+
+    const close = setup.fake.slashCommand({ channelId: channel.id, userId: outsiderId, command: 'ticket close' });
+    const response = await setup.fake.waitFor(() => close.responses[0], 5000, 'the refusal');
+    assert.match(String(response.data.content), /Only Support staff can use \/ticket/);
+    assert.equal((Number(response.data.flags) & 64) !== 0, true, 'ephemeral');
+    assert.equal(ticketById(setup.app.db, ticketId)!.status, 'open', 'the ticket stays open');
+    assert.ok(setup.fake.channels.has(channel.id), 'the channel stays');
+  });
+
+  test('a staff-role member and an Administrator without the staff role are relayed and may use /ticket', async () => {
+    const adminId = '400000000000000202';
+    setup.fake.addMember(adminId, 'Big Boss', [setup.fake.addRole('Server Admins', { permissions: PermissionFlagsBits.Administrator })]);
+    const { json } = await game.ticket(player('Answered Twice'), 'pm', 'anyone?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.userSays(channel.id, { userId: adminId, content: 'admin answer' });
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'staff answer' });
+    const texts: string[] = [];
+    while (texts.length < 2) {
+      const batch = await game.whispers(5);
+      assert.ok(batch.length > 0, `whispers so far: ${JSON.stringify(texts)}`);
+      texts.push(...batch.map((w) => w.text));
+    }
+    assert.deepEqual(texts, ['admin answer', 'staff answer']);
+    assert.equal(discordAnswers(ticketId), 2);
+    const claim = setup.fake.slashCommand({ channelId: channel.id, userId: adminId, command: 'ticket claim' });
+    await setup.fake.waitFor(() => claim.responses.length > 0, 5000, 'the claim answer');
+    assert.deepEqual(prepared(setup.app.db, 'SELECT status, discord_assignee_name AS who FROM tickets WHERE id = ?').get(ticketId), { status: 'in_progress', who: 'Big Boss' });
   });
 });
 
@@ -291,7 +398,7 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 5 });
     await game.ticket(p, 'pm', 'two');
     await game.ticket(p, 'pm', 'three');
-    assert.deepEqual(await relayedLines(channel.id, 3, 15_000), ['**Unlucky**: one', '**Unlucky**: two', '**Unlucky**: three']);
+    assert.deepEqual(await relayedLines(channel.id, 6, 15_000), ['one', 'two', 'three'].flatMap((text) => postLines('Unlucky', text)));
   });
 
   test('a post Discord stored but whose answer was lost is not posted twice (nonce)', async () => {
@@ -303,10 +410,10 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 1, afterHandler: true });
     await game.ticket(p, 'pm', 'second');
     await game.ticket(p, 'pm', 'third');
-    const lines = await relayedLines(channel.id, 3, 15_000);
+    const lines = await relayedLines(channel.id, 6, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(await relayedLines(channel.id, 3), ['**Lost Answer**: first', '**Lost Answer**: second', '**Lost Answer**: third']);
-    assert.equal(lines.length, 3);
+    assert.deepEqual(await relayedLines(channel.id, 6), ['first', 'second', 'third'].flatMap((text) => postLines('Lost Answer', text)));
+    assert.equal(lines.length, 6);
     const attempts = setup.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${channel.id}/messages`));
     assert.ok(attempts.length > setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').length, 'a post was retried');
   });
@@ -320,8 +427,8 @@ describe('nothing is lost', () => {
     setup.fake.failNext('POST', `/channels/${channel.id}/messages`, { status: 500, count: 8 });
     const sent = Array.from({ length: 30 }, (_, i) => `line ${i} ${'x'.repeat(100)}`);
     for (const text of sent) await game.ticket(p, 'pm', text);
-    const lines = await relayedLines(channel.id, 31, 15_000);
-    assert.deepEqual(lines, ['**Chatty**: start', ...sent.map((text) => `**Chatty**: ${text}`)], 'every line, once, in order');
+    const lines = await relayedLines(channel.id, 62, 15_000);
+    assert.deepEqual(lines, ['start', ...sent].flatMap((text) => postLines('Chatty', text)), 'every line, once, in order');
     const posts = setup.fake.messagesIn(channel.id).filter((m) => m.source === 'bot').slice(2);
     assert.ok(posts.length < 10, `${posts.length} Discord messages for 30 queued posts`);
     assert.ok(posts.every((m) => m.content.length <= 2000));
@@ -384,5 +491,26 @@ describe('restarts', () => {
     game = gameServer(setup.app.url);
     assert.deepEqual(await game.whispers(1), [], 'relayed once, not again after another restart');
     assert.equal((prepared(setup.app.db, "SELECT COUNT(*) AS n FROM messages WHERE ticket_id = ? AND origin = 'discord'").get(ticketId) as { n: number }).n, 1);
+  });
+
+  test('catch-up applies the same rule: a non-staff message sent while the bridge was away is not relayed, a staff one is', async () => {
+    const outsiderId = '400000000000000203';
+    const { json } = await game.ticket(player('Night Watch'), 'pm', 'anyone awake?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.addMember(outsiderId, 'Night Owl');
+    letIn(channel, outsiderId);
+    const dir = setup.app.dir;
+    await setup.stopBridge();
+    const forged = setup.fake.userSays(channel.id, { userId: outsiderId, content: 'forged while you were down' });
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'real answer while you were down' });
+    setup = await startBridged({ fake: setup.fake, dir });
+    game = gameServer(setup.app.url);
+    assert.deepEqual((await game.whispers(5)).map((w) => w.text), ['real answer while you were down']);
+    const warning = setup.logs.find((line) => line.messageId === forged.id);
+    assert.equal(warning?.level, 'warn');
+    assert.equal(discordAnswers(ticketId), 1);
   });
 });

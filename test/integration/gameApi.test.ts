@@ -87,7 +87,7 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     const work = pendingDiscordWork(app.db, ticket.id).map((w) => [w.kind, JSON.parse(w.payload)]);
     assert.deepEqual(work[0], ['create_channel', { name: 'Hero', accountId: 2000001, charId: p.char_id }]);
     assert.equal(work[1]![0], 'post_message');
-    assert.equal((work[1]![1] as { content: string }).content, '**Hero**: I lost my sword');
+    assert.equal((work[1]![1] as { content: string }).content, '**Hero** (in game):\n> I lost my sword');
   });
 
   test('a PM opens a ticket with "Ticket Created on Discord. PM @Support to use"; the next PM answers nothing and goes to the same ticket', async () => {
@@ -102,7 +102,7 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(third.json.whispers, [{ to: 'Whisperer', text: '[RagnaSync Ticket]: still here' }], '@request always echoes');
     assert.equal(ticketById(app.db, first.json.ticket_id as number)!.messageCount, 3);
     const posts = pendingDiscordWork(app.db, first.json.ticket_id as number).filter((w) => w.kind === 'post_message');
-    assert.deepEqual(posts.map((w) => (JSON.parse(w.payload) as { content: string }).content), ['**Whisperer**: help me', '**Whisperer**: are you there?', '**Whisperer**: still here'], 'in order');
+    assert.deepEqual(posts.map((w) => (JSON.parse(w.payload) as { content: string }).content), ['**Whisperer** (in game):\n> help me', '**Whisperer** (in game):\n> are you there?', '**Whisperer** (in game):\n> still here'], 'in order');
   });
 
   test('bridge not connected: "RagnaSync: Ticket Offline, Try again", HTTP 200, nothing stored', async () => {

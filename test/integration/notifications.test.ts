@@ -26,11 +26,11 @@ let player: User;
 let staffClient: Client;
 const CHAT = 424242;
 
-function startWorker(): NotificationWorker {
+function startWorker(logger = createLogger('silent')): NotificationWorker {
   const w = createNotificationWorker({
     db: app.db,
     config: app.config,
-    logger: createLogger('silent'),
+    logger,
     signal: signals.notifications,
     senders: { email: email.send, telegram: telegram.send },
     retryBaseMs: 100,
@@ -203,6 +203,62 @@ describe('switches and outages', () => {
     worker = startWorker();
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 1);
+  });
+});
+
+describe('secrets stay out of recorded errors', () => {
+  /** The token as it is, URL-encoded, and its secret half alone: none may be in a recorded error. */
+  const tokenForms = () => [tg.token, encodeURIComponent(tg.token), tg.token.split(':')[1]!];
+  const telegramRow = (ticketId: number) =>
+    prepared(app.db, "SELECT status, attempts, last_error AS lastError FROM notification_outbox WHERE ticket_id = ? AND channel = 'telegram'").get(ticketId) as
+      | { status: string; attempts: number; lastError: string | null }
+      | undefined;
+
+  test('a proxy in front of the Bot API answering HTML (403, 502): last_error and the log lines never hold the bot token, and still say what went wrong', async () => {
+    const lines: string[] = [];
+    await worker.stop();
+    worker = startWorker(createLogger('debug', { write: (line: string) => void lines.push(line) }));
+    try {
+      for (const [status, says] of [
+        [403, /invalid json response body/],
+        [502, /502/],
+      ] as const) {
+        tg.setOutage({ status, html: true }, 'sendMessage');
+        const id = ticket();
+        await staffReply(id, `Answer behind a proxy answering ${status}`);
+        const failed = await tg.waitFor(() => {
+          const row = telegramRow(id);
+          return row?.lastError ? row : undefined;
+        }, 5000, `a failed attempt behind the ${status} proxy`);
+        assert.equal(failed.status, 'pending', 'it is retried');
+        assert.match(failed.lastError!, says);
+        for (const secret of tokenForms()) assert.ok(!failed.lastError!.includes(secret), `last_error holds the token: ${failed.lastError}`);
+        tg.setOutage(null);
+        await tg.waitFor(() => tg.sentTo(CHAT).find((m) => m.plainText.includes(`Ticket #${id}`)), 10_000, 'the message once the proxy is out of the way');
+      }
+      const failures = lines.filter((line) => line.includes('notification failed, will retry'));
+      assert.ok(failures.some((line) => /invalid json response body/.test(line)) && failures.some((line) => /502/.test(line)), failures.join('\n'));
+      for (const line of lines) for (const secret of tokenForms()) assert.ok(!line.includes(secret), `a log line holds the token: ${line}`);
+    } finally {
+      tg.setOutage(null);
+      await worker.stop();
+      worker = startWorker();
+    }
+  });
+
+  test('the Telegram service’s own log lines (the Bot API unreachable at start) never hold the token', async () => {
+    const lines: string[] = [];
+    tg.setOutage({ status: 404, html: true }, 'getMe');
+    const second = createTelegramService({ db: app.db, config: app.config, logger: createLogger('debug', { write: (line: string) => void lines.push(line) }) });
+    try {
+      second.start();
+      const line = await tg.waitFor(() => lines.find((l) => l.includes('cannot reach the Bot API')), 5000, 'the retry line');
+      assert.match(line, /invalid json response body/);
+      for (const secret of tokenForms()) assert.ok(!line.includes(secret), `the log line holds the token: ${line}`);
+    } finally {
+      await second.stop();
+      tg.setOutage(null);
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import { markEmailVerified, setTelegramChat, setUserEmail, type User } from '../../src/db/users.js';
 import type { DiscordBridge } from '../../src/discord/bridge.js';
+import { formatPlayerPost } from '../../src/discord/format.js';
 import { splitWhisper } from '../../src/game/whispers.js';
 import { createLogger } from '../../src/log.js';
 import { createEmailSender } from '../../src/notify/email.js';
@@ -193,7 +194,7 @@ function expectedPosts(ticketId: number, afterId: number): string[] {
     origin: string;
     body: string;
   }[];
-  return rows.map((r) => (r.origin === 'game' ? `**${r.name}**: ${r.body}` : `${r.name} (web): ${r.body}`));
+  return rows.flatMap((r) => (r.origin === 'game' ? formatPlayerPost(r.name, r.body) : `${r.name} (web): ${r.body}`).split('\n'));
 }
 
 describe('a) Discord down: gateway closed, REST 500, then 429', () => {
@@ -264,14 +265,14 @@ describe('a) Discord down: gateway closed, REST 500, then 429', () => {
         const json = await gameAction(meter, p, via, `a2 ${p.name} ${round}`);
         assert.equal(json.ticket_id, gameTickets.get(p.char_id));
         assert.deepEqual(json.whispers, via === 'request' ? [{ to: p.name, text: `[RagnaSync Ticket]: a2 ${p.name} ${round}` }] : []);
-        accepted.push({ ticketId: json.ticket_id!, content: `**${p.name}**: a2 ${p.name} ${round}` });
+        accepted.push({ ticketId: json.ticket_id!, content: formatPlayerPost(p.name, `a2 ${p.name} ${round}`) });
       }),
       async (round) => {
         const json = await gameAction(meter, newcomer, 'pm', `a2 newcomer ${round}`);
         assert.ok(json.ticket_id);
         assert.deepEqual(json.whispers, round === 0 ? [{ to: newcomer.name, text: 'Ticket Created on Discord. PM @Support to use' }] : []);
         gameTickets.set(newcomer.char_id, json.ticket_id);
-        accepted.push({ ticketId: json.ticket_id, content: `**${newcomer.name}**: a2 newcomer ${round}` });
+        accepted.push({ ticketId: json.ticket_id, content: formatPlayerPost(newcomer.name, `a2 newcomer ${round}`) });
       },
       async (round) => {
         const p = players[round % players.length]!;
@@ -295,7 +296,7 @@ describe('a) Discord down: gateway closed, REST 500, then 429', () => {
       ...players.map((p) => async (round: number) => {
         const json = await gameAction(meter, p, 'pm', `a3 ${p.name} ${round}`);
         assert.equal(json.ticket_id, gameTickets.get(p.char_id));
-        accepted.push({ ticketId: json.ticket_id!, content: `**${p.name}**: a3 ${p.name} ${round}` });
+        accepted.push({ ticketId: json.ticket_id!, content: formatPlayerPost(p.name, `a3 ${p.name} ${round}`) });
       }),
       async (round) => {
         const p = players[round % players.length]!;
@@ -334,7 +335,7 @@ describe('a) Discord down: gateway closed, REST 500, then 429', () => {
       // ... and those are exactly the requests that were answered with success.
       assert.deepEqual(
         [...after].sort(),
-        accepted.filter((a) => a.ticketId === ticketId).map((a) => a.content).sort(),
+        accepted.filter((a) => a.ticketId === ticketId).flatMap((a) => a.content.split('\n')).sort(),
       );
       posted += after.length;
     }
@@ -347,7 +348,7 @@ describe('a) Discord down: gateway closed, REST 500, then 429', () => {
         `${offlineAnswers} game messages answered "offline" while the gateway was closed; ` +
         `${queued} Discord jobs queued; after recovery ${posted} posts (in ${discordMessages} Discord messages) went out in ${recoveryMs} ms, 0 duplicates, in order per ticket`,
     );
-    assert.equal(posted, accepted.length);
+    assert.equal(posted, accepted.flatMap((a) => a.content.split('\n')).length);
   });
 });
 

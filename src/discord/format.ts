@@ -1,0 +1,53 @@
+// Player text on its way into a ticket channel. Staff read a channel as a conversation, so a
+// player's words must not be able to pass for anything else: a staff answer, a bot line, a header,
+// a masked link. The bot writes the player's name itself; what the player wrote follows as a
+// block quote, every line prefixed `> ` and its markdown escaped, so it renders as typed.
+import { escapeMarkdown } from 'discord.js';
+
+/** Line breaks Discord honours besides \n (a player's text is split on all of them). */
+const LINE_BREAKS = /\r\n|[\n\r\u0085\u2028\u2029]/;
+/** Control characters other than tab: invisible in Discord, only good for hiding things. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/**
+ * Markdown escaped wherever it is in a line. escapeMarkdown covers bold, italics, underline,
+ * strikethrough, spoilers, code and the backslash itself; it leaves masked links to an option that
+ * escapes only the first `[` of a line (so `[a](x) [b](y)` keeps the second link), and `<@id>`,
+ * `<#id>`, `<t:...>` entities render as mentions and dates: every `[` and entity `<` is escaped here.
+ */
+function escapeInline(text: string): string {
+  return escapeMarkdown(text)
+    .replaceAll('[', '\\[')
+    .replace(/<(?=[@#/:]|a:|t:)/g, '\\<');
+}
+
+/**
+ * Markdown that only counts at the start of a line: headers `#`, subtext `-#`, lists `-` `+` `*`
+ * `1.`, quotes `>` and `>>>`. escapeMarkdown's heading and list options miss `-#`, quotes and
+ * indents beyond two spaces, so the first character of the line is escaped here instead.
+ */
+function escapeLineStart(line: string): string {
+  return line.replace(/^(\s*)([#>+-])/, '$1\\$2').replace(/^(\s*\d+)\./, '$1\\.');
+}
+
+/** A name for a line the bot writes: one line, markdown escaped (bold around it stays bold). */
+export function discordName(name: string): string {
+  const line = name.replace(CONTROLS, '').replace(/\s+/gu, ' ').trim();
+  return escapeInline(line || 'Player');
+}
+
+/** Player text as a block quote: every line `> ` plus the line with its markdown escaped. */
+export function quoteForDiscord(text: string): string {
+  const lines = text.replace(CONTROLS, '').trim().split(LINE_BREAKS);
+  return lines.map((line) => `> ${escapeLineStart(escapeInline(line))}`).join('\n');
+}
+
+/**
+ * One player message as a Discord post: `**<name>** (in game):` on its own line, then the quote.
+ * Self-contained: posts joined with "\n" (src/discord/bridge.ts withFollowingPosts) each start
+ * with the bot's unquoted name line, which also ends the quote before it.
+ */
+export function formatPlayerPost(name: string, text: string): string {
+  return `**${discordName(name)}** (in game):\n${quoteForDiscord(text)}`;
+}
