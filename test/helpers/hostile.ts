@@ -411,7 +411,7 @@ export function leaksIn(body: string): string[] {
 // --- Proving that a request stored nothing ---------------------------------------------------
 
 /** Audit actions the code writes for a refused request on purpose (DESIGN.md: refused access is audited). */
-export const REFUSAL_AUDIT = ['ticket.access_refused', 'attachment.access_refused', 'login.failure'];
+export const REFUSAL_AUDIT = ['ticket.access_refused', 'attachment.access_refused', 'login.failure', 'user.password_refused', 'user.email_refused'];
 
 /**
  * What a request may store, watched by TEMP triggers on the app's own connection (invisible to

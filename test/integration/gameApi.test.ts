@@ -245,7 +245,7 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharName, expected);
     const work = pendingDiscordWork(app.db, json.ticket_id as number).map((w) => JSON.parse(w.payload) as { name?: string; content?: string });
     assert.equal(work[0]!.name, expected, 'the Discord channel is named from the one-line name');
-    assert.equal(work[1]!.content, `**${expected}**: hello`);
+    assert.equal(work[1]!.content, `**${expected}** (in game):\n> hello`);
     // The bracket form too, and a name that is only whitespace is still empty.
     const bracket = await call('POST', '/actions', `[action: ticket][via: request][account_id: 1][char_id: ${nextChar++}][name: Two\nLines][message: hi]`);
     assert.deepEqual(bracket.json.whispers, [{ to: 'Two Lines', text: '[RagnaSync Ticket]: hi' }]);
