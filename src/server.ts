@@ -10,7 +10,7 @@ import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
-import { Signal } from './signal.js';
+import { outboxSignals } from './db/outboxes.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
 import { createNotificationWorker } from './notify/worker.js';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   // Without SESSION_SECRET, a random one is made once and kept in the database, so sessions
   // survive restarts with nothing configured.
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
-  const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+  const signals = outboxSignals(db);
   const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
   const email = config.mail.smtpUrl ? createEmailSender(config) : undefined;
   const telegram = config.telegram.botToken ? createTelegramService({ db, config, logger }) : undefined;

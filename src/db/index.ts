@@ -82,9 +82,42 @@ export function preparedSql(db: Db): string[] {
   return [...(statementCache.get(db)?.keys() ?? [])];
 }
 
-/** Runs `work` in one transaction (IMMEDIATE, so writers queue instead of failing mid-way). */
+const commitHooks = new WeakMap<Db, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction under way commits, or at once when none is. A rolled-back
+ * transaction drops its hooks. The outboxes use this to wake their workers only for work that is
+ * really stored (src/db/outboxes.ts).
+ */
+export function afterCommit(db: Db, hook: () => void): void {
+  if (!db.inTransaction) {
+    hook();
+    return;
+  }
+  const hooks = commitHooks.get(db);
+  if (hooks) hooks.push(hook);
+  else commitHooks.set(db, [hook]);
+}
+
+/**
+ * Runs `work` in one transaction (IMMEDIATE, so writers queue instead of failing mid-way); inside
+ * another one it is a savepoint. After the outermost commit, the afterCommit hooks run.
+ */
 export function inTransaction<T>(db: Db, work: () => T): T {
-  return db.transaction(work).immediate();
+  const outermost = !db.inTransaction;
+  let result: T;
+  try {
+    result = db.transaction(work).immediate();
+  } catch (err) {
+    if (outermost) commitHooks.delete(db);
+    throw err;
+  }
+  if (outermost) {
+    const hooks = commitHooks.get(db) ?? [];
+    commitHooks.delete(db);
+    for (const hook of hooks) hook();
+  }
+  return result;
 }
 
 export function isDatabaseHealthy(db: Db): boolean {

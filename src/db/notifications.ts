@@ -1,6 +1,7 @@
 // The notification outbox (email, Telegram) and the one-time tokens behind email confirmation
 // and Telegram linking.
-import { prepared, type Db } from './index.js';
+import { afterCommit, prepared, type Db } from './index.js';
+import { outboxSignals } from './outboxes.js';
 
 export type NotificationChannel = 'email' | 'telegram';
 
@@ -15,15 +16,16 @@ export interface NewNotification {
   now: number;
 }
 
-/** Queues a message unless the same event was queued for this channel before; true when queued. */
+/** Queues a message unless the same event was queued for this channel before; true when queued. Wakes the worker after the commit. */
 export function enqueueNotification(db: Db, n: NewNotification): boolean {
-  return (
+  const queued =
     prepared(
       db,
       `INSERT INTO notification_outbox (user_id, ticket_id, channel, event, payload, dedupe_key, next_attempt_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-    ).run(n.userId, n.ticketId, n.channel, n.event, JSON.stringify(n.payload), n.dedupeKey, n.now, n.now).changes === 1
-  );
+    ).run(n.userId, n.ticketId, n.channel, n.event, JSON.stringify(n.payload), n.dedupeKey, n.now, n.now).changes === 1;
+  if (queued) afterCommit(db, () => outboxSignals(db).notifications.notify());
+  return queued;
 }
 
 export interface PendingNotification {

@@ -1,6 +1,36 @@
 // The two outboxes toward the game server and Discord. Rows are written in the same transaction
 // as the change that causes them; workers deliver them (src/game, src/discord).
-import { prepared, type Db } from './index.js';
+import { Signal } from '../signal.js';
+import { afterCommit, inTransaction, prepared, type Db } from './index.js';
+
+/** The wake-ups of the three outboxes' workers: the whisper long polls, the Discord worker, the notification worker. */
+export interface OutboxSignals {
+  whispers: Signal;
+  discordWork: Signal;
+  notifications: Signal;
+}
+
+const signalsByDb = new WeakMap<Db, OutboxSignals>();
+
+/**
+ * The outboxes' signals for `db`. Writing to an outbox wakes its worker after the commit (below):
+ * no caller has to remember to. A process serves one database, so every part of it that asks gets
+ * the same signals.
+ */
+export function outboxSignals(db: Db): OutboxSignals {
+  let signals = signalsByDb.get(db);
+  if (!signals) {
+    signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    signalsByDb.set(db, signals);
+  }
+  return signals;
+}
+
+/** Uses these signals for `db` from now on (tests that watch the wake-ups pass their own). */
+export function useOutboxSignals(db: Db, signals: OutboxSignals): OutboxSignals {
+  signalsByDb.set(db, signals);
+  return signals;
+}
 
 export interface NewWhisper {
   ticketId: number | null;
@@ -18,6 +48,7 @@ export function insertWhisper(db: Db, whisper: NewWhisper): number {
     `INSERT INTO game_whispers (ticket_id, account_id, char_id, char_name, sender, text, created_at, visible_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(whisper.ticketId, whisper.accountId, whisper.charId, whisper.charName, whisper.sender, whisper.text, whisper.now, whisper.now);
+  afterCommit(db, () => outboxSignals(db).whispers.notify());
   return Number(lastInsertRowid);
 }
 
@@ -37,6 +68,7 @@ export function enqueueDiscordWork(db: Db, ticketId: number | null, kind: string
     db,
     'INSERT INTO discord_outbox (ticket_id, kind, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)',
   ).run(ticketId, kind, JSON.stringify(payload), now, now);
+  afterCommit(db, () => outboxSignals(db).discordWork.notify());
   return Number(lastInsertRowid);
 }
 
@@ -84,7 +116,7 @@ export function leaseWhispers(db: Db, limit: number, visibilityMs: number, now: 
 
 export function ackWhispers(db: Db, ids: number[], now: number): number {
   const ack = prepared(db, 'UPDATE game_whispers SET acked_at = ? WHERE id = ? AND acked_at IS NULL');
-  return db.transaction(() => ids.reduce((count, id) => count + ack.run(now, id).changes, 0))();
+  return inTransaction(db, () => ids.reduce((count, id) => count + ack.run(now, id).changes, 0));
 }
 
 /** When the next hidden whisper becomes visible again (for sleeping long polls), if any. */
@@ -152,9 +184,9 @@ export function followingDiscordWork(db: Db, ticketId: number, afterId: number, 
 
 export function finishDiscordWork(db: Db, ids: number | number[], now: number): void {
   const finish = prepared(db, 'UPDATE discord_outbox SET done_at = ?, last_error = NULL WHERE id = ?');
-  db.transaction(() => {
+  inTransaction(db, () => {
     for (const id of Array.isArray(ids) ? ids : [ids]) finish.run(now, id);
-  })();
+  });
 }
 
 export function retryDiscordWork(db: Db, id: number, error: string, nextAttemptAt: number): void {

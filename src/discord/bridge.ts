@@ -182,7 +182,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       return;
     }
     const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
-    const stored = receiveDiscordStaffMessage(db, {
+    receiveDiscordStaffMessage(db, {
       ticketId: ticket.id,
       discordMessageId: message.id,
       authorName: name,
@@ -190,10 +190,6 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       whisperMax: config.game.whisperMax,
       notify: notifyChannelsOf(config),
     });
-    if (stored) {
-      signals.whispers.notify();
-      signals.notifications.notify();
-    }
   }
 
   interface CatchUpCursor {

@@ -96,7 +96,6 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
       case 'close': {
         closeTicket(db, ticket.id, actor, context, notifyChannelsOf(config));
         await reply(interaction, `Ticket #${ticket.id} is closed. The transcript is kept.`);
-        deps.signals.discordWork.notify();
         return;
       }
       case 'status': {
@@ -106,7 +105,6 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
           return;
         }
         setTicketStatus(db, ticket.id, status, actor, context, notifyChannelsOf(config));
-        deps.signals.discordWork.notify();
         await reply(interaction, `Ticket #${ticket.id} is now ${status}.`);
         return;
       }

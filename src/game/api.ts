@@ -246,7 +246,6 @@ export function createGameApi(options: GameApiOptions): Router {
       const closeOnLogout = guildId ? guildSettings(db, guildId, config.game.closeOnLogoutDefault).ticketCloseOnLogout : config.game.closeOnLogoutDefault;
       const result = gamePlayerLoggedOut(db, player, closeOnLogout);
       response = { ok: true, ticket_id: result.ticketId, closed: result.closed, whispers: [] };
-      if (result.closed) options.discordWork.notify();
     } else if (!config.game.ticketSupportEnabled) {
       // Seed 002 § Player Messages: "Feature disabled" -> "RagnaSync Ticket Support Disabled".
       response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.disabled }] };
@@ -257,7 +256,6 @@ export function createGameApi(options: GameApiOptions): Router {
     } else {
       const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates, guildId: config.discord.guildId ?? null });
       response = { ok: true, ticket_id: result.ticketId, whispers: result.whispers };
-      options.discordWork.notify();
     }
     const body = JSON.stringify(response);
     if (action.request_id !== undefined) storeGameResponse(db, action.request_id, identity, body, Date.now());

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Telegraf } from 'telegraf';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import { inTransaction, type Db } from '../db/index.js';
 import { consumeUserToken, insertUserToken, retireUserTokens } from '../db/notifications.js';
 import { setTelegramChat, userById } from '../db/users.js';
 import { recordAudit } from '../audit.js';
@@ -31,14 +31,14 @@ export function createTelegramLinkCode(db: Db, userId: number, now = Date.now())
 
 /** Links the chat to the account whose code this is; the account's username, or undefined. */
 export function linkTelegramChat(db: Db, code: string, chatId: string, now = Date.now()): string | undefined {
-  return db.transaction(() => {
+  return inTransaction(db, () => {
     const token = consumeUserToken(db, 'telegram_link', tokenHash(code), now);
     if (!token) return undefined;
     setTelegramChat(db, token.userId, chatId, now);
     const user = userById(db, token.userId);
     recordAudit(db, { actor: { id: token.userId, name: user?.username ?? null }, action: 'telegram.link', details: { chatId } }, now);
     return user?.username;
-  })();
+  });
 }
 
 export interface TelegramService {

@@ -19,7 +19,7 @@ import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi, type GameApiOptions } from '../game/api.js';
-import { Signal } from '../signal.js';
+import { outboxSignals, useOutboxSignals, type OutboxSignals } from '../db/outboxes.js';
 import { priorityTag, renderText, statusTag } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
@@ -52,7 +52,7 @@ export interface AppOptions {
   /** Identical refusals within this window make one audit row (default a minute; tests that count rows use 0). */
   refusalWindowMs?: number;
   /** In-process wake-ups for long polls and the Discord worker. */
-  signals?: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  signals?: OutboxSignals;
   /** Game API limits (tests lower them). */
   gameApi?: Pick<GameApiOptions, 'maxWaitingPolls'>;
 }
@@ -61,7 +61,7 @@ export interface AppDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  signals: OutboxSignals;
   /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
   limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
   /** Multipart parsing with attachment checks (src/web/uploads.ts). */
@@ -120,7 +120,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     db,
     config,
     logger,
-    signals: options.signals ?? { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() },
+    signals: options.signals ? useOutboxSignals(db, options.signals) : outboxSignals(db),
     limiters: {
       // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
       login: rateLimit({

@@ -108,7 +108,6 @@ export const settingsAction = {
       }
       audit(deps, req, res, 'user.email', { email });
     });
-    deps.signals.notifications.notify();
     redirectAfterPost(res, viewUrl('settings', { saved: mailing ? 'email' : email ? 'email_off' : '1' }));
   },
 

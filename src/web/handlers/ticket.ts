@@ -154,13 +154,6 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
         })
       : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req));
     claimUploads(req);
-    if (staffStatus) {
-      deps.signals.notifications.notify();
-      if (ticket.source === 'game') {
-        deps.signals.whispers.notify();
-        deps.signals.discordWork.notify();
-      }
-    }
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {
     if (!(err instanceof TicketClosedError)) throw err;
@@ -173,7 +166,5 @@ export function closeTicketAction(req: Request, res: Response, deps: AppDeps): v
   const user = res.locals.user!;
   if (ticket.userId !== user.id && !isStaff(user)) throw notFound(NOT_FOUND);
   closeTicket(deps.db, ticket.id, user, requestContext(req), notifyChannelsOf(deps.config));
-  deps.signals.notifications.notify();
-  deps.signals.discordWork.notify();
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }

@@ -27,8 +27,6 @@ export function changeStatus(req: Request, res: Response, deps: AppDeps): void {
   const form = parseForm(statusSchema, req.body);
   if (!form.ok) refuse(form.errors);
   setTicketStatus(deps.db, ticket.id, form.data.status, res.locals.user!, requestContext(req), notifyChannelsOf(deps.config));
-  deps.signals.notifications.notify();
-  deps.signals.discordWork.notify();
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }
 
