@@ -189,6 +189,11 @@ export function finishDiscordWork(db: Db, ids: number | number[], now: number): 
   });
 }
 
+/** Work that cannot be carried out (a row that does not fit its kind): done, with the reason kept. */
+export function setAsideDiscordWork(db: Db, id: number, reason: string, now: number): void {
+  prepared(db, 'UPDATE discord_outbox SET done_at = ?, last_error = ? WHERE id = ?').run(now, `set aside: ${reason}`.slice(0, 1000), id);
+}
+
 export function retryDiscordWork(db: Db, id: number, error: string, nextAttemptAt: number): void {
   prepared(db, 'UPDATE discord_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 1000), nextAttemptAt, id);
 }

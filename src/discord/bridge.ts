@@ -25,16 +25,17 @@ import { inTransaction, type Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
 import { saveSetting, setting } from '../db/settings.js';
 import { lastDiscordMessageId, ticketMessages } from '../db/messages.js';
-import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork } from '../db/outboxes.js';
+import { finishDiscordWork, followingDiscordWork, nextDiscordWork, nextDiscordWorkDueAt, retryDiscordWork, setAsideDiscordWork } from '../db/outboxes.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId, ticketById, ticketChannelId } from '../db/tickets.js';
 import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import type { Signal } from '../signal.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
-import { notifyChannelsOf } from '../notify/events.js';
+import { notifyChannelsOf } from '../tickets/notifications.js';
 import type { IntegrationState } from '../web/app.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
-import { discordName } from './format.js';
+import { readDiscordWork, type DiscordWork } from '../tickets/discordWork.js';
+import { discordName, postContent } from './format.js';
 import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
 import { isStaffMember } from './staff.js';
 
@@ -58,8 +59,6 @@ export interface DiscordBridge {
   canOpenTickets(): boolean;
   state(): IntegrationState;
 }
-
-class PermanentError extends Error {}
 
 /** Discord work runs in this many lanes (different tickets side by side; discord.js keeps to the rate limits). */
 const WORKER_LANES = 4;
@@ -139,7 +138,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
   client.on(Events.ChannelDelete, (channel) => {
     if (stopping) return;
     const ticket = ticketByChannelId(db, channel.id);
-    if (ticket && discordChannelGone(db, ticket.id)) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
+    if (ticket && discordChannelGone(db, ticket.id, notifyChannelsOf(config))) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
   });
   client.on(Events.InteractionCreate, (interaction) => {
     if (stopping || !interaction.isChatInputCommand()) return;
@@ -246,7 +245,9 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       try {
         channel = await g.channels.fetch(channelId);
       } catch (err) {
-        if (!stopping && (err as { status?: number }).status === 404) discordChannelGone(db, id);
+        if (stopping) return;
+        if ((err as { status?: number }).status === 404) discordChannelGone(db, id, notifyChannelsOf(config));
+        else logger.warn({ ticketId: id, channelId, err: errorText(err, redact) }, 'discord: cannot fetch a ticket channel to catch up; trying again at the next reconnect');
         continue;
       }
       if (!channel?.isTextBased()) continue;
@@ -341,15 +342,15 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
     return `${lines.join('\n')}\n`;
   }
 
-  async function perform(kind: string, ticketId: number | null, payload: Record<string, unknown>): Promise<void> {
+  async function perform(ticketId: number, work: DiscordWork, nonce?: string): Promise<void> {
     const g = guild();
     if (!g) throw new Error('guild not available');
-    if (ticketId === null) throw new PermanentError(`work without a ticket: ${kind}`);
-    switch (kind) {
+    switch (work.kind) {
       case 'create_channel': {
+        const payload = work.payload;
         if (ticketChannelId(db, ticketId)) return; // already made (a retry after a crash)
         const topic = `ticketbridge ticket #${ticketId}`;
-        const welcome = `New ticket #${ticketId} from **${discordName(String(payload.name ?? ''))}** (account ${String(payload.accountId)}, char ${String(payload.charId)}). Write here to answer: it is whispered in game.`;
+        const welcome = `New ticket #${ticketId} from **${discordName(payload.name)}** (account ${payload.accountId}, char ${payload.charId}). Write here to answer: it is whispered in game.`;
         // A crash between creating the channel and storing its id leaves the channel behind: take
         // it, rather than making a second one where staff answers would go unheard.
         const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(client.user!.id));
@@ -364,7 +365,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           throw new Error('guild channel limit reached');
         }
         const category = await ticketCategory(g);
-        const name = channelNameForPlayer(String(payload.name ?? ''), Number(payload.charId));
+        const name = channelNameForPlayer(payload.name, payload.charId);
         const channel = await g.channels.create({
           name,
           type: ChannelType.GuildText,
@@ -387,16 +388,16 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
           if (!ticket || ticket.status === 'closed') return; // nowhere to post any more; kept in SQLite
           throw new Error('ticket channel not available yet');
         }
-        await send(channel, String(payload.content ?? ''), [], typeof payload.nonce === 'string' ? payload.nonce : undefined);
+        await send(channel, postContent(work.payload), [], nonce);
         return;
       }
       case 'close_channel': {
         const channel = await ticketChannel(g, ticketId);
         const logChannelId = config.discord.logChannelId;
         if (logChannelId) {
-          const log = await g.channels.fetch(logChannelId).catch(() => null);
-          if (log?.type === ChannelType.GuildText) {
-            await send(log, `Ticket #${ticketId} closed (${String(payload.reason ?? 'closed')}). Transcript attached.`, [
+          const log = await logChannel(g, logChannelId);
+          if (log) {
+            await send(log, `Ticket #${ticketId} closed (${work.payload.reason}). Transcript attached.`, [
               new AttachmentBuilder(Buffer.from(transcript(ticketId), 'utf8'), { name: `ticket-${ticketId}.txt` }),
             ]);
           }
@@ -404,38 +405,48 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         if (channel) await channel.delete(`ticketbridge: ticket #${ticketId} closed`);
         return;
       }
-      default:
-        throw new PermanentError(`unknown work kind ${kind}`);
     }
+  }
+
+  /** The log channel, or undefined (said in the log: a wrong DISCORD_LOG_CHANNEL_ID must not go unnoticed). */
+  async function logChannel(g: Guild, logChannelId: string): Promise<TextChannel | undefined> {
+    try {
+      const log = await g.channels.fetch(logChannelId);
+      if (log?.type === ChannelType.GuildText) return log;
+      logger.warn({ logChannelId }, 'discord: DISCORD_LOG_CHANNEL_ID is not a text channel of the guild; transcripts and staff notices are not posted');
+    } catch (err) {
+      logger.warn({ logChannelId, err: errorText(err, redact) }, 'discord: cannot fetch the log channel (DISCORD_LOG_CHANNEL_ID); transcripts and staff notices are not posted');
+    }
+    return undefined;
   }
 
   async function logToStaff(g: Guild, text: string): Promise<void> {
     const logChannelId = config.discord.logChannelId;
     logger.warn({ guildId: g.id }, text);
     if (!logChannelId) return;
-    const log = await g.channels.fetch(logChannelId).catch(() => null);
-    if (log?.type === ChannelType.GuildText) await send(log, text).catch(() => undefined);
+    const log = await logChannel(g, logChannelId);
+    if (!log) return;
+    await send(log, text).catch((err: unknown) => logger.warn({ err: errorText(err, redact) }, 'discord: posting to the log channel failed'));
   }
 
   /**
    * Consecutive posts to one ticket's channel go out as one Discord message while they fit in
-   * 2,000 characters: a burst of in-game messages costs one request, not one each.
+   * 2,000 characters: a burst of in-game messages costs one request, not one each. The same outbox
+   * rows make the same message and the same nonce (at most 25 characters).
    */
-  function withFollowingPosts(work: { id: number; ticketId: number | null; kind: string; payload: string }): { ids: number[]; payload: Record<string, unknown> } {
-    const payload = JSON.parse(work.payload) as Record<string, unknown>;
-    if (work.kind !== 'post_message' || work.ticketId === null) return { ids: [work.id], payload };
-    // The same outbox rows make the same message and the same nonce (at most 25 characters).
-    const nonceFor = (ids: number[]) => `tb${ids[0]!.toString(36)}-${ids.at(-1)!.toString(36)}`;
-    const ids = [work.id];
-    let content = String(payload.content ?? '');
-    for (const next of followingDiscordWork(db, work.ticketId, work.id, 20)) {
-      if (next.kind !== 'post_message') break;
-      const more = String((JSON.parse(next.payload) as Record<string, unknown>).content ?? '');
+  function withFollowingPosts(rowId: number, ticketId: number, work: DiscordWork): { ids: number[]; work: DiscordWork; nonce?: string } {
+    if (work.kind !== 'post_message') return { ids: [rowId], work };
+    const ids = [rowId];
+    let content = postContent(work.payload);
+    for (const next of followingDiscordWork(db, ticketId, rowId, 20)) {
+      const read = readDiscordWork(next);
+      if (!read.ok || read.work.kind !== 'post_message') break;
+      const more = postContent(read.work.payload);
       if (content.length + 1 + more.length > DISCORD_MESSAGE_MAX) break;
       content = `${content}\n${more}`;
       ids.push(next.id);
     }
-    return { ids, payload: { ...payload, content, nonce: nonceFor(ids) } };
+    return { ids, work: { kind: 'post_message', payload: { content } }, nonce: `tb${ids[0]!.toString(36)}-${ids.at(-1)!.toString(36)}` };
   }
 
   /** One lane of the worker: lanes run side by side, never two on the same ticket. */
@@ -452,22 +463,26 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
         await signals.discordWork.wait(due !== undefined && due > now ? Math.min(due - now, 30_000) : 30_000, stopWorker.signal);
         continue;
       }
-      if (work.ticketId !== null) busy.add(work.ticketId);
-      const { ids, payload } = withFollowingPosts(work);
+      const read = readDiscordWork(work);
+      if (!read.ok || work.ticketId === null) {
+        // Set aside with its reason (the row stays for a look), never retried in a loop.
+        const reason = read.ok ? 'work without a ticket' : read.reason;
+        logger.error({ workId: work.id, kind: work.kind }, `discord: setting work aside: ${reason}`);
+        setAsideDiscordWork(db, work.id, reason, Date.now());
+        continue;
+      }
+      const ticketId = work.ticketId;
+      busy.add(ticketId);
+      const batch = withFollowingPosts(work.id, ticketId, read.work);
       try {
-        await perform(work.kind, work.ticketId, payload);
-        finishDiscordWork(db, ids, Date.now());
+        await perform(ticketId, batch.work, batch.nonce);
+        finishDiscordWork(db, batch.ids, Date.now());
       } catch (err) {
         const message = errorText(err, redact);
-        if (err instanceof PermanentError) {
-          logger.error({ workId: work.id, kind: work.kind }, `discord: dropping work: ${message}`);
-          finishDiscordWork(db, work.id, Date.now());
-        } else {
-          logger.warn({ workId: work.id, kind: work.kind, attempts: work.attempts + 1, err: message }, 'discord: work failed, will retry');
-          retryDiscordWork(db, work.id, message, Date.now() + backoffMs(work.attempts));
-        }
+        logger.warn({ workId: work.id, kind: work.kind, attempts: work.attempts + 1, err: message }, 'discord: work failed, will retry');
+        retryDiscordWork(db, work.id, message, Date.now() + backoffMs(work.attempts));
       } finally {
-        if (work.ticketId !== null) busy.delete(work.ticketId);
+        busy.delete(ticketId);
       }
     }
   }

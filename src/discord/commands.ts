@@ -18,7 +18,7 @@ import type { Signal } from '../signal.js';
 import { claimFromDiscord } from '../tickets/game.js';
 import { isStatus, STATUSES } from '../tickets/model.js';
 import { closeTicket, setTicketStatus } from '../tickets/service.js';
-import { notifyChannelsOf } from '../notify/events.js';
+import { notifyChannelsOf } from '../tickets/notifications.js';
 import { isStaffMember } from './staff.js';
 
 export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
@@ -67,7 +67,7 @@ async function reply(interaction: ChatInputCommandInteraction, content: string, 
 export async function handleInteraction(interaction: ChatInputCommandInteraction, deps: CommandDeps): Promise<void> {
   const { db, config, logger } = deps;
   const member = { id: interaction.user.id, name: interaction.member && 'displayName' in interaction.member ? interaction.member.displayName : interaction.user.username };
-  const actor = { id: null, username: `discord:${member.name}` };
+  const actor = { id: null, username: member.name, auditName: `discord:${member.name}` };
   try {
     if (interaction.commandName === 'ticket-config') {
       if (!interaction.memberPermissions?.has(PermissionFlagsBits.Administrator)) {
@@ -92,9 +92,10 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
       return;
     }
     const context = { ip: null };
+    const notify = notifyChannelsOf(config);
     switch (interaction.options.getSubcommand()) {
       case 'close': {
-        closeTicket(db, ticket.id, actor, context, notifyChannelsOf(config));
+        closeTicket(db, ticket.id, actor, { ...context, cause: '/ticket close' }, notify);
         await reply(interaction, `Ticket #${ticket.id} is closed. The transcript is kept.`);
         return;
       }
@@ -104,12 +105,12 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
           await reply(interaction, `Status must be one of ${STATUSES.join(', ')}.`, true);
           return;
         }
-        setTicketStatus(db, ticket.id, status, actor, context, notifyChannelsOf(config));
+        setTicketStatus(db, ticket.id, status, actor, { ...context, cause: '/ticket status' }, notify);
         await reply(interaction, `Ticket #${ticket.id} is now ${status}.`);
         return;
       }
       case 'claim': {
-        claimFromDiscord(db, ticket.id, member);
+        claimFromDiscord(db, ticket.id, member, notify);
         await reply(interaction, `${member.name} took ticket #${ticket.id}; it is in_progress.`);
         return;
       }

@@ -3,6 +3,7 @@
 // a masked link. The bot writes the player's name itself; what the player wrote follows as a
 // block quote, every line prefixed `> ` and its markdown escaped, so it renders as typed.
 import { escapeMarkdown } from 'discord.js';
+import type { DiscordWorkPayload } from '../tickets/discordWork.js';
 
 /** Line breaks Discord honours besides \n (a player's text is split on all of them). */
 const LINE_BREAKS = /\r\n|[\n\r\u0085\u2028\u2029]/;
@@ -48,6 +49,13 @@ export function quoteForDiscord(text: string): string {
  * Self-contained: posts joined with "\n" (src/discord/bridge.ts withFollowingPosts) each start
  * with the bot's unquoted name line, which also ends the quote before it.
  */
-export function formatPlayerPost(name: string, text: string): string {
-  return `**${discordName(name)}** (in game):\n${quoteForDiscord(text)}`;
+export function formatPlayerPost(name: string, text: string, via: 'game' | 'web' = 'game'): string {
+  return `**${discordName(name)}** (${via === 'game' ? 'in game' : 'on the web'}):\n${quoteForDiscord(text)}`;
+}
+
+/** The Discord text of a queued post (src/tickets/discordWork.ts): a player's quoted, Support's as written. */
+export function postContent(payload: DiscordWorkPayload<'post_message'>): string {
+  if ('content' in payload) return payload.content;
+  const { post } = payload;
+  return post.from === 'player' ? formatPlayerPost(post.name, post.text, post.via) : `${post.name} (web): ${post.text}`;
 }

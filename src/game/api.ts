@@ -9,8 +9,6 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { cleanText } from '../tickets/model.js';
-import { guildSettings } from '../db/guilds.js';
-import { openGameTicketForChar } from '../db/tickets.js';
 import {
   ackWhispers,
   leaseWhispers,
@@ -24,7 +22,8 @@ import {
 import type { Logger } from '../log.js';
 import { whisperTemplates } from '../settings.js';
 import type { Signal } from '../signal.js';
-import { gamePlayerLoggedOut, receiveGameMessage, type Whisper } from '../tickets/game.js';
+import { gameAction, type Whisper } from '../tickets/game.js';
+import { notifyChannelsOf } from '../tickets/notifications.js';
 import { BracketFormError, parseBracketForm } from './bracket.js';
 
 export interface GameApiOptions {
@@ -239,24 +238,16 @@ export function createGameApi(options: GameApiOptions): Router {
       if (stored !== undefined) return replay(stored, identity);
     }
     const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
-    const templates = whisperTemplates(db);
-    let response: ActionResponse;
-    if (action.action === 'logout') {
-      const guildId = config.discord.guildId;
-      const closeOnLogout = guildId ? guildSettings(db, guildId, config.game.closeOnLogoutDefault).ticketCloseOnLogout : config.game.closeOnLogoutDefault;
-      const result = gamePlayerLoggedOut(db, player, closeOnLogout);
-      response = { ok: true, ticket_id: result.ticketId, closed: result.closed, whispers: [] };
-    } else if (!config.game.ticketSupportEnabled) {
-      // Seed 002 § Player Messages: "Feature disabled" -> "RagnaSync Ticket Support Disabled".
-      response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.disabled }] };
-    } else if (!options.bridgeConnected() || (!openGameTicketForChar(db, action.char_id) && !(options.bridgeHasRoom?.() ?? true))) {
-      // "RagnaSync not connected" -> "RagnaSync: Ticket Offline, Try again". Nothing is stored:
-      // the player is told to try again.
-      response = { ok: true, ticket_id: null, whispers: [{ to: action.name, text: templates.offline }] };
-    } else {
-      const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates, guildId: config.discord.guildId ?? null });
-      response = { ok: true, ticket_id: result.ticketId, whispers: result.whispers };
-    }
+    const answer = gameAction(db, action.action === 'logout' ? { action: 'logout', ...player } : { action: 'ticket', ...player, via: action.via, message: action.message }, {
+      enabled: config.game.ticketSupportEnabled,
+      bridgeConnected: options.bridgeConnected,
+      bridgeHasRoom: options.bridgeHasRoom ?? (() => true),
+      guildId: config.discord.guildId ?? null,
+      closeOnLogoutDefault: config.game.closeOnLogoutDefault,
+      templates: whisperTemplates(db),
+      notify: notifyChannelsOf(config),
+    });
+    const response: ActionResponse = { ok: true, ticket_id: answer.ticketId, whispers: answer.whispers, ...(answer.closed !== undefined ? { closed: answer.closed } : {}) };
     const body = JSON.stringify(response);
     if (action.request_id !== undefined) storeGameResponse(db, action.request_id, identity, body, Date.now());
     return body;

@@ -1,7 +1,7 @@
 // What a notification says, by email (plain text + HTML) and Telegram (HTML parse mode). Every
 // user value is escaped for its medium; links point at APP_URL.
 import { escapeHtml } from '../web/text.js';
-import type { TicketEvent, TicketNotificationPayload } from './events.js';
+import type { TicketEvent, TicketNotificationPayload } from '../tickets/notifications.js';
 
 export interface RenderedEmail {
   subject: string;

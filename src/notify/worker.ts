@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import { notificationSwitches } from '../settings.js';
 import type { Signal } from '../signal.js';
-import type { TicketNotificationPayload } from './events.js';
+import type { TicketNotificationPayload } from '../tickets/notifications.js';
 import { renderTicketEmail, renderTicketTelegram, renderVerificationEmail } from './templates.js';
 
 // With backoffMs (5 s doubling, at most an hour apart) the rows hold through an outage of about seven

@@ -4,15 +4,17 @@
 // discord_outbox in the same transaction and delivered by src/discord.
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
-import { insertDiscordMessage, insertMessage, insertSystemLine } from '../db/messages.js';
-import { enqueueDiscordWork, insertWhisper } from '../db/outboxes.js';
-import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, updateTicketStatus, type Ticket } from '../db/tickets.js';
+import { guildSettings } from '../db/guilds.js';
+import { insertDiscordMessage, insertMessage } from '../db/messages.js';
+import { insertWhisper } from '../db/outboxes.js';
+import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
-import { formatPlayerPost } from '../discord/format.js';
-import { splitWhisper } from '../game/whispers.js';
 import type { WhisperTemplates } from '../settings.js';
+import { queueDiscordWork } from './discordWork.js';
 import { statusAfterPlayerReply } from './model.js';
-import { notifyTicketOwner, type NotifyChannels } from '../notify/events.js';
+import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
+import { transition, type ChangeBy } from './transition.js';
+import { splitWhisper } from './whispers.js';
 
 export interface GamePlayer {
   accountId: number;
@@ -38,6 +40,16 @@ function gameActor(player: GamePlayer) {
   return { id: null, name: `game:${player.name}` };
 }
 
+/** The player in game as the one transition names them; the ticket's web owner is the same person. */
+function playerChange(ticket: Ticket, player: Pick<GamePlayer, 'name'>, cause: string): ChangeBy {
+  return { userId: ticket.userId, name: player.name, auditName: `game:${player.name}`, ip: null, cause };
+}
+
+/** A Discord member as the one transition names them. */
+function memberChange(member: { name: string }, cause: string): ChangeBy {
+  return { userId: null, name: member.name, auditName: `discord:${member.name}`, ip: null, cause };
+}
+
 /**
  * The template with `{message}` replaced by the player's text as typed. A replacer function, not a
  * replacement string: in a string, `$&`, `$\``, `$'` and `$$` are patterns, so a message of `$&`
@@ -53,9 +65,56 @@ function subjectFrom(message: string): string {
 }
 
 /**
+ * What the desk can do for a game action right now (seed 002 § Player Messages and § Database):
+ * whether the feature is on, whether the Discord bridge is connected and has room for a new
+ * channel, and the guild whose close-on-logout applies.
+ */
+export interface GameDesk {
+  enabled: boolean;
+  bridgeConnected: () => boolean;
+  bridgeHasRoom: () => boolean;
+  guildId: string | null;
+  /** ragnasync_ticket_support_system_close_on_logout from channels.conf: the default of a new guild row. */
+  closeOnLogoutDefault: boolean;
+  templates: WhisperTemplates;
+  notify: NotifyChannels;
+}
+
+export type GameAction = (GamePlayer & { action: 'ticket'; via: 'request' | 'pm'; message: string }) | (GamePlayer & { action: 'logout' });
+
+export interface GameAnswer {
+  ticketId: number | null;
+  whispers: Whisper[];
+  /** For a logout: whether it closed the character's ticket. */
+  closed?: boolean;
+}
+
+/**
+ * The rules of seed 002 for one game action. A logout closes the character's open ticket when the
+ * guild's ticket_close_on_logout says so (the channels.conf value only seeds a new guild row). A
+ * message answers "RagnaSync Ticket Support Disabled" when the feature is off, "RagnaSync: Ticket
+ * Offline, Try again" when the bridge is not connected (or a new ticket would need a channel the
+ * guild has no room for), storing nothing; otherwise it opens or continues the ticket.
+ */
+export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Date.now()): GameAnswer {
+  const player: GamePlayer = { accountId: action.accountId, charId: action.charId, name: action.name };
+  if (action.action === 'logout') {
+    const closeOnLogout = desk.guildId ? guildSettings(db, desk.guildId, desk.closeOnLogoutDefault, now).ticketCloseOnLogout : desk.closeOnLogoutDefault;
+    const result = gamePlayerLoggedOut(db, player, closeOnLogout, desk.notify, now);
+    return { ticketId: result.ticketId, closed: result.closed, whispers: [] };
+  }
+  if (!desk.enabled) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.disabled }] };
+  const needsChannel = openGameTicketForChar(db, action.charId) === undefined;
+  if (!desk.bridgeConnected() || (needsChannel && !desk.bridgeHasRoom())) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.offline }] };
+  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates: desk.templates, guildId: desk.guildId }, now);
+  return { ticketId: result.ticketId, whispers: result.whispers };
+}
+
+/**
  * A player's message from the game. `via: request` echoes it back ("[RagnaSync Ticket]: <message>");
  * a PM that opens a ticket answers "Ticket Created on Discord. PM @Support to use"; a PM to an open
- * ticket answers nothing. The caller has checked that the feature is on and the bridge connected.
+ * ticket answers nothing. The caller has checked that the feature is on and the bridge connected
+ * (gameAction).
  */
 export function receiveGameMessage(
   db: Db,
@@ -80,16 +139,13 @@ export function receiveGameMessage(
         guildId: options.guildId,
         now,
       });
-      enqueueDiscordWork(db, ticketId, 'create_channel', { name: input.name, accountId: input.accountId, charId: input.charId }, now);
+      queueDiscordWork(db, ticketId, { kind: 'create_channel', payload: { name: input.name, accountId: input.accountId, charId: input.charId } }, now);
     }
     const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: null, authorName: input.name, origin: 'game', body: input.message, now });
     recordTicketMessage(db, ticketId, now);
-    if (ticket) {
-      const status = statusAfterPlayerReply(ticket.status);
-      if (status !== ticket.status) updateTicketStatus(db, ticketId, status, now);
-    }
-    // Quoted and escaped: player text cannot pass for a staff answer or a bot line in Discord.
-    enqueueDiscordWork(db, ticketId, 'post_message', { content: formatPlayerPost(input.name, input.message), messageId }, now);
+    if (ticket) transition(db, ticket, statusAfterPlayerReply(ticket.status), playerChange(ticket, player, 'player reply'), { notify: false }, now);
+    // Formatted by the Discord worker: quoted and escaped, so it cannot pass for a staff answer.
+    queueDiscordWork(db, ticketId, { kind: 'post_message', payload: { post: { from: 'player', name: input.name, text: input.message, via: 'game' }, messageId } }, now);
     recordAudit(db, { actor: gameActor(player), action: created ? 'ticket.create' : 'ticket.reply', ticketId, details: { via: input.via, source: 'game', messageId } }, now);
 
     const whispers: Whisper[] = [];
@@ -104,15 +160,12 @@ export function receiveGameMessage(
  * (the transcript stays here and goes to the log channel); without it the ticket stays open and
  * Support's answers wait in the whisper outbox.
  */
-export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: boolean, now = Date.now()): { ticketId: number | null; closed: boolean } {
+export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: boolean, notify: NotifyChannels | false = false, now = Date.now()): { ticketId: number | null; closed: boolean } {
   return inTransaction(db, () => {
     const ticket = openGameTicketForChar(db, player.charId);
     if (!ticket) return { ticketId: null, closed: false };
     if (!closeOnLogout) return { ticketId: ticket.id, closed: false };
-    updateTicketStatus(db, ticket.id, 'closed', now);
-    insertSystemLine(db, ticket.id, `Ticket closed: ${player.name} logged out.`, now);
-    enqueueDiscordWork(db, ticket.id, 'close_channel', { reason: 'player logged out' }, now);
-    recordAudit(db, { actor: gameActor(player), action: 'ticket.close', ticketId: ticket.id, details: { reason: 'logout' } }, now);
+    transition(db, ticket, 'closed', playerChange(ticket, player, 'logout'), { notify, reason: `${player.name} logged out` }, now);
     return { ticketId: ticket.id, closed: true };
   });
 }
@@ -143,9 +196,10 @@ export function receiveDiscordStaffMessage(
     const messageId = insertDiscordMessage(db, { ticketId: ticket.id, authorKind: 'staff', authorId: null, authorName: input.authorName, origin: 'discord', body: input.text, discordMessageId: input.discordMessageId, now });
     if (messageId === undefined) return false;
     recordTicketMessage(db, ticket.id, now);
-    if (ticket.status === 'open') updateTicketStatus(db, ticket.id, 'answered', now);
-    queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now);
     const status = ticket.status === 'open' ? 'answered' : ticket.status;
+    // The answer's own notification says it all: the transition stays quiet.
+    transition(db, ticket, status, memberChange({ name: input.authorName }, 'discord message'), { notify: false }, now);
+    queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now);
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.authorName, body: input.text, status }, messageId, null, input.notify, now);
     recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord' } }, now);
     return true;
@@ -153,27 +207,22 @@ export function receiveDiscordStaffMessage(
 }
 
 /** The ticket's channel was deleted in Discord: the ticket closes; the player's next PM opens a new one. */
-export function discordChannelGone(db: Db, ticketId: number, now = Date.now()): boolean {
+export function discordChannelGone(db: Db, ticketId: number, notify: NotifyChannels | false = false, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket || ticket.status === 'closed') return false;
-    updateTicketStatus(db, ticket.id, 'closed', now);
-    insertSystemLine(db, ticketId, 'Ticket closed: its Discord channel was deleted.', now);
-    recordAudit(db, { actor: { id: null, name: 'discord' }, action: 'ticket.close', ticketId, details: { reason: 'channel deleted' } }, now);
-    return true;
+    const by: ChangeBy = { userId: null, name: 'Support', auditName: 'discord', ip: null, cause: 'channel deleted' };
+    return transition(db, ticket, 'closed', by, { notify, reason: 'its Discord channel was deleted' }, now) !== undefined;
   });
 }
 
 /** /ticket claim: the member takes the ticket; it is in progress. */
-export function claimFromDiscord(db: Db, ticketId: number, member: { id: string; name: string }, now = Date.now()): void {
+export function claimFromDiscord(db: Db, ticketId: number, member: { id: string; name: string }, notify: NotifyChannels | false = false, now = Date.now()): void {
   inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) return;
     setDiscordAssignee(db, ticketId, member.id, member.name);
-    if (ticket.status !== 'in_progress' && ticket.status !== 'closed') {
-      updateTicketStatus(db, ticketId, 'in_progress', now);
-      insertSystemLine(db, ticketId, `Status changed from ${ticket.status} to in_progress by ${member.name}.`, now);
-    }
+    if (ticket.status !== 'closed') transition(db, ticket, 'in_progress', memberChange(member, '/ticket claim'), { notify }, now);
     recordAudit(db, { actor: { id: null, name: `discord:${member.name}` }, action: 'ticket.claim', ticketId, details: { memberId: member.id } }, now);
   });
 }

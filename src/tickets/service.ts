@@ -2,10 +2,11 @@
 // Discord), so a status transition, a counter and an audit row are written in one place, in one
 // transaction.
 import { recordAudit, type AuditEvent } from '../audit.js';
+import { queueDiscordWork } from './discordWork.js';
+import { transition, type ChangeBy } from './transition.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { insertMessage, insertSystemLine } from '../db/messages.js';
-import { enqueueDiscordWork } from '../db/outboxes.js';
 import {
   countTickets,
   planSearch,
@@ -16,14 +17,13 @@ import {
   ticketById,
   updateTicketAssignee,
   updateTicketPriority,
-  updateTicketStatus,
   type Ticket,
   type TicketListQuery,
   type TicketRow,
 } from '../db/tickets.js';
 import { userById, type User } from '../db/users.js';
 import { queueWhispersForTicket } from './game.js';
-import { notifyTicketOwner, type NotifyChannels } from '../notify/events.js';
+import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
 import { statusAfterPlayerReply, type Priority, type Status } from './model.js';
 
 /** A file already written under UPLOADS_DIR, waiting for the row that points to it. */
@@ -54,7 +54,15 @@ export class TicketClosedError extends Error {
 /** Whoever changes a ticket: a dashboard user, or a Discord member (id null). */
 export interface Actor {
   id: number | null;
+  /** As the conversation names them. */
   username: string;
+  /** As the audit log names them, when it differs (`discord:Sam`). */
+  auditName?: string;
+}
+
+/** The actor of a change as the one transition wants it (src/tickets/transition.ts). */
+export function changeBy(actor: Actor, context: RequestContext, cause: string): ChangeBy {
+  return { userId: actor.id, name: actor.username, auditName: actor.auditName ?? actor.username, ip: context.ip, cause };
 }
 
 export function isStaff(user: Pick<User, 'role'>): boolean {
@@ -132,16 +140,17 @@ export interface PlayerReplyInput {
  * The owner's reply (seed 000 § Status transition on user reply): waiting_user becomes answered,
  * every other status stays. A closed ticket takes no reply: TicketClosedError, nothing stored.
  */
-export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestContext, now = Date.now()): { messageId: number; status: Status } {
+export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestContext, relay: Pick<RelayOptions, 'discord'> = { discord: false }, now = Date.now()): { messageId: number; status: Status } {
   return inTransaction(db, () => {
     const ticket = ticketById(db, input.ticketId);
     if (!ticket || ticket.userId !== input.user.id) throw new Error(`replyAsPlayer: ticket ${input.ticketId} is not the user's`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
     const messageId = addWebMessage(db, ticket.id, 'player', input.user, input.body, input.uploads, now);
     const status = statusAfterPlayerReply(ticket.status);
-    if (status !== ticket.status) {
-      updateTicketStatus(db, ticket.id, status, now);
-      insertSystemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status}.`, now);
+    transition(db, ticket, status, changeBy({ id: input.user.id, username: input.user.username }, context, 'player reply'), { notify: false }, now);
+    // A linked player answering a game ticket on the web: staff in its Discord channel read it too.
+    if (ticket.source === 'game' && relay.discord) {
+      queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'player', name: input.user.username, text: input.body, via: 'web' }, messageId } }, now);
     }
     recordAudit(
       db,
@@ -159,21 +168,11 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
 }
 
 /** Seed 000 § Ticket page: "click Close if your question is resolved". Closing twice changes nothing. */
-export function closeTicket(db: Db, ticketId: number, user: Actor, context: RequestContext, channels: NotifyChannels, now = Date.now()): boolean {
+export function closeTicket(db: Db, ticketId: number, user: Actor, context: RequestContext & { cause?: string }, channels: NotifyChannels, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`closeTicket: no ticket ${ticketId}`);
-    if (ticket.status === 'closed') return false;
-    updateTicketStatus(db, ticket.id, 'closed', now);
-    const lineId = insertSystemLine(db, ticket.id, `Ticket closed by ${user.username}.`, now);
-    closeBridgedChannel(db, ticket, `closed by ${user.username}`, now);
-    notifyTicketOwner(db, ticket, { kind: 'closed', by: user.username }, lineId, user.id, channels, now);
-    recordAudit(
-      db,
-      { actor: { id: user.id, name: user.username }, action: 'ticket.close', ticketId: ticket.id, ip: context.ip, details: { statusFrom: ticket.status } },
-      now,
-    );
-    return true;
+    return transition(db, ticket, 'closed', changeBy(user, context, context.cause ?? 'close button'), { notify: channels }, now) !== undefined;
   });
 }
 
@@ -228,21 +227,7 @@ export class TicketRuleError extends Error {
 }
 
 function staffActor(user: Actor) {
-  return { id: user.id, name: user.username };
-}
-
-/** Returns the id of the system line that records the change (undefined when nothing changed). */
-function changeStatus(db: Db, ticket: Ticket, status: Status, by: Actor, now: number): number | undefined {
-  if (status === ticket.status) return undefined;
-  updateTicketStatus(db, ticket.id, status, now);
-  const lineId = insertSystemLine(db, ticket.id, `Status changed from ${ticket.status} to ${status} by ${by.username}.`, now);
-  if (status === 'closed') closeBridgedChannel(db, ticket, `closed by ${by.username}`, now);
-  return lineId;
-}
-
-/** A closed game ticket's Discord channel goes too (the transcript stays here and goes to the log channel). */
-function closeBridgedChannel(db: Db, ticket: Ticket, reason: string, now: number): void {
-  if (ticket.source === 'game') enqueueDiscordWork(db, ticket.id, 'close_channel', { reason }, now);
+  return { id: user.id, name: user.auditName ?? user.username };
 }
 
 export interface StaffReplyInput {
@@ -264,8 +249,9 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
     if (!ticket) throw new Error(`replyAsStaff: no ticket ${input.ticketId}`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
     const messageId = addWebMessage(db, ticket.id, 'staff', input.user, input.body, input.uploads, now);
-    changeStatus(db, ticket, input.status, input.user, now);
-    if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, relay, now);
+    // The reply's own notification says where the ticket went: the transition stays quiet.
+    transition(db, ticket, input.status, changeBy({ id: input.user.id, username: input.user.username }, context, 'reply'), { notify: false }, now);
+    if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, messageId, relay, now);
     // One event, one message per channel: the reply says where the ticket went.
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.user.username, body: input.body, status: input.status }, messageId, input.user.id, relay.notify, now);
     recordAudit(
@@ -283,23 +269,17 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
   });
 }
 
-function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, relay: RelayOptions, now: number): void {
+function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, messageId: number, relay: RelayOptions, now: number): void {
   queueWhispersForTicket(db, ticket, staffName, body, relay.whisperMax, now);
-  if (relay.discord) enqueueDiscordWork(db, ticket.id, 'post_message', { content: `${staffName} (web): ${body}` }, now);
+  if (relay.discord) queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'staff', name: staffName, text: body, via: 'web' }, messageId } }, now);
 }
 
 /** Any status, by Support: close, reopen, or move along. A system line tells the player. */
-export function setTicketStatus(db: Db, ticketId: number, status: Status, user: Actor, context: RequestContext, channels: NotifyChannels, now = Date.now()): boolean {
+export function setTicketStatus(db: Db, ticketId: number, status: Status, user: Actor, context: RequestContext & { cause?: string }, channels: NotifyChannels, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`setTicketStatus: no ticket ${ticketId}`);
-    if (ticket.status === status) return false;
-    const lineId = changeStatus(db, ticket, status, user, now)!;
-    // The owner hears of a change to waiting_user or answered, and of a close by Support.
-    if (status === 'waiting_user' || status === 'answered') notifyTicketOwner(db, ticket, { kind: 'status', from: ticket.status, to: status, by: user.username }, lineId, user.id, channels, now);
-    if (status === 'closed') notifyTicketOwner(db, ticket, { kind: 'closed', by: user.username }, lineId, user.id, channels, now);
-    recordAudit(db, { actor: staffActor(user), action: 'ticket.status', ticketId, ip: context.ip, details: { from: ticket.status, to: status } }, now);
-    return true;
+    return transition(db, ticket, status, changeBy(user, context, context.cause ?? 'status menu'), { notify: channels }, now) !== undefined;
   });
 }
 

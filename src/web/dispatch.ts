@@ -35,6 +35,10 @@ function pickPostHandler(route: ViewRoute, req: Request, role: Role): { handler:
   return { handler, access: needed ?? route.access, action };
 }
 
+function quotaOf(route: ViewRoute, action: string): QuotaKind | undefined {
+  return route.quotas && Object.hasOwn(route.quotas, action) ? route.quotas[action] : undefined;
+}
+
 /** A player's posting quota (src/tickets/quotas.ts) as a 429 page. */
 function checkQuota(deps: AppDeps, user: User | undefined, kind: QuotaKind | undefined, incoming: { files: number; bytes: number }): void {
   if (!user || !kind) return;
@@ -86,14 +90,20 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
         });
         if (!passed) return;
       }
-      // The action (and whether this role may use it) is settled before any upload is written.
-      const { handler, access, action } = pickPostHandler(route, req, user?.role ?? 'user');
-      const quota = route.quotas && Object.hasOwn(route.quotas, action) ? route.quotas[action] : undefined;
+      // The action (and whether this role may use it) is settled before any row is stored. When a
+      // multipart form names it only in its body, the body is read first; a refused request's
+      // files are removed (finally, below) before the answer leaves.
+      const role = user?.role ?? 'user';
+      const inQuery = typeof route.post === 'function' || req.query.action !== undefined || !route.multipart;
+      let picked = inQuery ? pickPostHandler(route, req, role) : undefined;
       // No room at all: refused before a byte of the body is read.
-      checkQuota(deps, user, quota, { files: 0, bytes: 0 });
+      if (picked) checkQuota(deps, user, quotaOf(route, picked.action), { files: 0, bytes: 0 });
       if (route.multipart) {
         await new Promise<void>((resolve, reject) => deps.uploads(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       }
+      picked ??= pickPostHandler(route, req, role);
+      const { handler, access, action } = picked;
+      const quota = quotaOf(route, action);
       if (!isCsrfValid(req)) {
         throw new HttpError(403, 'The form has expired or did not come from this site. Reload the page and try again.');
       }

@@ -9,11 +9,20 @@ import { openDatabase, prepared } from '../../src/db/index.js';
 import { pendingDiscordWork } from '../../src/db/outboxes.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { Signal } from '../../src/signal.js';
+import { postContent } from '../../src/discord/format.js';
+import { readDiscordWork } from '../../src/tickets/discordWork.js';
 import { queueWhispersForTicket } from '../../src/tickets/game.js';
 import { pollUntil } from '../fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';
+/** What a queued post will say in its Discord channel (the worker formats it: src/discord/format.ts). */
+function discordText(row: { kind: string; payload: string }): string {
+  const read = readDiscordWork(row);
+  assert.ok(read.ok && read.work.kind === 'post_message', `a post_message row: ${row.payload}`);
+  return postContent(read.work.payload);
+}
+
 let connected = true;
 let app: TestApp;
 const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
@@ -87,7 +96,7 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     const work = pendingDiscordWork(app.db, ticket.id).map((w) => [w.kind, JSON.parse(w.payload)]);
     assert.deepEqual(work[0], ['create_channel', { name: 'Hero', accountId: 2000001, charId: p.char_id }]);
     assert.equal(work[1]![0], 'post_message');
-    assert.equal((work[1]![1] as { content: string }).content, '**Hero** (in game):\n> I lost my sword');
+    assert.equal(discordText(pendingDiscordWork(app.db, ticket.id)[1]!), '**Hero** (in game):\n> I lost my sword');
   });
 
   test('a PM opens a ticket with "Ticket Created on Discord. PM @Support to use"; the next PM answers nothing and goes to the same ticket', async () => {
@@ -102,7 +111,7 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(third.json.whispers, [{ to: 'Whisperer', text: '[RagnaSync Ticket]: still here' }], '@request always echoes');
     assert.equal(ticketById(app.db, first.json.ticket_id as number)!.messageCount, 3);
     const posts = pendingDiscordWork(app.db, first.json.ticket_id as number).filter((w) => w.kind === 'post_message');
-    assert.deepEqual(posts.map((w) => (JSON.parse(w.payload) as { content: string }).content), ['**Whisperer** (in game):\n> help me', '**Whisperer** (in game):\n> are you there?', '**Whisperer** (in game):\n> still here'], 'in order');
+    assert.deepEqual(posts.map(discordText), ['**Whisperer** (in game):\n> help me', '**Whisperer** (in game):\n> are you there?', '**Whisperer** (in game):\n> still here'], 'in order');
   });
 
   test('bridge not connected: "RagnaSync: Ticket Offline, Try again", HTTP 200, nothing stored', async () => {
@@ -243,9 +252,9 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     const expected = 'Line Break Tab Sep Wide End';
     assert.deepEqual(json.whispers, [{ to: expected, text: '[RagnaSync Ticket]: hello' }]);
     assert.equal(ticketById(app.db, json.ticket_id as number)!.gameCharName, expected);
-    const work = pendingDiscordWork(app.db, json.ticket_id as number).map((w) => JSON.parse(w.payload) as { name?: string; content?: string });
+    const work = pendingDiscordWork(app.db, json.ticket_id as number).map((w) => JSON.parse(w.payload) as { name?: string });
     assert.equal(work[0]!.name, expected, 'the Discord channel is named from the one-line name');
-    assert.equal(work[1]!.content, `**${expected}** (in game):\n> hello`);
+    assert.equal(discordText(pendingDiscordWork(app.db, json.ticket_id as number)[1]!), `**${expected}** (in game):\n> hello`);
     // The bracket form too, and a name that is only whitespace is still empty.
     const bracket = await call('POST', '/actions', `[action: ticket][via: request][account_id: 1][char_id: ${nextChar++}][name: Two\nLines][message: hi]`);
     assert.deepEqual(bracket.json.whispers, [{ to: 'Two Lines', text: '[RagnaSync Ticket]: hi' }]);

@@ -1,5 +1,7 @@
 // The staff console: the queue, working a ticket, and what the player sees of it.
 import assert from 'node:assert/strict';
+import { postContent } from '../../src/discord/format.js';
+import { readDiscordWork } from '../../src/tickets/discordWork.js';
 import { after, before, describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { prepared } from '../../src/db/index.js';
@@ -238,7 +240,9 @@ describe('working a ticket', () => {
       await c.postMultipart(`/index.php?view=ticket&id=${id}&action=reply`, { _csrf: token, message: 'Found it!' });
       const work = pendingDiscordWork(app.db, id);
       assert.equal(work.length, 1);
-      assert.deepEqual(JSON.parse(work[0]!.payload), { content: 'sam (web): Found it!' });
+      const read = readDiscordWork(work[0]!);
+      assert.ok(read.ok && read.work.kind === 'post_message');
+      assert.equal(postContent(read.work.payload), 'sam (web): Found it!');
     } finally {
       await bridged.close();
     }

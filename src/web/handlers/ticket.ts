@@ -19,7 +19,7 @@ import {
 } from '../../tickets/service.js';
 import { param } from '../dispatch.js';
 import { notFound } from '../errors.js';
-import { notifyChannelsOf } from '../../notify/events.js';
+import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
 import { foldText } from '../text.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
@@ -152,7 +152,7 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
           discord: deps.config.discord.token !== undefined,
           notify: notifyChannelsOf(deps.config),
         })
-      : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req));
+      : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req), { discord: deps.config.discord.token !== undefined });
     claimUploads(req);
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {

@@ -6,7 +6,7 @@ import type { AppDeps } from '../app.js';
 import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
 import { addInternalNote, assignTicket, requestContext, setTicketPriority, setTicketStatus, TicketRuleError } from '../../tickets/service.js';
 import { HttpError } from '../errors.js';
-import { notifyChannelsOf } from '../../notify/events.js';
+import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { multilineText, parseForm } from '../forms.js';
 import { redirectAfterPost, viewUrl } from '../render.js';
 import { loadTicket, renderTicket } from './ticket.js';

@@ -1,0 +1,71 @@
+// The one status transition. Every change of a ticket's status (a close, a reopen, a move along)
+// goes through `transition`, whoever asks: the web's Close button, status menu or reply, a Discord
+// command or staff message, the player's logout or reply in game, a deleted Discord channel. So
+// each writes the same system line, the same audit action (`ticket.close` for every close, with
+// its cause in the details), follows the same notification rule and closes the Discord channel
+// the same way, inside the caller's transaction.
+import { recordAudit } from '../audit.js';
+import type { Db } from '../db/index.js';
+import { insertSystemLine } from '../db/messages.js';
+import { updateTicketStatus, type Ticket } from '../db/tickets.js';
+import { queueDiscordWork } from './discordWork.js';
+import type { Status } from './model.js';
+import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
+
+/** Who changes a ticket, from where, and why (for the conversation, the audit log and the owner). */
+export interface ChangeBy {
+  /** The dashboard account, when there is one (Discord members and the system have none). */
+  userId: number | null;
+  /** As the conversation and notifications name them: `alice`, `Sam`, `Hero`. */
+  name: string;
+  /** As the audit log names them: `alice`, `discord:Sam`, `game:Hero`, `system`. */
+  auditName: string;
+  ip: string | null;
+  /** What caused the change: `close button`, `status menu`, `reply`, `/ticket close`, `logout`, ... */
+  cause: string;
+}
+
+export interface TransitionOptions {
+  /** Email/Telegram configured. `false` when the caller's own notification says it all (a reply that moves the status). */
+  notify: NotifyChannels | false;
+  /** For a close without a person behind it: `Ticket closed: <reason>.` */
+  reason?: string;
+}
+
+/** The conversation's line for a change (the same whatever path made it). */
+export function transitionLine(from: Status, to: Status, by: Pick<ChangeBy, 'name'>, reason?: string): string {
+  if (to === 'closed') return reason ? `Ticket closed: ${reason}.` : `Ticket closed by ${by.name}.`;
+  if (from === 'closed') return `Ticket reopened by ${by.name} (${to}).`;
+  return `Status changed from ${from} to ${to} by ${by.name}.`;
+}
+
+/**
+ * Moves `ticket` to `to`. Nothing happens when it is there already (returns undefined); otherwise
+ * returns the id of the system line. Call inside the transaction of the change.
+ */
+export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, options: TransitionOptions, now: number): number | undefined {
+  const from = ticket.status;
+  if (from === to) return undefined;
+  updateTicketStatus(db, ticket.id, to, now);
+  const reason = to === 'closed' ? options.reason : undefined;
+  const lineId = insertSystemLine(db, ticket.id, transitionLine(from, to, by, reason), now);
+  // A closed game ticket's channel goes (its transcript to the log channel; everything stays here).
+  if (to === 'closed' && ticket.source === 'game') queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);
+  // The owner hears when it is their turn or Support answered, and of every close not their own.
+  if (options.notify) {
+    if (to === 'closed') notifyTicketOwner(db, ticket, { kind: 'closed', by: by.name }, lineId, by.userId, options.notify, now);
+    else if (to === 'waiting_user' || to === 'answered') notifyTicketOwner(db, ticket, { kind: 'status', from, to, by: by.name }, lineId, by.userId, options.notify, now);
+  }
+  recordAudit(
+    db,
+    {
+      actor: { id: by.userId, name: by.auditName },
+      action: to === 'closed' ? 'ticket.close' : 'ticket.status',
+      ticketId: ticket.id,
+      ip: by.ip,
+      details: { from, to, cause: by.cause, ...(reason ? { reason } : {}) },
+    },
+    now,
+  );
+  return lineId;
+}
