@@ -19,6 +19,7 @@ import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi, type GameApiOptions } from '../game/api.js';
+import { logBadSettings } from '../settings.js';
 import { Signal } from '../signal.js';
 import { priorityTag, renderText, statusTag } from './text.js';
 import { createUploadMiddleware, formatBytes } from './uploads.js';
@@ -103,6 +104,7 @@ export function createHttpServer(app: express.Express, timeouts = REQUEST_TIMEOU
 
 export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void } {
   const { db, config, logger } = options;
+  logBadSettings(db, logger);
   const app = express();
   const secureCookies = config.appUrl.startsWith('https://');
 
