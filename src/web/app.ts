@@ -22,7 +22,8 @@ import { createGameApi, type GameApiOptions } from '../game/api.js';
 import { logBadSettings } from '../settings.js';
 import { Signal } from '../signal.js';
 import { priorityTag, renderText, statusTag } from './text.js';
-import { createUploadMiddleware, formatBytes } from './uploads.js';
+import { formatBytes } from './uploads/errors.js';
+import { createUploadMiddleware } from './uploads/middleware.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
 import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
@@ -65,7 +66,7 @@ export interface AppDeps {
   signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
   /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
   limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
-  /** Multipart parsing with attachment checks (src/web/uploads.ts). */
+  /** Multipart parsing with attachment checks (src/web/uploads/middleware.ts). */
   uploads: RequestHandler;
   /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
   refusals: RefusalAudit;

@@ -23,7 +23,8 @@ import { notifyChannelsOf } from '../../notify/events.js';
 import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
 import { foldText } from '../text.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
-import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
+import type { UploadError } from '../uploads/errors.js';
+import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
 const NOT_FOUND = 'No ticket with that number is open to you.';
 
