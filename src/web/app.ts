@@ -125,7 +125,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     logger,
     signals: options.signals ?? { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() },
     limiters: {
-      // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
+      // Against password guessing: more than 10 failed sign-ins a minute from one address answer 429
+      // (SECURITY.md "What is protected, and how").
       login: rateLimit({
         windowMs: 60_000,
         limit: 10,

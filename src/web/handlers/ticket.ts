@@ -80,7 +80,8 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
   res.status(status);
   renderPage(req, res, 'ticket', {
     title: `#${ticket.id} ${ticket.subject}`,
-    // DESIGN.md test hooks on the page's main element.
+    // Test hooks (data-ticket-id, data-status, data-priority on the page's main element): tests and
+    // scripts read the ticket's state there rather than from wording that may change.
     mainData: { 'ticket-id': ticket.id, status: ticket.status, priority: ticket.priority },
     ticket,
     messages: messages.map((m) => {
