@@ -1,5 +1,6 @@
-// Lint rules that hold the project's lines (STYLE.md): strict TypeScript with no `any` escapes,
-// and better-sqlite3 imported only inside src/db/ so every SQL statement lives there.
+// Lint rules that hold the project's lines: strict TypeScript with no `any` escapes, and
+// better-sqlite3 imported only inside src/db/ so every SQL statement lives there (README.md "How it
+// is built").
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

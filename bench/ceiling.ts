@@ -11,7 +11,7 @@ import { TICKET_SORTS } from '../src/db/tickets.js';
 import { VIEWS_DIR } from '../src/paths.js';
 import { formatDateTime } from '../src/time.js';
 import { priorityTag, renderText, statusTag } from '../src/web/text.js';
-import { formatBytes } from '../src/web/uploads.js';
+import { formatBytes } from '../src/web/uploads/errors.js';
 
 const [file, userIdText, portText] = process.argv.slice(2);
 const { db } = openDatabase(file!, { migrate: false });

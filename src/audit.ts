@@ -1,4 +1,4 @@
-// The audit log (DESIGN.md "Security and data"): every state change records who, what, which
+// The audit log (SECURITY.md "Audit and logs"): every state change records who, what, which
 // ticket, from where, when. One function for every feature; the table refuses UPDATE and DELETE.
 import type { Db } from './db/index.js';
 import { insertAuditRow } from './db/audit.js';

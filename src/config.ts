@@ -1,4 +1,4 @@
-// Every setting of ticketbridge, in one table (DESIGN.md "Running it"). Each variable has one zod
+// Every setting of ticketbridge, in one table (README.md "Configuration"). Each variable has one zod
 // schema over its text, a default, and a secret flag so its value is never echoed back or logged.
 // `.env.example` is the same table for humans; test/unit/config.test.ts keeps the two in step.
 import fs from 'node:fs';

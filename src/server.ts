@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { ensureFirstAdmin } from './accounts.js';
 import { recordAudit, SYSTEM_ACTOR } from './audit.js';
 import { loadConfig, type Config } from './config.js';
@@ -11,11 +12,15 @@ import { createLogger, type Logger } from './log.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
 import { outboxSignals } from './db/outboxes.js';
+import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
 import { createNotificationWorker } from './notify/worker.js';
 import { createApp, createHttpServer, type IntegrationState } from './web/app.js';
-import { removeOrphanUploads } from './web/uploads.js';
+import { removeOrphanUploads } from './web/uploads/sweep.js';
+
+/** A kept session secret is the 43 characters of 32 random bytes; anything shorter is made anew. */
+const SESSION_SECRET_SCHEMA = z.string().min(32);
 
 /** How long a stop waits for requests in flight before cutting the remaining connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
   const config = loaded.config;
   const logger = createLogger(config.logLevel);
   const db = openOrExit(config);
+  logBadSettings(db, logger);
   try {
     fs.mkdirSync(config.uploadsDir, { recursive: true });
   } catch (err) {
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
 
   // Without SESSION_SECRET, a random one is made once and kept in the database, so sessions
   // survive restarts with nothing configured.
-  const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', randomBytes(32).toString('base64url'));
+  const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', SESSION_SECRET_SCHEMA, randomBytes(32).toString('base64url'));
   const signals = outboxSignals(db);
   const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
   const email = config.mail.smtpUrl ? createEmailSender(config) : undefined;

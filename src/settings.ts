@@ -1,7 +1,17 @@
 // Settings an admin changes on the dashboard (view=admin), kept in the settings table with the
 // seed's texts as defaults.
+import { z } from 'zod';
 import type { Db } from './db/index.js';
-import { saveSetting, setting } from './db/settings.js';
+import { reportBadSettingsTo, saveSetting, setting } from './db/settings.js';
+import type { Logger } from './log.js';
+
+/**
+ * Stored settings that do not fit their schema are logged (key and problem, never the value) and
+ * their defaults apply, rather than the pages that read them failing.
+ */
+export function logBadSettings(db: Db, logger: Logger): void {
+  reportBadSettingsTo(db, (key, problem) => logger.warn({ setting: key, problem }, 'a stored setting does not fit; its default applies'));
+}
 
 /** Seed 002 § Player Messages, word for word. `{message}` is the player's text. */
 export const DEFAULT_WHISPER_TEMPLATES = {
@@ -13,8 +23,12 @@ export const DEFAULT_WHISPER_TEMPLATES = {
 export type WhisperTemplateName = keyof typeof DEFAULT_WHISPER_TEMPLATES;
 export type WhisperTemplates = Record<WhisperTemplateName, string>;
 
+const whisperTemplatesSchema = z
+  .object({ request: z.string(), pmCreated: z.string(), offline: z.string(), disabled: z.string() } satisfies Record<WhisperTemplateName, z.ZodString>)
+  .partial();
+
 export function whisperTemplates(db: Db): WhisperTemplates {
-  return { ...DEFAULT_WHISPER_TEMPLATES, ...(setting<Partial<WhisperTemplates>>(db, 'game.whisper_templates') ?? {}) };
+  return { ...DEFAULT_WHISPER_TEMPLATES, ...setting(db, 'game.whisper_templates', whisperTemplatesSchema) };
 }
 
 export function saveWhisperTemplates(db: Db, templates: WhisperTemplates): void {
@@ -27,8 +41,10 @@ export interface NotificationSwitches {
   telegram: boolean;
 }
 
+const notificationSwitchesSchema = z.object({ email: z.boolean(), telegram: z.boolean() }).partial();
+
 export function notificationSwitches(db: Db): NotificationSwitches {
-  return { email: false, telegram: false, ...(setting<Partial<NotificationSwitches>>(db, 'notifications.enabled') ?? {}) };
+  return { email: false, telegram: false, ...setting(db, 'notifications.enabled', notificationSwitchesSchema) };
 }
 
 export function saveNotificationSwitches(db: Db, switches: NotificationSwitches): void {

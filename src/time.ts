@@ -15,7 +15,7 @@ export function parseYmd(text: string): { year: number; month: number; day: numb
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Milliseconds to add to UTC to get wall-clock time in `timeZone` at instant `ms`. */
+/** Milliseconds to add to UTC to get wall-clock time in `timeZone` at instant `ms` (whole seconds). */
 function zoneOffset(ms: number, timeZone: string): number {
   let format = offsetFormatters.get(timeZone);
   if (!format) {
@@ -36,13 +36,37 @@ function zoneOffset(ms: number, timeZone: string): number {
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
-/** The instant a calendar day starts in `timeZone` (midnight, or the first moment after a DST gap). */
+/** The wall-clock time in `timeZone` at instant `ms`, written as if it were UTC. */
+function wallTime(ms: number, timeZone: string): number {
+  return Math.floor(ms / 1000) * 1000 + zoneOffset(ms, timeZone);
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * The instant a calendar day starts in `timeZone`: local midnight; the first of the two when the
+ * clocks go back over midnight (Atlantic/Azores, America/Havana: 01:00 becomes 00:00); the first
+ * instant after the gap when they skip it (America/Santiago, America/Asuncion, America/Havana,
+ * Atlantic/Azores: 00:00 becomes 01:00, so the day starts at 01:00).
+ */
 export function startOfDay(year: number, month: number, day: number, timeZone: string): number {
-  const wallMidnight = Date.UTC(year, month - 1, day);
-  let guess = wallMidnight - zoneOffset(wallMidnight, timeZone);
-  // A second pass settles days on which the offset changes.
-  guess = wallMidnight - zoneOffset(guess, timeZone);
-  return guess;
+  const midnight = Date.UTC(year, month - 1, day);
+  // The real instant is `midnight - offset` for an offset in force around then. Zones change their
+  // offset at most once in two days, so the offsets a day either side are the only candidates.
+  const offsets = [...new Set([zoneOffset(midnight - DAY_MS, timeZone), zoneOffset(midnight, timeZone), zoneOffset(midnight + DAY_MS, timeZone)])];
+  const exact = offsets.map((offset) => midnight - offset).filter((instant) => wallTime(instant, timeZone) === midnight);
+  if (exact.length > 0) return Math.min(...exact);
+  // Midnight falls in a gap. Before the change (at `midnight - largest offset`) the clock still
+  // shows the previous day; after it (at `midnight - smallest offset`) it shows a time past
+  // midnight. Between the two the clock only moves forwards: find the change to the second.
+  let before = midnight - Math.max(...offsets);
+  let after = midnight - Math.min(...offsets);
+  while (after - before > 1000) {
+    const middle = before + Math.floor((after - before) / 2000) * 1000;
+    if (wallTime(middle, timeZone) >= midnight) after = middle;
+    else before = middle;
+  }
+  return after;
 }
 
 /** [start, end) of the whole days from..to inclusive, in `timeZone`. */

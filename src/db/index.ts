@@ -60,26 +60,60 @@ function registerFunctions(db: Db): void {
   );
 }
 
-const statementCache = new WeakMap<Db, Map<string, Statement>>();
+/**
+ * How many prepared statements a connection keeps. The app has a few hundred fixed statements;
+ * the ticket search and the audit filters build theirs from the filters chosen, so the variants
+ * one busy user can produce must push out old ones instead of piling up (~35 KB each).
+ */
+export const STATEMENT_CACHE_SIZE = 500;
+/** How many distinct SQL texts `preparedSql` remembers: text only, so it can be generous. */
+const SQL_RECORD_SIZE = 5000;
 
-/** A prepared statement for `sql`, prepared once per database connection. */
-export function prepared(db: Db, sql: string): Statement {
-  let cache = statementCache.get(db);
+interface StatementCache {
+  /** Least recently used first (a Map iterates in insertion order; a hit moves to the end). */
+  statements: Map<string, Statement>;
+  /** Every distinct SQL text prepared, evicted statements included, up to SQL_RECORD_SIZE. */
+  seen: Set<string>;
+}
+
+const statementCaches = new WeakMap<Db, StatementCache>();
+
+function cacheOf(db: Db): StatementCache {
+  let cache = statementCaches.get(db);
   if (!cache) {
-    cache = new Map();
-    statementCache.set(db, cache);
+    cache = { statements: new Map(), seen: new Set() };
+    statementCaches.set(db, cache);
   }
-  let statement = cache.get(sql);
-  if (!statement) {
+  return cache;
+}
+
+/** A prepared statement for `sql`, kept per connection while it is among the recently used. */
+export function prepared(db: Db, sql: string): Statement {
+  const { statements, seen } = cacheOf(db);
+  let statement = statements.get(sql);
+  if (statement) {
+    statements.delete(sql);
+  } else {
     statement = db.prepare(sql);
-    cache.set(sql, statement);
+    if (seen.size < SQL_RECORD_SIZE) seen.add(sql);
+    // better-sqlite3 has no finalize(): a dropped statement is freed when garbage collected.
+    if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
   }
+  statements.set(sql, statement);
   return statement;
 }
 
-/** The SQL of every statement prepared on `db` so far (tests check their query plans). */
+/** How many statements `db` keeps prepared now. */
+export function statementCacheSize(db: Db): number {
+  return statementCaches.get(db)?.statements.size ?? 0;
+}
+
+/**
+ * The SQL of every statement prepared on `db` so far, including ones since dropped from the
+ * cache (tests check their query plans); only the first SQL_RECORD_SIZE distinct texts.
+ */
 export function preparedSql(db: Db): string[] {
-  return [...(statementCache.get(db)?.keys() ?? [])];
+  return [...(statementCaches.get(db)?.seen ?? [])];
 }
 
 const commitHooks = new WeakMap<Db, (() => void)[]>();

@@ -140,7 +140,8 @@ export interface SearchTerm {
 /**
  * How many messages a word may match for the index to narrow the list. A word found in more
  * messages than this is common: walking tickets newest first finds 50 that contain it sooner
- * than fetching and sorting every ticket that does (issue #7, bench/README figures).
+ * than fetching and sorting every ticket that does (issue #7; README.md "Performance" has the
+ * measured search times and how often the benchmark's words occur).
  */
 export const SEARCH_INDEX_LIMIT = 5000;
 /** Counts stop here; the page then says "more than" (an exact count of a million rows costs more than the page). */

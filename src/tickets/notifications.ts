@@ -1,6 +1,7 @@
 // Which changes tell the ticket's owner, and how (issue: notifications; seed 000 § Notifications:
 // "Email/Telegram may be used if enabled by administrator."). Called inside the transaction of the
 // change, so a message is queued exactly when the change is stored.
+import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { enqueueNotification, type NotificationChannel } from '../db/notifications.js';
 import type { Ticket } from '../db/tickets.js';
@@ -23,6 +24,24 @@ export interface TicketNotificationPayload {
   subject: string;
   event: TicketEvent;
 }
+
+/** The outbox keeps payloads as JSON text; the worker checks what it reads back against these. */
+export const ticketNotificationPayloadSchema = z.object({
+  ticketId: z.number().int().positive(),
+  subject: z.string(),
+  event: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('support_reply'), staffName: z.string(), body: z.string(), status: z.string() }),
+    z.object({ kind: z.literal('status'), from: z.string(), to: z.string(), by: z.string() }),
+    z.object({ kind: z.literal('closed'), by: z.string() }),
+  ]),
+}) satisfies z.ZodType<TicketNotificationPayload>;
+
+export interface VerificationPayload {
+  email: string;
+  link: string;
+}
+
+export const verificationPayloadSchema = z.object({ email: z.string().min(1), link: z.string().min(1) }) satisfies z.ZodType<VerificationPayload>;
 
 /**
  * Queues one message per enabled channel for the ticket's owner. `eventId` names the change

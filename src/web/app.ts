@@ -20,8 +20,10 @@ import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi, type GameApiOptions } from '../game/api.js';
 import { outboxSignals, useOutboxSignals, type OutboxSignals } from '../db/outboxes.js';
+import { logBadSettings } from '../settings.js';
 import { priorityTag, renderText, statusTag } from './text.js';
-import { createUploadMiddleware, formatBytes } from './uploads.js';
+import { formatBytes } from './uploads/errors.js';
+import { createUploadMiddleware } from './uploads/middleware.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
 import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
@@ -64,7 +66,7 @@ export interface AppDeps {
   signals: OutboxSignals;
   /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
   limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
-  /** Multipart parsing with attachment checks (src/web/uploads.ts). */
+  /** Multipart parsing with attachment checks (src/web/uploads/middleware.ts). */
   uploads: RequestHandler;
   /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
   refusals: RefusalAudit;
@@ -103,6 +105,7 @@ export function createHttpServer(app: express.Express, timeouts = REQUEST_TIMEOU
 
 export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void } {
   const { db, config, logger } = options;
+  logBadSettings(db, logger);
   const app = express();
   const secureCookies = config.appUrl.startsWith('https://');
 
@@ -122,7 +125,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     logger,
     signals: options.signals ? useOutboxSignals(db, options.signals) : outboxSignals(db),
     limiters: {
-      // DESIGN.md: more than 10 failed sign-ins a minute from one address answer 429.
+      // Against password guessing: more than 10 failed sign-ins a minute from one address answer 429
+      // (SECURITY.md "What is protected, and how").
       login: rateLimit({
         windowMs: 60_000,
         limit: 10,

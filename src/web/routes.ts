@@ -1,4 +1,5 @@
-// Every page and action of the dashboard, listed once (DESIGN.md "The web dashboard").
+// Every page and action of the dashboard, listed once with who may use it, so the access rules
+// live in one table (test/integration/accessMatrix.test.ts checks it against the intended access).
 // GET /index.php?view=NAME renders; POST /index.php?view=NAME[&action=A] changes and redirects.
 // The dispatcher (dispatch.ts) enforces `access` and CSRF before any handler runs.
 import type { Request, Response } from 'express';

@@ -173,7 +173,7 @@ export function uploadedFiles(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => !name.startsWith('.'));
 }
 
-/** The rows of the tickets list: id and status from the DESIGN.md test hooks. */
+/** The rows of the tickets list: id and status from the data-ticket-id and data-status hooks of views/tickets.ejs. */
 export function listedTickets(html: string): { id: number; status: string }[] {
   return [...html.matchAll(/<tr data-ticket-id="(\d+)" data-status="([a-z_]+)"/g)].map((m) => ({ id: Number(m[1]), status: m[2]! }));
 }

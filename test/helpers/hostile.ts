@@ -410,7 +410,7 @@ export function leaksIn(body: string): string[] {
 
 // --- Proving that a request stored nothing ---------------------------------------------------
 
-/** Audit actions the code writes for a refused request on purpose (DESIGN.md: refused access is audited). */
+/** Audit actions the code writes for a refused request on purpose (refused access is audited: SECURITY.md "Audit and logs"). */
 export const REFUSAL_AUDIT = ['ticket.access_refused', 'attachment.access_refused', 'login.failure', 'user.password_refused', 'user.email_refused'];
 
 /**

@@ -1,8 +1,9 @@
 // Issue #8 point 4: every view (GET) and every POST action of VIEWS x {anonymous, owner, another
 // player, staff, admin}, against the answer each one must get. The cases are generated from the
-// route table; the expected answers come from an explicit function over the access levels
-// DESIGN.md sets (checked against VIEWS too, so loosening a route fails here), plus the handler's
-// own rules (another player's ticket or file is a 404, exactly like one that does not exist).
+// route table; the expected answers come from an explicit function over the access levels written
+// out by hand in DESIGNED_ACCESS (checked against VIEWS too, so loosening a route fails here), plus
+// the handler's own rules (another player's ticket or file is a 404, exactly like one that does not
+// exist).
 // A refused request (403, 404, 405, a sign-in redirect) changes nothing. Also: the game API with
 // no, a wrong or a misplaced token, and /healthz.
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ const PASSWORDS: Record<Exclude<Role, 'anonymous'>, string> = {
 };
 const GAME_TOKEN = 'access-matrix-game-token-0123456789';
 
-/** DESIGN.md "The web dashboard": who may use each view at all, and the staff-only actions. */
+/** The intended access, kept apart from src/web/routes.ts: who may use each view at all, and the staff-only actions. */
 const DESIGNED_ACCESS: Record<string, Access> = {
   login: 'public',
   logout: 'user',
@@ -57,7 +58,7 @@ interface Expect {
   location?: RegExp;
   /** The request is refused: nothing may change. */
   refused: boolean;
-  /** An audit row the refusal must write (DESIGN.md: refused access is audited). */
+  /** An audit row the refusal must write (refused access is audited: SECURITY.md "Audit and logs"). */
   audit?: string;
 }
 
@@ -297,7 +298,7 @@ before(async () => {
 
 after(() => app?.close());
 
-test('the route table grants what DESIGN.md says, and every route has expectations here', () => {
+test('the route table grants what DESIGNED_ACCESS says, and every route has expectations here', () => {
   const { missing } = allCases();
   assert.deepEqual(missing, [], 'add these to CASES in test/integration/accessMatrix.test.ts with the answer each role must get');
   const actual = Object.fromEntries(Object.entries(VIEWS).map(([view, route]) => [view, route.access]));

@@ -245,7 +245,7 @@ describe('downloads', () => {
 
 describe('orphan files', () => {
   test('files no row refers to are removed after a crash; stored ones and uploads in flight stay', async () => {
-    const { removeOrphanUploads } = await import('../../src/web/uploads.js');
+    const { removeOrphanUploads } = await import('../../src/web/uploads/sweep.js');
     const { attachmentStorageNameExists } = await import('../../src/db/attachments.js');
     const dir = app.config.uploadsDir;
     const kept = uploadedFiles(dir);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { z } from 'zod';
 import { recordAudit } from '../../src/audit.js';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { MigrationError, openDatabase, prepared, SchemaTooNewError } from '../../src/db/index.js';
@@ -130,9 +131,9 @@ describe('schema rules', () => {
   test('settings keep JSON values; settingOrInit keeps the first value', () => {
     const { db } = openDatabase(path.join(tempDir(), 'app.db'));
     try {
-      assert.equal(settingOrInit(db, 'k', 'first'), 'first');
-      assert.equal(settingOrInit(db, 'k', 'second'), 'first');
-      assert.equal(setting(db, 'missing'), undefined);
+      assert.equal(settingOrInit(db, 'k', z.string(), 'first'), 'first');
+      assert.equal(settingOrInit(db, 'k', z.string(), 'second'), 'first');
+      assert.equal(setting(db, 'missing', z.string()), undefined);
     } finally {
       db.close();
     }

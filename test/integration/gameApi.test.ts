@@ -1,4 +1,4 @@
-// The game-server API over real HTTP (DESIGN.md "The game-server API"; seed 002 § Player Messages).
+// The game-server API over real HTTP (README.md "The game-server API"; seed 002 § Player Messages).
 // The Discord side is represented by `bridgeConnected` here; test/integration/discord*.test.ts
 // runs the real bot against the fake Discord.
 import assert from 'node:assert/strict';

@@ -5,7 +5,7 @@ import { parseSearch, SearchError } from '../../src/tickets/search.js';
 import { dayRange, formatDateTime, parseYmd } from '../../src/time.js';
 import { contentDisposition } from '../../src/web/handlers/attachment.js';
 import { foldText, renderText } from '../../src/web/text.js';
-import { normaliseFileName } from '../../src/web/uploads.js';
+import { normaliseFileName } from '../../src/web/uploads/fileTypes.js';
 
 describe('status after a player reply (seed 000)', () => {
   test('waiting_user becomes answered; every other status stays', () => {

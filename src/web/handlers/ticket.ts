@@ -23,7 +23,8 @@ import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
 import { foldText } from '../text.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
-import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
+import type { UploadError } from '../uploads/errors.js';
+import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
 const NOT_FOUND = 'No ticket with that number is open to you.';
 
@@ -79,7 +80,8 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
   res.status(status);
   renderPage(req, res, 'ticket', {
     title: `#${ticket.id} ${ticket.subject}`,
-    // DESIGN.md test hooks on the page's main element.
+    // Test hooks (data-ticket-id, data-status, data-priority on the page's main element): tests and
+    // scripts read the ticket's state there rather than from wording that may change.
     mainData: { 'ticket-id': ticket.id, status: ticket.status, priority: ticket.priority },
     ticket,
     messages: messages.map((m) => {

@@ -6,7 +6,8 @@ import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../ti
 import { createWebTicket } from '../../tickets/service.js';
 import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
-import { claimUploads, requestUploads, type UploadError } from '../uploads.js';
+import type { UploadError } from '../uploads/errors.js';
+import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
 const createSchema = z.object({
   subject: requiredText('Subject', SUBJECT_MAX).transform((s) => s.trim().replace(/\s+/g, ' ')),
