@@ -1,12 +1,20 @@
-// Accounts: creation with validation, sign-in, password changes, the first admin.
+// Accounts: every rule about who may sign in and what with. Creating a user, changing a password,
+// disabling or enabling, changing a role, linking a game account: each is one function here, and
+// the web's users and settings pages, the CLI and the first start all call it, so each does the
+// same checks, ends the same sessions and writes the same one audit row.
 import { z } from 'zod';
+import { recordAudit, SYSTEM_ACTOR, type AuditActor } from './audit.js';
 import { inTransaction, type Db } from './db/index.js';
+import { deleteOtherUserSessions, deleteUserSessions } from './db/sessions.js';
 import { setGameTicketsOwner } from './db/tickets.js';
 import {
+  activeAdminCount,
   createUser,
   gameAccountIdTaken,
   ROLES,
+  setUserDisabled,
   setUserGameAccount,
+  setUserRole,
   updateUserPassword,
   userByUsername,
   userCount,
@@ -52,11 +60,26 @@ export class AccountError extends Error {
   }
 }
 
+/** Who changes an account, for the audit log: an admin on the web (with the address), the CLI, the system. */
+export interface AccountChangeBy {
+  actor: AuditActor;
+  ip?: string | null;
+}
+
+function audit(db: Db, by: AccountChangeBy, action: string, target: Pick<User, 'id' | 'username'>, details: Record<string, unknown> = {}): void {
+  recordAudit(db, { actor: by.actor, action, ip: by.ip ?? null, details: { userId: target.id, username: target.username, ...details } });
+}
+
 /**
- * Creates an account. `beforeStore` runs after the (slow) password hash and right before the row
- * is written: a caller acting for a signed-in admin checks there that the admin still may.
+ * Creates an account, with its `user.create` audit row. `beforeStore` runs after the (slow)
+ * password hash and right before the row is written: a caller acting for a signed-in admin checks
+ * there that the admin still may. The game account's earlier tickets become the new user's.
  */
-export async function createAccount(db: Db, input: NewAccount, beforeStore?: () => void): Promise<User> {
+export async function createAccount(
+  db: Db,
+  input: NewAccount,
+  options: { by?: AccountChangeBy; reason?: string; beforeStore?: () => void } = {},
+): Promise<User> {
   const parsed = newAccountSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -68,7 +91,7 @@ export async function createAccount(db: Db, input: NewAccount, beforeStore?: () 
     throw new AccountError('gameAccountId', 'is already linked to another user');
   }
   const passwordHash = await hashPassword(account.password);
-  beforeStore?.();
+  options.beforeStore?.();
   // Checked again after the (slow) hash: the UNIQUE constraint has the last word either way.
   if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
   return inTransaction(db, () => {
@@ -81,6 +104,7 @@ export async function createAccount(db: Db, input: NewAccount, beforeStore?: () 
     });
     // The character's earlier in-game tickets are this user's from now on.
     if (user.gameAccountId !== null) setGameTicketsOwner(db, user.gameAccountId, user.id);
+    audit(db, options.by ?? { actor: SYSTEM_ACTOR }, 'user.create', user, { role: user.role, ...(options.reason ? { reason: options.reason } : {}) });
     return user;
   });
 }
@@ -90,7 +114,7 @@ export async function createAccount(db: Db, input: NewAccount, beforeStore?: () 
  * the link: the previous account's tickets have no web owner any more, the new account's belong
  * to `user`, so nobody keeps reading a character's messages after the link moved.
  */
-export function linkGameAccount(db: Db, user: User, gameAccountId: number | null): void {
+export function linkGameAccount(db: Db, user: User, gameAccountId: number | null, by: AccountChangeBy = { actor: SYSTEM_ACTOR }): void {
   inTransaction(db, () => {
     if (gameAccountId !== null && gameAccountId !== user.gameAccountId && gameAccountIdTaken(db, gameAccountId)) {
       throw new AccountError('gameAccountId', 'is already linked to another user');
@@ -98,16 +122,63 @@ export function linkGameAccount(db: Db, user: User, gameAccountId: number | null
     setUserGameAccount(db, user.id, gameAccountId);
     if (user.gameAccountId !== null && user.gameAccountId !== gameAccountId) setGameTicketsOwner(db, user.gameAccountId, null);
     if (gameAccountId !== null) setGameTicketsOwner(db, gameAccountId, user.id);
+    audit(db, by, 'user.game_account', user, { from: user.gameAccountId, to: gameAccountId });
   });
 }
 
-/** Sets a new password; `beforeStore` runs after the hash, right before it is written (see createAccount). */
-export async function changePassword(db: Db, user: User, password: string, beforeStore?: () => void): Promise<void> {
+/**
+ * Sets a new password and ends the account's sessions: all of them when someone else (an admin,
+ * the CLI) sets it, all but `keepSessionId` when the user changes their own. Audited as
+ * `user.password` (their own) or `user.password_reset`. `beforeStore` runs after the hash, right
+ * before anything is written (see createAccount).
+ */
+export async function changePassword(
+  db: Db,
+  user: User,
+  password: string,
+  options: { by?: AccountChangeBy; keepSessionId?: string; beforeStore?: () => void } = {},
+): Promise<void> {
   const parsed = passwordSchema.safeParse(password);
   if (!parsed.success) throw new AccountError('password', parsed.error.issues[0]?.message ?? 'is not valid');
   const hash = await hashPassword(parsed.data);
-  beforeStore?.();
-  updateUserPassword(db, user.id, hash);
+  options.beforeStore?.();
+  const by = options.by ?? { actor: SYSTEM_ACTOR };
+  inTransaction(db, () => {
+    updateUserPassword(db, user.id, hash);
+    if (options.keepSessionId !== undefined) deleteOtherUserSessions(db, user.id, options.keepSessionId);
+    else deleteUserSessions(db, user.id);
+    audit(db, by, by.actor.id === user.id ? 'user.password' : 'user.password_reset', user);
+  });
+}
+
+/** An admin never locks the last admin out: not by disabling, not by demoting. */
+function isLastAdmin(db: Db, target: User): boolean {
+  return target.role === 'admin' && target.disabledAt === null && activeAdminCount(db) <= 1;
+}
+
+/** Disables (ending every session at once) or enables an account. Nobody disables themselves or the last admin. */
+export function setAccountDisabled(db: Db, target: User, disabled: boolean, by: AccountChangeBy): void {
+  inTransaction(db, () => {
+    if (disabled) {
+      if (by.actor.id === target.id) throw new AccountError('user', 'You cannot disable your own account.');
+      if (isLastAdmin(db, target)) throw new AccountError('user', 'This is the last active admin; make another admin first.');
+    }
+    setUserDisabled(db, target.id, disabled ? Date.now() : null);
+    if (disabled) deleteUserSessions(db, target.id);
+    audit(db, by, disabled ? 'user.disable' : 'user.enable', target);
+  });
+}
+
+/** Changes a role. Nobody takes away their own admin role, nor demotes the last admin. */
+export function setAccountRole(db: Db, target: User, role: Role, by: AccountChangeBy): void {
+  inTransaction(db, () => {
+    if (role !== 'admin') {
+      if (by.actor.id === target.id) throw new AccountError('role', 'You cannot take away your own admin role.');
+      if (isLastAdmin(db, target)) throw new AccountError('role', 'This is the last active admin; make another admin first.');
+    }
+    setUserRole(db, target.id, role);
+    audit(db, by, 'user.role', target, { from: target.role, to: role });
+  });
 }
 
 export type SignInResult = { ok: true; user: User } | { ok: false; reason: 'unknown_user' | 'wrong_password' | 'disabled' };
@@ -131,6 +202,6 @@ export async function authenticate(db: Db, username: string, password: string): 
 export async function ensureFirstAdmin(db: Db): Promise<{ user: User; password: string } | undefined> {
   if (userCount(db) > 0) return undefined;
   const password = randomPassword();
-  const user = await createAccount(db, { username: 'admin', password, role: 'admin' });
+  const user = await createAccount(db, { username: 'admin', password, role: 'admin' }, { by: { actor: SYSTEM_ACTOR }, reason: 'first start' });
   return { user, password };
 }

@@ -1,7 +1,6 @@
 // Command line for administrators: npm run cli -- <command> [arguments]
 import { parseArgs } from 'node:util';
 import { AccountError, changePassword, createAccount } from './accounts.js';
-import { recordAudit } from './audit.js';
 import { loadConfig } from './config.js';
 import { backupDatabase, openDatabase, type Db } from './db/index.js';
 import { ROLES, userByUsername, users, type Role } from './db/users.js';
@@ -45,14 +44,11 @@ async function run(db: Db, argv: string[], out: (line: string) => void): Promise
       if (!(ROLES as readonly string[]).includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       const gameAccount = values['game-account'];
       if (gameAccount !== undefined && !/^\d+$/.test(gameAccount)) throw new UsageError('--game-account must be a whole number');
-      const user = await createAccount(db, {
-        username,
-        password: values.password,
-        role: values.role as Role,
-        email: values.email ?? null,
-        gameAccountId: gameAccount === undefined ? null : Number(gameAccount),
-      });
-      recordAudit(db, { actor: CLI_ACTOR, action: 'user.create', details: { userId: user.id, username: user.username, role: user.role } });
+      const user = await createAccount(
+        db,
+        { username, password: values.password, role: values.role as Role, email: values.email ?? null, gameAccountId: gameAccount === undefined ? null : Number(gameAccount) },
+        { by: { actor: CLI_ACTOR } },
+      );
       out(`created user ${user.username} (id ${user.id}, role ${user.role})`);
       return;
     }
@@ -63,8 +59,8 @@ async function run(db: Db, argv: string[], out: (line: string) => void): Promise
       const user = userByUsername(db, username);
       if (!user) throw new Error(`no user named ${JSON.stringify(username)}`);
       const password = values.password ?? randomPassword();
-      await changePassword(db, user, password);
-      recordAudit(db, { actor: CLI_ACTOR, action: 'user.password', details: { userId: user.id, username: user.username } });
+      // Like a reset on the users page: the account's sessions end.
+      await changePassword(db, user, password, { by: { actor: CLI_ACTOR } });
       out(values.password ? `password changed for ${user.username}` : `new password for ${user.username}: ${password}`);
       return;
     }

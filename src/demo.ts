@@ -32,9 +32,10 @@ export async function createDemoData(db: Db): Promise<string[]> {
   if (userByUsername(db, 'demo')) return ['demo data is already there (user "demo" exists); nothing added'];
   const playerPassword = randomPassword();
   const staffPassword = randomPassword();
-  const player = await createAccount(db, { username: 'demo', password: playerPassword, role: 'user' });
+  const by = { by: { actor: { id: null, name: 'cli' } }, reason: 'demo' };
+  const player = await createAccount(db, { username: 'demo', password: playerPassword, role: 'user' }, by);
   const existingStaff = userByUsername(db, 'support');
-  const staff = existingStaff ?? (await createAccount(db, { username: 'support', password: staffPassword, role: 'staff' }));
+  const staff = existingStaff ?? (await createAccount(db, { username: 'support', password: staffPassword, role: 'staff' }, by));
   const context = { ip: null };
   for (const t of TICKETS) {
     const id = createWebTicket(db, { user: player, subject: t.subject, body: t.body, priority: t.priority, uploads: [] }, context);

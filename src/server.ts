@@ -4,7 +4,6 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ensureFirstAdmin } from './accounts.js';
-import { recordAudit, SYSTEM_ACTOR } from './audit.js';
 import { loadConfig, type Config } from './config.js';
 import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
 import { settingOrInit } from './db/settings.js';
@@ -81,7 +80,6 @@ async function main(): Promise<void> {
 
   const firstAdmin = await ensureFirstAdmin(db);
   if (firstAdmin) {
-    recordAudit(db, { actor: SYSTEM_ACTOR, action: 'user.create', details: { username: 'admin', role: 'admin', reason: 'first start' } });
     logger.warn({ username: firstAdmin.user.username }, 'created the first admin account; its password is printed once below');
     // Printed outside the structured log on purpose: a secret must never reach the log stream.
     process.stdout.write(

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { authenticate } from '../../src/accounts.js';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { openDatabase } from '../../src/db/index.js';
+import { saveSession, sessionExists } from '../../src/db/sessions.js';
 import { userByUsername } from '../../src/db/users.js';
 import { tempDir } from '../helpers/app.js';
 import { runSync } from '../helpers/process.js';
@@ -116,4 +117,37 @@ test('demo adds a player, staff and tickets in every status, once', async () => 
   const again = cli('demo');
   assert.equal(again.code, 0);
   assert.match(again.stdout, /already there/);
+});
+
+test('user:passwd ends the account\'s sessions, as a reset on the users page does (issue #13)', () => {
+  cli('user:add', 'sessioned', '--password', 'sessioned-password-1');
+  const { db } = openDatabase(databasePath);
+  try {
+    const user = userByUsername(db, 'sessioned')!;
+    saveSession(db, 'sid-of-sessioned', user.id, JSON.stringify({ cookie: {}, userId: user.id }), Date.now() + 60_000);
+  } finally {
+    db.close();
+  }
+  const result = cli('user:passwd', 'sessioned', '--password', 'a-new-password-2');
+  assert.equal(result.code, 0, result.stderr);
+  const reopened = openDatabase(databasePath).db;
+  try {
+    assert.equal(sessionExists(reopened, 'sid-of-sessioned'), false, 'signed out');
+    const audit = recentAuditRows(reopened, 5).filter((row) => row.action === 'user.password_reset');
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]!.actorName, 'cli');
+  } finally {
+    reopened.close();
+  }
+});
+
+test('user:add writes exactly one user.create row', () => {
+  cli('user:add', 'onerow', '--password', 'onerow-password-1');
+  const { db } = openDatabase(databasePath);
+  try {
+    const rows = recentAuditRows(db, 50).filter((row) => row.action === 'user.create' && row.details?.includes('"onerow"'));
+    assert.equal(rows.length, 1);
+  } finally {
+    db.close();
+  }
 });

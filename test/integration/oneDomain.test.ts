@@ -166,3 +166,16 @@ describe('view, id and action come from the query string or, failing that, the f
     assert.equal((prepared(setup.app.db, 'SELECT COUNT(*) AS n FROM messages WHERE internal = 1 AND ticket_id = ?').get(ticketId) as { n: number }).n, 0);
   });
 });
+
+describe('account rules live in one module', () => {
+  test('an account made on the users page writes one user.create row (the page and the module used to write one each)', async () => {
+    await addUser(setup.app.db, 'boss', 'correct horse battery', 'admin');
+    const admin = new Client(setup.app.url);
+    await admin.login('boss');
+    const _csrf = await admin.csrf('/index.php?view=users');
+    const made = await admin.post('/index.php?view=users&action=create', { _csrf, username: 'newbie', password: 'a long enough password', role: 'user', email: '', game_account: '' });
+    assert.equal(made.status, 303);
+    const rows = prepared(setup.app.db, "SELECT actor_name AS actor FROM audit_log WHERE action = 'user.create' AND details LIKE '%\"newbie\"%'").all() as { actor: string }[];
+    assert.deepEqual(rows, [{ actor: 'boss' }]);
+  });
+});

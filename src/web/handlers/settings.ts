@@ -7,7 +7,6 @@ import { changePassword, passwordSchema } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { consumeUserToken, enqueueNotification, insertUserToken, payloadTokensSince, retireUserTokens, userTokensSince } from '../../db/notifications.js';
-import { deleteOtherUserSessions } from '../../db/sessions.js';
 import { markEmailVerified, notificationProfile, setNotificationChoices, setTelegramChat, setUserEmail } from '../../db/users.js';
 import { createTelegramLinkCode, tokenHash } from '../../notify/telegram.js';
 import { verifyPassword } from '../../passwords.js';
@@ -158,10 +157,12 @@ export const settingsAction = {
       return;
     }
     deps.limiters.passwordGuesses.reset(key);
-    await changePassword(deps.db, user, form.data.new_password, () => recheckAccount(req, res, deps, 'user'));
     // Anyone else signed in with the old password is signed out; this browser stays in.
-    deleteOtherUserSessions(deps.db, user.id, req.sessionID);
-    audit(deps, req, res, 'user.password');
+    await changePassword(deps.db, user, form.data.new_password, {
+      by: { actor: { id: user.id, name: user.username }, ip: requestContext(req).ip },
+      keepSessionId: req.sessionID,
+      beforeStore: () => recheckAccount(req, res, deps, 'user'),
+    });
     redirectAfterPost(res, viewUrl('settings', { saved: '1' }));
   },
 };

@@ -1,11 +1,8 @@
 // view=users (admins): accounts — create, disable/enable, reset password, role, game account.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { AccountError, changePassword, createAccount, linkGameAccount, passwordSchema, usernameSchema } from '../../accounts.js';
-import { recordAudit } from '../../audit.js';
-import { inTransaction } from '../../db/index.js';
-import { deleteUserSessions } from '../../db/sessions.js';
-import { activeAdminCount, ROLES, setUserDisabled, setUserRole, userById, users, type User } from '../../db/users.js';
+import { AccountError, changePassword, createAccount, linkGameAccount, passwordSchema, setAccountDisabled, setAccountRole, usernameSchema, type AccountChangeBy } from '../../accounts.js';
+import { ROLES, userById, users, type User } from '../../db/users.js';
 import { randomPassword } from '../../passwords.js';
 import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
@@ -71,24 +68,21 @@ function targetUser(req: Request, deps: AppDeps, schema: z.ZodObject = userIdSch
   return { user, data };
 }
 
-function audit(deps: AppDeps, req: Request, res: Response, action: string, target: User, details: Record<string, unknown> = {}): void {
+/** The signed-in admin, as the accounts module records who changed an account. */
+function byAdmin(req: Request, res: Response): AccountChangeBy {
   const admin = res.locals.user!;
-  recordAudit(deps.db, {
-    actor: { id: admin.id, name: admin.username },
-    action,
-    ip: requestContext(req).ip,
-    details: { userId: target.id, username: target.username, ...details },
-  });
+  return { actor: { id: admin.id, name: admin.username }, ip: requestContext(req).ip };
+}
+
+/** An account rule refused the change (src/accounts.ts): a 422 that says which. */
+function refused(err: unknown): never {
+  if (err instanceof AccountError) throw new HttpError(422, err.message.replace(/^\w+ /, ''));
+  throw err;
 }
 
 function done(req: Request, res: Response, text: string): void {
   req.session.flash = { kind: 'info', text };
   redirectAfterPost(res, viewUrl('users'));
-}
-
-/** An admin never locks the last admin out: not by disabling, not by demoting. */
-function keepsAnAdmin(deps: AppDeps, target: User): boolean {
-  return !(target.role === 'admin' && target.disabledAt === null && activeAdminCount(deps.db) <= 1);
 }
 
 export const userAction = {
@@ -100,8 +94,11 @@ export const userAction = {
     }
     const { username, password, role, email, game_account } = form.data;
     try {
-      const user = await createAccount(deps.db, { username, password, role, email: email || null, gameAccountId: game_account ?? null }, () => recheckAccount(req, res, deps, 'admin'));
-      audit(deps, req, res, 'user.create', user, { role });
+      const user = await createAccount(
+        deps.db,
+        { username, password, role, email: email || null, gameAccountId: game_account ?? null },
+        { by: byAdmin(req, res), beforeStore: () => recheckAccount(req, res, deps, 'admin') },
+      );
       done(req, res, `Created ${user.username} (${user.role}).`);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
@@ -113,29 +110,24 @@ export const userAction = {
 
   disable(req: Request, res: Response, deps: AppDeps): void {
     const { user } = targetUser(req, deps);
-    if (user.id === res.locals.user!.id) throw new HttpError(422, 'You cannot disable your own account.');
-    if (!keepsAnAdmin(deps, user)) throw new HttpError(422, 'This is the last active admin; make another admin first.');
-    inTransaction(deps.db, () => {
-      setUserDisabled(deps.db, user.id, Date.now());
-      deleteUserSessions(deps.db, user.id);
-      audit(deps, req, res, 'user.disable', user);
-    });
+    try {
+      setAccountDisabled(deps.db, user, true, byAdmin(req, res));
+    } catch (err) {
+      refused(err);
+    }
     done(req, res, `Disabled ${user.username}; their sessions are ended.`);
   },
 
   enable(req: Request, res: Response, deps: AppDeps): void {
     const { user } = targetUser(req, deps);
-    setUserDisabled(deps.db, user.id, null);
-    audit(deps, req, res, 'user.enable', user);
+    setAccountDisabled(deps.db, user, false, byAdmin(req, res));
     done(req, res, `Enabled ${user.username}.`);
   },
 
   async resetPassword(req: Request, res: Response, deps: AppDeps): Promise<void> {
     const { user } = targetUser(req, deps);
     const password = randomPassword();
-    await changePassword(deps.db, user, password, () => recheckAccount(req, res, deps, 'admin'));
-    deleteUserSessions(deps.db, user.id);
-    audit(deps, req, res, 'user.password_reset', user);
+    await changePassword(deps.db, user, password, { by: byAdmin(req, res), beforeStore: () => recheckAccount(req, res, deps, 'admin') });
     // Shown in this answer only (not a redirect with a flash): the clear password is never stored.
     res.set('Cache-Control', 'no-store');
     renderUsers(req, res, deps, 200, { notice: `New password for ${user.username}: ${password} — give it to them safely; it is not shown again.` });
@@ -144,10 +136,11 @@ export const userAction = {
   role(req: Request, res: Response, deps: AppDeps): void {
     const { user, data } = targetUser(req, deps, roleSchema);
     const role = data.role as User['role'];
-    if (user.id === res.locals.user!.id && role !== 'admin') throw new HttpError(422, 'You cannot take away your own admin role.');
-    if (role !== 'admin' && !keepsAnAdmin(deps, user)) throw new HttpError(422, 'This is the last active admin; make another admin first.');
-    setUserRole(deps.db, user.id, role);
-    audit(deps, req, res, 'user.role', user, { from: user.role, to: role });
+    try {
+      setAccountRole(deps.db, user, role, byAdmin(req, res));
+    } catch (err) {
+      refused(err);
+    }
     done(req, res, `${user.username} is now ${role}.`);
   },
 
@@ -155,12 +148,11 @@ export const userAction = {
     const { user, data } = targetUser(req, deps, gameAccountSchema);
     const gameAccountId = data.game_account as number | null;
     try {
-      linkGameAccount(deps.db, user, gameAccountId);
+      linkGameAccount(deps.db, user, gameAccountId, byAdmin(req, res));
     } catch (err) {
       if (err instanceof AccountError) throw new HttpError(422, `Game account ${gameAccountId} is already linked to another user.`);
       throw err;
     }
-    audit(deps, req, res, 'user.game_account', user, { from: user.gameAccountId, to: gameAccountId });
     done(req, res, gameAccountId === null ? `${user.username} has no game account now.` : `${user.username} is linked to game account ${gameAccountId}.`);
   },
 };
