@@ -2,9 +2,11 @@
 // disabling or enabling, changing a role, linking a game account: each is one function here, and
 // the web's users and settings pages, the CLI and the first start all call it, so each does the
 // same checks, ends the same sessions and writes the same one audit row.
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { recordAudit, SYSTEM_ACTOR, type AuditActor } from './audit.js';
 import { inTransaction, type Db } from './db/index.js';
+import { consumeUserToken, insertUserToken, retireUserTokens } from './db/notifications.js';
 import { deleteOtherUserSessions, deleteUserSessions } from './db/sessions.js';
 import { setGameTicketsOwner } from './db/tickets.js';
 import {
@@ -14,7 +16,9 @@ import {
   ROLES,
   setUserDisabled,
   setUserGameAccount,
+  setTelegramChat,
   setUserRole,
+  userById,
   updateUserPassword,
   userByUsername,
   userCount,
@@ -204,4 +208,33 @@ export async function ensureFirstAdmin(db: Db): Promise<{ user: User; password: 
   const password = randomPassword();
   const user = await createAccount(db, { username: 'admin', password, role: 'admin' }, { by: { actor: SYSTEM_ACTOR }, reason: 'first start' });
   return { user, password };
+}
+
+// --- one-time codes: email confirmation links and Telegram deep links -------------------------
+
+const LINK_LIFETIME_MS = 30 * 60_000;
+
+/** Only a code's hash is stored: a database reader cannot use a pending link. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A one-time code for the deep link; only its hash is stored. */
+export function createTelegramLinkCode(db: Db, userId: number, now = Date.now()): string {
+  const code = randomBytes(18).toString('base64url');
+  retireUserTokens(db, userId, 'telegram_link', now);
+  insertUserToken(db, { userId, purpose: 'telegram_link', tokenHash: tokenHash(code), payload: null, expiresAt: now + LINK_LIFETIME_MS, now });
+  return code;
+}
+
+/** Links the chat to the account whose code this is; the account's username, or undefined. */
+export function linkTelegramChat(db: Db, code: string, chatId: string, now = Date.now()): string | undefined {
+  return inTransaction(db, () => {
+    const token = consumeUserToken(db, 'telegram_link', tokenHash(code), now);
+    if (!token) return undefined;
+    setTelegramChat(db, token.userId, chatId, now);
+    const user = userById(db, token.userId);
+    recordAudit(db, { actor: { id: token.userId, name: user?.username ?? null }, action: 'telegram.link', details: { chatId } }, now);
+    return user?.username;
+  });
 }

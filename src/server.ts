@@ -15,7 +15,8 @@ import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
 import { createNotificationWorker } from './notify/worker.js';
-import { createApp, createHttpServer, type IntegrationState } from './web/app.js';
+import type { IntegrationState } from './integrations.js';
+import { createApp, createHttpServer } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads/sweep.js';
 
 /** A kept session secret is the 43 characters of 32 random bytes; anything shorter is made anew. */

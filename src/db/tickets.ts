@@ -1,5 +1,5 @@
 import { prepared, type Db } from './index.js';
-import type { Priority, Status } from '../tickets/model.js';
+import type { Priority, Status } from '../vocabulary.js';
 
 export interface Ticket {
   id: number;

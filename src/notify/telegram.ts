@@ -1,45 +1,20 @@
 // Telegram through telegraf (TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT): sends notifications, and
 // answers `/start <code>` deep links (https://t.me/<bot>?start=<code>) that link a player's chat,
 // by long polling.
-import { createHash, randomBytes } from 'node:crypto';
 import { Telegraf } from 'telegraf';
+import { linkTelegramChat } from '../accounts.js';
 import type { Config } from '../config.js';
-import { inTransaction, type Db } from '../db/index.js';
-import { consumeUserToken, insertUserToken, retireUserTokens } from '../db/notifications.js';
-import { setTelegramChat, userById } from '../db/users.js';
-import { recordAudit } from '../audit.js';
+import type { Db } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import { PermanentSendError } from './worker.js';
 import { telegramHtml } from './templates.js';
 
-const LINK_LIFETIME_MS = 30 * 60_000;
 const SEND_TIMEOUT_MS = 15_000;
 type TelegrafSignal = NonNullable<Parameters<Telegraf['telegram']['callApi']>[2]>['signal'];
 
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-/** A one-time code for the deep link; only its hash is stored. */
-export function createTelegramLinkCode(db: Db, userId: number, now = Date.now()): string {
-  const code = randomBytes(18).toString('base64url');
-  retireUserTokens(db, userId, 'telegram_link', now);
-  insertUserToken(db, { userId, purpose: 'telegram_link', tokenHash: tokenHash(code), payload: null, expiresAt: now + LINK_LIFETIME_MS, now });
-  return code;
-}
-
-/** Links the chat to the account whose code this is; the account's username, or undefined. */
-export function linkTelegramChat(db: Db, code: string, chatId: string, now = Date.now()): string | undefined {
-  return inTransaction(db, () => {
-    const token = consumeUserToken(db, 'telegram_link', tokenHash(code), now);
-    if (!token) return undefined;
-    setTelegramChat(db, token.userId, chatId, now);
-    const user = userById(db, token.userId);
-    recordAudit(db, { actor: { id: token.userId, name: user?.username ?? null }, action: 'telegram.link', details: { chatId } }, now);
-    return user?.username;
-  });
-}
+// The link codes belong to the account (src/accounts.ts); the bot only answers them.
+export { createTelegramLinkCode, linkTelegramChat, tokenHash } from '../accounts.js';
 
 export interface TelegramService {
   start(): void;

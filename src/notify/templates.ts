@@ -1,6 +1,6 @@
 // What a notification says, by email (plain text + HTML) and Telegram (HTML parse mode). Every
 // user value is escaped for its medium; links point at APP_URL.
-import { escapeHtml } from '../web/text.js';
+import { escapeHtml } from '../html.js';
 import type { TicketEvent, TicketNotificationPayload } from '../tickets/notifications.js';
 
 export interface RenderedEmail {

@@ -1,11 +1,8 @@
 // The ticket vocabulary of the user guide (seed 000): statuses and priorities, exactly as named.
 
-export const STATUSES = ['open', 'in_progress', 'answered', 'waiting_user', 'closed'] as const;
-export type Status = (typeof STATUSES)[number];
+import { STATUSES, type Status } from '../vocabulary.js';
 
-export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export const DEFAULT_PRIORITY: Priority = 'normal';
+export { DEFAULT_PRIORITY, PRIORITIES, STATUSES, type Priority, type Status } from '../vocabulary.js';
 
 /** Seed 000 § Ticket statuses, shown as the label's tooltip. */
 export const STATUS_DESCRIPTIONS: Record<Status, string> = {

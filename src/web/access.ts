@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import { sessionExists } from '../db/sessions.js';
 import { userById, type Role } from '../db/users.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { HttpError } from './errors.js';
 
 export type Access = 'public' | 'user' | 'staff' | 'admin';

@@ -2,7 +2,7 @@
 // the real app on a temporary SQLite file.
 import http from 'node:http';
 import { parse as parseCookie } from 'cookie';
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import helmet from 'helmet';
@@ -13,7 +13,9 @@ import { isDatabaseHealthy } from '../db/index.js';
 import { userById, type User } from '../db/users.js';
 import type { Logger } from '../log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
+import type { IntegrationState } from '../integrations.js';
 import { csrfToken } from './csrf.js';
+import { SESSION_COOKIE, SIDEBAR_COOKIE, type AppDeps } from './deps.js';
 import { FailureLimiter } from './limits.js';
 import { createDispatcher } from './dispatch.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
@@ -29,15 +31,11 @@ import { isStaff } from '../tickets/service.js';
 import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
 import { formatDateTime } from '../time.js';
 
-export const SESSION_COOKIE = 'tb_session';
-export const SIDEBAR_COOKIE = 'tb_sidebar';
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** The state of an optional integration, as /healthz and the admin page show it. */
-export interface IntegrationState {
-  state: 'off' | 'starting' | 'ready' | 'down';
-  detail?: string;
-}
+export type { IntegrationState } from '../integrations.js';
+export type { AppDeps } from './deps.js';
+export { SESSION_COOKIE, SIDEBAR_COOKIE } from './deps.js';
 
 export interface AppOptions {
   db: Db;
@@ -57,23 +55,6 @@ export interface AppOptions {
   signals?: OutboxSignals;
   /** Game API limits (tests lower them). */
   gameApi?: Pick<GameApiOptions, 'maxWaitingPolls'>;
-}
-
-export interface AppDeps {
-  db: Db;
-  config: Config;
-  logger: Logger;
-  signals: OutboxSignals;
-  /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
-  limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
-  /** Multipart parsing with attachment checks (src/web/uploads/middleware.ts). */
-  uploads: RequestHandler;
-  /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
-  refusals: RefusalAudit;
-  /** Current state of the optional integrations (health page, admin page). */
-  integrations: () => Record<string, IntegrationState>;
-  /** The Telegram bot's @username, once known (for the deep link on the settings page). */
-  telegramBotUsername: () => string | undefined;
 }
 
 declare global {

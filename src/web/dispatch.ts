@@ -5,23 +5,13 @@ import type { Role, User } from '../db/users.js';
 import { enforceQuota, QuotaError, type QuotaKind } from '../tickets/quotas.js';
 import { uploadBytes } from '../tickets/service.js';
 import { recheckAccount, roleMayUse, type Access } from './access.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { isCsrfValid } from './csrf.js';
 import { HttpError, notFound } from './errors.js';
+import { param } from './params.js';
 import { viewUrl } from './render.js';
 import { discardUploads, requestUploads } from './uploads.js';
 import { DEFAULT_VIEW, VIEWS, type Handler, type ViewRoute } from './routes.js';
-
-/** A parameter from the query string or, failing that, the form body (DESIGN.md). */
-export function param(req: Request, name: string): string | undefined {
-  const fromQuery = req.query[name];
-  if (typeof fromQuery === 'string') return fromQuery;
-  if (fromQuery !== undefined) throw new HttpError(400, `The "${name}" parameter must be given once.`);
-  const fromBody: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
-  if (typeof fromBody === 'string') return fromBody;
-  if (fromBody !== undefined) throw new HttpError(400, `The "${name}" parameter must be given once.`);
-  return undefined;
-}
 
 /** The POST handler for the request's action, and the access it needs (at least the view's). */
 function pickPostHandler(route: ViewRoute, req: Request, role: Role): { handler: Handler; access: Access; action: string } {

@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { QuotaKind } from '../tickets/quotas.js';
 import type { Access } from './access.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { loginForm, login } from './handlers/login.js';
 import { logout } from './handlers/logout.js';
 import { downloadAttachment } from './handlers/attachment.js';

@@ -1,11 +1,9 @@
 // User text into HTML: everything escaped, line breaks kept by CSS (white-space: pre-wrap), and
 // only http(s) URLs turned into links, so a `javascript:` URL is never clickable.
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { escapeHtml } from '../html.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
+export { escapeHtml };
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 /** Punctuation that ends a sentence after a URL rather than belonging to it. */

@@ -16,7 +16,7 @@ import {
 } from '../../settings.js';
 import { limits, saveLimits, type Limits } from '../../tickets/quotas.js';
 import { requestContext } from '../../tickets/service.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseForm, requiredText, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { recordAudit } from '../../audit.js';
 import { ticketAttachment } from '../../db/attachments.js';
 import { isStaff, requestContext } from '../../tickets/service.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { idParam, loadTicket } from './ticket.js';
 

@@ -2,7 +2,7 @@
 import type { Request, Response } from 'express';
 import { auditActions, auditRows, auditRowsAfter, countAuditRows, type AuditFilter } from '../../db/audit.js';
 import { dayRange, formatDateTime, parseYmd } from '../../time.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { queryText, type FieldErrors } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { authenticate } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { recordUserLogin } from '../../db/users.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, safeNext, viewUrl } from '../render.js';
 

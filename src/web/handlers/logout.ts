@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import { recordAudit } from '../../audit.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { redirectAfterPost, viewUrl } from '../render.js';
-import { SESSION_COOKIE } from '../app.js';
+import { SESSION_COOKIE } from '../deps.js';
 
 export async function logout(req: Request, res: Response, deps: AppDeps): Promise<void> {
   const user = res.locals.user;

@@ -1,7 +1,7 @@
 // Seed 000 § Ticket page: the conversation, attachments, a reply form and the Close button.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { ticketAttachments } from '../../db/attachments.js';
 import { countTicketMessages, ticketMessagePage } from '../../db/messages.js';
 import type { Ticket } from '../../db/tickets.js';
@@ -17,7 +17,7 @@ import {
   TicketClosedError,
   ticketForViewer,
 } from '../../tickets/service.js';
-import { param } from '../dispatch.js';
+import { param } from '../params.js';
 import { notFound } from '../errors.js';
 import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';

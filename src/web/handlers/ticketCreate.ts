@@ -1,7 +1,7 @@
 // Seed 000 § Create a ticket: subject, description, optional files; it appears with status open.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
 import { createWebTicket } from '../../tickets/service.js';
 import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';

@@ -2,7 +2,7 @@
 // internal notes. The route table lets only staff and admins reach these (actionAccess).
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
 import { addInternalNote, assignTicket, requestContext, setTicketPriority, setTicketStatus, TicketRuleError } from '../../tickets/service.js';
 import { HttpError } from '../errors.js';

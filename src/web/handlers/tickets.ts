@@ -1,7 +1,7 @@
 // Seed 000 § Tickets list: #, Subject, Status, Priority, Messages, Created, Updated; status filter
 // (default "All except closed"), date filters on creation time, search, paging, newest first.
 import type { Request, Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { TICKET_SORTS, ticketCountForUser, type TicketListQuery, type TicketSort } from '../../db/tickets.js';
 import { assignableStaff, userByUsername } from '../../db/users.js';
 import { isStatus, PRIORITIES, STATUSES, type Priority, type Status } from '../../tickets/model.js';

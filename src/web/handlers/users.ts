@@ -6,7 +6,7 @@ import { ROLES, userById, users, type User } from '../../db/users.js';
 import { randomPassword } from '../../passwords.js';
 import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { formValues, parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';

@@ -1,0 +1,32 @@
+// What every handler of the dashboard gets (AppDeps), and the cookie names: a module of its own,
+// so the handlers, the route table and the dispatcher depend on it and not on src/web/app.ts,
+// which builds the app from them (no import cycle).
+import type { RequestHandler } from 'express';
+import type { RefusalAudit } from '../audit.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { OutboxSignals } from '../db/outboxes.js';
+import type { IntegrationState } from '../integrations.js';
+import type { Logger } from '../log.js';
+import type { FailureLimiter } from './limits.js';
+
+export const SESSION_COOKIE = 'tb_session';
+export const SIDEBAR_COOKIE = 'tb_sidebar';
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  signals: OutboxSignals;
+  /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
+  limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
+  /** Multipart parsing with attachment checks (src/web/uploads/middleware.ts). */
+  uploads: RequestHandler;
+  /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
+  refusals: RefusalAudit;
+  /** Current state of the optional integrations (health page, admin page). */
+  integrations: () => Record<string, IntegrationState>;
+  /** The Telegram bot's @username, once known (for the deep link on the settings page). */
+  telegramBotUsername: () => string | undefined;
+}
+
