@@ -1,4 +1,4 @@
-// The HTTP API the game server calls (DESIGN.md "The game-server API"):
+// The HTTP API the game server calls (README.md "The game-server API"):
 //   POST /api/game/actions          ticket / logout, as JSON or the bracket text form
 //   GET  /api/game/whispers         long poll for Support's answers
 //   POST /api/game/whispers/ack     confirm delivery

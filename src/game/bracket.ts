@@ -1,4 +1,4 @@
-// The game server's bracket form (DESIGN.md):
+// The game server's bracket form (README.md "The game-server API"):
 //   [action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Player Name][message: text]
 // Values are text up to the field's closing `]`; `message` comes last and runs to the final `]`,
 // so a player may type brackets. Numbers stay strings here; the one zod schema decides.

@@ -20,7 +20,7 @@ export function isStatus(value: unknown): value is Status {
 /**
  * Seed 000 § Status transition on user reply: "If current status is waiting_user, after your
  * reply it becomes answered (waiting for Support response). If current status is open, it does
- * not change." Every other status stays as it is too (DESIGN.md); closed takes no reply at all.
+ * not change." Every other status stays as it is too; closed takes no reply at all.
  */
 export function statusAfterPlayerReply(status: Status): Status {
   return status === 'waiting_user' ? 'answered' : status;
