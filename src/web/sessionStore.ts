@@ -1,12 +1,35 @@
 // express-session's store on the SQLite sessions table: sessions survive restarts and are shared
 // by every request of the process, never held in the in-memory store.
 import session from 'express-session';
+import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { deleteEndedSessionsBefore, deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
 
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Ended session ids are kept this long: longer than any session lives (src/web/app.ts, 7 days). */
 const ENDED_KEPT_MS = 8 * 24 * 60 * 60 * 1000;
+
+/**
+ * A stored session as this app writes it. Anything else (a row damaged by hand, a value of an
+ * older shape) reads as no session: the visitor signs in again, never a crash or a wrong user.
+ */
+const storedSession = z
+  .object({
+    cookie: z.object({}).passthrough(),
+    userId: z.number().int().positive().optional(),
+    csrfToken: z.string().optional(),
+    flash: z.object({ kind: z.enum(['info', 'error']), text: z.string() }).optional(),
+  })
+  .passthrough();
+
+function readSession(data: string): session.SessionData | null {
+  try {
+    const parsed = storedSession.safeParse(JSON.parse(data));
+    return parsed.success ? (parsed.data as unknown as session.SessionData) : null;
+  } catch {
+    return null;
+  }
+}
 
 function expiryOf(data: session.SessionData): number {
   const expires = data.cookie?.expires;
@@ -30,7 +53,7 @@ export class SqliteSessionStore extends session.Store {
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
     try {
       const row = sessionBySid(this.db, sid);
-      callback(null, row ? (JSON.parse(row.data) as session.SessionData) : null);
+      callback(null, row ? readSession(row.data) : null);
     } catch (err) {
       callback(err);
     }

@@ -461,3 +461,17 @@ describe('the audit log under a flood of refusals', () => {
     }
   });
 });
+
+describe('a damaged session row', () => {
+  test('reads as no session (sign in again), never a 500', async () => {
+    const client = new Client(app.url);
+    await client.login('alice');
+    const sid = decodeURIComponent(client.cookies.get('tb_session')!).replace(/^s:/, '').split('.')[0]!;
+    for (const data of ['{not json', '{"cookie":{},"userId":"1 OR 1=1"}', '[]']) {
+      prepared(app.db, 'UPDATE sessions SET data = ? WHERE sid = ?').run(data, sid);
+      const page = await client.get('/index.php?view=tickets');
+      assert.equal(page.status, 302, data);
+      assert.match(page.location ?? '', /view=login/);
+    }
+  });
+});
