@@ -16,10 +16,12 @@ import { receiveGameMessage } from '../../src/tickets/game.js';
 import type { FakeDiscord } from '../fakes/discord.js';
 import { pollUntil } from '../fakes/wait.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
-import { formatFigures, runChaos } from '../helpers/chaos.js';
+import { chaosSeed, formatFigures, runChaos } from '../helpers/chaos.js';
 
 test('kill -9 under load, three times: every acknowledged request stored once, nothing half-written, queues delivered', { timeout: 150_000 }, async () => {
-  const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
+  const seed = chaosSeed();
+  // Printed before the run, pass or fail (or hang): CHAOS_SEED=<seed> npm test -- test/chaos repeats it.
+  console.log(`chaos: seed ${seed}${process.env.CHAOS_SEED ? ' (from CHAOS_SEED)' : ' (random; set CHAOS_SEED to repeat it)'}`);
   let damageFound: string[] = [];
   const report = await runChaos({
     rounds: 3,

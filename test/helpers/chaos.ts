@@ -98,10 +98,22 @@ export interface ChaosReport {
 
 const WHISPER_MAX = 200;
 
+/**
+ * The seed of a run: CHAOS_SEED when set (.ci/run sets one, so CI repeats the same random choices),
+ * otherwise a fresh random one. Runners print it on every run, so any run can be repeated.
+ */
+export function chaosSeed(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.CHAOS_SEED;
+  if (value === undefined || value === '') return Math.floor(Math.random() * 2 ** 31);
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`CHAOS_SEED must be a whole number, not "${value}"`);
+  return seed;
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = options.seed ?? chaosSeed();
   const random = rng(seed ^ 0x5eed);
   const env = await createEnvironment({ players: options.players ?? 6, chars: options.chars ?? 4, keepDir: options.keepDir });
   log(`chaos: seed ${seed}, ${options.rounds} rounds, files in ${env.dir}`);
