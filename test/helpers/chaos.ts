@@ -133,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       const early = random() < (options.earlyKillChance ?? 0.15);
       const loadMs = early ? random() * 400 : minMs + random() * (maxMs - minMs);
+      // Not a wait for something: the load runs this long, then the kill lands wherever it lands.
       await sleep(loadMs);
       orphanFilesSwept += server.orphanFilesRemoved;
       await server.kill9();
@@ -145,7 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // The last, clean start: finish what was interrupted, then stop gracefully.
     server = await startServerProcess(env);
-    await sleep(options.finalLoadMs ?? 1000);
+    await sleep(options.finalLoadMs ?? 1000); // load on the last start, as on the others
     await gen.stop();
     const unsettled = await gen.settleGameRetries(30_000);
     await gen.replayAllGameRequests();

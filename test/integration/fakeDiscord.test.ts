@@ -292,7 +292,8 @@ describe('fake Discord with the real discord.js client', () => {
   test('an outage (gateway refusing connections) is survived; a normal close makes it re-identify', async () => {
     fake.setGatewayAvailable(false);
     fake.disconnectGateway();
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Two reconnects refused (discord.js retries about every 0.5 s): the client lived through them.
+    await fake.waitFor(() => fake.gateway.refused >= 2, 5000, 'two refused reconnects');
     assert.equal(fake.gatewayConnected, false);
     const resumed = waitForEvent(client, Events.ShardResume, () => true, 5000);
     fake.setGatewayAvailable(true);
@@ -363,6 +364,8 @@ describe('fake Discord with the real discord.js client', () => {
     const lateError = new Promise<unknown>((resolve) => {
       client.once(Events.InteractionCreate, (interaction) => {
         if (!interaction.isChatInputCommand()) return;
+        // Not a wait for something: this is the slow bot under test, answering after the
+        // 50 ms response window set above has closed.
         setTimeout(() => {
           interaction.reply('too late').then(() => resolve(null), resolve);
         }, 150);

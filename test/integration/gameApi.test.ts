@@ -353,8 +353,9 @@ describe('whispers: long poll, ack, redelivery', () => {
     await drain();
     const ticketId = await ticketFor('Waiter');
     const started = Date.now();
+    const waitingBefore = signals.whispers.waiting;
     const poll = call('GET', '/whispers?wait=10');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pollUntil(() => signals.whispers.waiting > waitingBefore, 5000, 'the poll to wait');
     staffSays(ticketId, 'Hello from Support');
     const { status, json } = await poll;
     const waited = Date.now() - started;
@@ -391,8 +392,9 @@ describe('whispers: long poll, ack, redelivery', () => {
     assert.deepEqual(again.json.whispers, first.json.whispers, 'handed out again after GAME_WHISPER_VISIBILITY_S (1 s here)');
     const ack = await call('POST', '/whispers/ack', { ids: [(first.json.whispers as { id: number }[])[0]!.id] });
     assert.deepEqual(ack.json, { ok: true, acked: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.deepEqual((await call('GET', '/whispers')).json.whispers, []);
+    // Proving a negative: a poll that waits past the visibility timeout (1 s) would get the whisper
+    // back the moment it was visible again, as `again` did above.
+    assert.deepEqual((await call('GET', '/whispers?wait=2')).json.whispers, []);
   });
 
   test('a later whisper to the same player waits while an earlier one is out (order is kept)', async () => {

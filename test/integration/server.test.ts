@@ -3,11 +3,31 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import http from 'node:http';
 import { describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { Client, csrfFrom, tempDir } from '../helpers/app.js';
 import { runSync, startServer } from '../helpers/process.js';
+import { pollUntil, pollUntilAsync } from '../fakes/wait.js';
+
+/**
+ * A GET with `Expect: 100-continue`: node's HTTP server answers "100 Continue" as it hands the
+ * request to the app, so `continued` resolves once the server is handling it.
+ */
+function getExpectingContinue(url: string, headers: Record<string, string>) {
+  const request = http.get(url, { headers: { ...headers, expect: '100-continue' } });
+  const continued = new Promise<void>((resolve) => request.once('continue', () => resolve()));
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request.once('error', reject);
+    request.once('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+  });
+  return { continued, answer };
+}
 
 const BASE_ENV = { PORT: '0', HOST: '127.0.0.1' };
 
@@ -124,8 +144,7 @@ describe('a running server', () => {
   test('LOG_LEVEL=warn hides info lines', async () => {
     const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
     // With info hidden the "listening" line is not printed; wait for the admin banner instead.
-    const deadline = Date.now() + 15_000;
-    while (!/password: /.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => /password: /.test(server.stdout()), 15_000, 'the admin banner');
     server.child.kill('SIGTERM');
     await server.exited;
     assert.doesNotMatch(server.stdout(), /"level":"info"/);
@@ -148,16 +167,16 @@ describe('a running server', () => {
     let response = '';
     socket.on('data', (chunk) => (response += chunk.toString('utf8')));
     const ended = new Promise((resolve) => socket.once('close', resolve));
+    // `Expect: 100-continue`: the server's "100 Continue" says it is handling the request.
     socket.write(
-      `POST /index.php?view=login HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\n` +
+      `POST /index.php?view=login HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\nExpect: 100-continue\r\n` +
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
         body.slice(0, 10),
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pollUntil(() => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 10_000, 'the server to take the request');
 
     server.child.kill('SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (!/"msg":"stopping/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(() => /"msg":"stopping/.test(server.stdout()), 10_000, 'the stopping line').catch(() => undefined);
     assert.match(server.stdout(), /"msg":"stopping/);
 
     // The listener is closed: a new visitor is refused while the old request is still open.
@@ -165,8 +184,9 @@ describe('a running server', () => {
 
     socket.write(body.slice(10));
     await ended;
-    assert.match(response, /^HTTP\/1\.1 303 See Other\r\n/, response.slice(0, 200));
-    assert.match(response, /\r\nLocation: \/index\.php\?view=tickets\r\n/);
+    const final = response.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+    assert.match(final, /^HTTP\/1\.1 303 See Other\r\n/, final.slice(0, 200));
+    assert.match(final, /\r\nLocation: \/index\.php\?view=tickets\r\n/);
     const exit = await server.exited;
     assert.equal(exit.code, 0);
     assert.match(server.stdout(), /"msg":"stopped"/);
@@ -185,10 +205,15 @@ describe('the server process with the Discord bridge configured', () => {
       });
       const url = await server.url;
       let state = '';
-      for (const deadline = Date.now() + 15_000; state !== 'ready' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-        const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: { state: string } } };
-        state = body.integrations.discord.state;
-      }
+      await pollUntilAsync(
+        async () => {
+          const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: { state: string } } };
+          state = body.integrations.discord.state;
+          return state === 'ready';
+        },
+        15_000,
+        'discord to be ready on /healthz',
+      ).catch(() => undefined);
       assert.equal(state, 'ready', 'discord is ready on /healthz');
       const response = await fetch(`${url}/api/game/actions`, {
         method: 'POST',
@@ -210,12 +235,12 @@ describe('stopping with a long poll waiting', () => {
     const token = 'game-token-for-the-stop-test';
     const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
     const url = await server.url;
-    const poll = fetch(`${url}/api/game/whispers?wait=60`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const poll = getExpectingContinue(`${url}/api/game/whispers?wait=60`, { authorization: `Bearer ${token}` });
+    await poll.continued;
     const started = Date.now();
     server.child.kill('SIGTERM');
-    const response = await poll;
-    assert.deepEqual(await response.json(), { whispers: [] });
+    const response = await poll.answer;
+    assert.deepEqual(JSON.parse(response.body), { whispers: [] });
     assert.equal((await server.exited).code, 0);
     assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
   });
