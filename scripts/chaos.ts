@@ -4,11 +4,11 @@
 //
 // Crash durability (issue #8, point 1): the real server under mixed load, `kill -9` at random
 // moments and started again on the same files, `--rounds` times; then a last clean start, the
-// queues drained, a graceful stop, and every acknowledged request checked (test/helpers/chaos.ts
+// queues drained, a graceful stop, and every acknowledged request checked (support/chaos.ts
 // says exactly what is checked). Prints the figures; exit code 1 on any failure.
 import { parseArgs } from 'node:util';
-import { chaosSeed, formatFigures, runChaos } from '../test/helpers/chaos.js';
-import { killServersOnSignal } from './load.js';
+import { chaosSeed, formatFigures, runChaos } from '../support/chaos.js';
+import { killServersOnSignal } from '../support/load.js';
 
 const { values: args } = parseArgs({
   options: {

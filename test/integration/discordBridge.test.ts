@@ -11,8 +11,8 @@ import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { channelNameForPlayer } from '../../src/discord/naming.js';
-import type { FakeChannel } from '../fakes/discord.js';
-import { pollUntil } from '../fakes/wait.js';
+import type { FakeChannel } from '../../support/fakes/discord.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;

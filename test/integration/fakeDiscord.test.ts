@@ -1,4 +1,4 @@
-// The fake Discord (test/fakes/discord.ts) driven by the REAL discord.js Client: if these pass, a bot
+// The fake Discord (support/fakes/discord.ts) driven by the REAL discord.js Client: if these pass, a bot
 // tested against the fake logs in, keeps its caches right and sees the errors Discord would give it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +18,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { WebSocket } from 'ws';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeDiscord } from '../../support/fakes/discord.js';
 
 const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 

@@ -10,7 +10,7 @@ import { pendingDiscordWork } from '../../src/db/outboxes.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { Signal } from '../../src/signal.js';
 import { queueWhispersForTicket } from '../../src/tickets/game.js';
-import { pollUntil } from '../fakes/wait.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';

@@ -23,10 +23,10 @@ import { createTelegramService, type TelegramService } from '../../src/notify/te
 import { createNotificationWorker, MAX_ATTEMPTS, type NotificationWorker } from '../../src/notify/worker.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import type { FakeDiscord } from '../fakes/discord.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
-import { pollUntil } from '../fakes/wait.js';
+import type { FakeDiscord } from '../../support/fakes/discord.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, csrfFrom, type Reply, type TestApp } from '../helpers/app.js';
 import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 

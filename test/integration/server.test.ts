@@ -8,8 +8,9 @@ import { describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { Client, csrfFrom, tempDir } from '../helpers/app.js';
-import { runSync, startServer } from '../helpers/process.js';
-import { pollUntil, pollUntilAsync } from '../fakes/wait.js';
+import { launchServer } from '../../support/server.js';
+import { runSync } from '../helpers/process.js';
+import { pollUntil, pollUntilAsync } from '../../support/fakes/wait.js';
 
 /**
  * A GET with `Expect: 100-continue`: node's HTTP server answers "100 Continue" as it hands the
@@ -69,7 +70,7 @@ describe('start-up refusals: one line naming the problem, exit code 1', () => {
     await new Promise((resolve) => blocker.once('listening', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, PORT: String(port) } });
+      const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, PORT: String(port) } });
       const { code } = await server.exited;
       assert.equal(code, 1);
       assert.match(server.stderr(), new RegExp(`^ticketbridge: cannot listen on 127.0.0.1:${port} \\(EADDRINUSE\\)`));
@@ -82,7 +83,7 @@ describe('start-up refusals: one line naming the problem, exit code 1', () => {
 describe('a running server', () => {
   test('first start creates admin with a password printed once; it signs in; a restart prints none', async () => {
     const dir = tempDir();
-    const first = startServer({ cwd: dir, env: BASE_ENV });
+    const first = launchServer({ cwd: dir, env: BASE_ENV });
     const url = await first.url;
     const password = firstAdminPassword(first.stdout());
     assert.ok(password, 'the first start prints the admin password');
@@ -92,7 +93,7 @@ describe('a running server', () => {
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0);
 
-    const second = startServer({ cwd: dir, env: BASE_ENV });
+    const second = launchServer({ cwd: dir, env: BASE_ENV });
     await second.url;
     assert.equal(firstAdminPassword(second.stdout()), undefined);
     assert.doesNotMatch(second.stdout(), new RegExp(password));
@@ -117,7 +118,7 @@ describe('a running server', () => {
       SMTP_URL: 'smtp://mailer:smtp-pass-77@127.0.0.1:2525',
       TELEGRAM_BOT_TOKEN: '123456:telegram-secret-ABCDEFGHIJKLMNOP',
     };
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'debug', ...secrets } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'debug', ...secrets } });
     const url = await server.url;
     const admin = firstAdminPassword(server.stdout())!;
     const client = new Client(url);
@@ -142,7 +143,7 @@ describe('a running server', () => {
   });
 
   test('LOG_LEVEL=warn hides info lines', async () => {
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
     // With info hidden the "listening" line is not printed; wait for the admin banner instead.
     await pollUntil(() => /password: /.test(server.stdout()), 15_000, 'the admin banner');
     server.child.kill('SIGTERM');
@@ -153,7 +154,7 @@ describe('a running server', () => {
 
   test('SIGTERM mid-request: no new connections, the request in flight finishes, exit 0', async () => {
     const dir = tempDir();
-    const server = startServer({ cwd: dir, env: BASE_ENV });
+    const server = launchServer({ cwd: dir, env: BASE_ENV });
     const url = new URL(await server.url);
     const password = firstAdminPassword(server.stdout())!;
 
@@ -195,11 +196,11 @@ describe('a running server', () => {
 
 describe('the server process with the Discord bridge configured', () => {
   test('connects to Discord, reports ready on /healthz, and a game PM becomes a ticket channel; SIGTERM stops it cleanly', async () => {
-    const { startFakeDiscord } = await import('../fakes/discord.js');
+    const { startFakeDiscord } = await import('../../support/fakes/discord.js');
     const fake = await startFakeDiscord();
     try {
       const token = 'game-token-for-the-process-test';
-      const server = startServer({
+      const server = launchServer({
         cwd: tempDir(),
         env: { ...BASE_ENV, GAME_API_TOKEN: token, DISCORD_TOKEN: fake.token, DISCORD_GUILD_ID: fake.guildId, DISCORD_API_URL: fake.apiUrl },
       });
@@ -233,7 +234,7 @@ describe('the server process with the Discord bridge configured', () => {
 describe('stopping with a long poll waiting', () => {
   test('SIGTERM answers a waiting whisper poll at once and exits 0', async () => {
     const token = 'game-token-for-the-stop-test';
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
     const url = await server.url;
     const poll = getExpectingContinue(`${url}/api/game/whispers?wait=60`, { authorization: `Bearer ${token}` });
     await poll.continued;

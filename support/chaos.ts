@@ -1,4 +1,4 @@
-// Crash durability (issue #8, point 1): the real server under mixed load (scripts/load.ts) is
+// Crash durability (issue #8, point 1): the real server under mixed load (support/load.ts) is
 // killed with SIGKILL at random moments and started again on the same files, round after round;
 // then, after a last clean start, everything it acknowledged is checked in the SQLite file and at
 // the fakes. Used by scripts/chaos.ts (`npm run test:chaos`, 20 rounds) and
@@ -18,9 +18,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase, prepared, type Db } from '../../src/db/index.js';
-import { whisperTextFromDiscord } from '../../src/discord/naming.js';
-import { splitWhisper } from '../../src/game/whispers.js';
+import { openDatabase, prepared, type Db } from '../src/db/index.js';
+import { whisperTextFromDiscord } from '../src/discord/naming.js';
+import { splitWhisper } from '../src/game/whispers.js';
 import {
   CHAOS_MIX,
   createEnvironment,
@@ -30,8 +30,8 @@ import {
   startServerProcess,
   type Environment,
   type Ledger,
-  type ServerProcess,
-} from '../../scripts/load.js';
+  type LoadServer,
+} from './load.js';
 
 export interface ChaosOptions {
   rounds: number;
@@ -122,7 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let kills = 0;
   let killsDuringStartup = 0;
   let orphanFilesSwept = 0;
-  let server: ServerProcess | undefined;
+  let server: LoadServer | undefined;
   let db: Db | undefined;
   try {
     for (let round = 1; round <= options.rounds; round++) {
