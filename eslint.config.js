@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'test/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'support/**/*.ts'],
     ignores: ['src/db/**'],
     rules: {
       'no-restricted-imports': [
@@ -41,7 +41,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser }, sourceType: 'script' },
   },
   {
-    files: ['scripts/**/*.mjs', 'scripts/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['scripts/**/*.mjs', 'scripts/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'support/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

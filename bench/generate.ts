@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { hashPassword } from '../src/passwords.js';
 import { openDatabase } from '../src/db/index.js';
-import { rng } from '../scripts/load.js';
+import { rng } from '../support/load.js';
 
 export const PLAYERS = 20_000;
 export const STAFF = 20;

@@ -8,7 +8,7 @@
 // loads it over HTTP from another process (autocannon), measures the bare Express + EJS ceiling
 // the same way, and prints one table (also written to bench-results.json). Targets are those of
 // issue #7, stated at 1,000,000 tickets / 5,000,000 messages; a miss is printed as MISS.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,7 +16,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/db/index.js';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { startFakeDiscord } from '../test/fakes/discord.js';
+import { Client } from '../support/client.js';
+import { startFakeDiscord } from '../support/fakes/discord.js';
+import { childEnv, launchServer, TSX, type ServerProcess } from '../support/server.js';
 import { generateDatabase, BENCH_PASSWORD, HEAVY_PLAYER, SEARCH_WORDS, type BenchFacts } from './generate.js';
 import type { LoadResult, LoadSpec } from './load.js';
 
@@ -46,7 +48,6 @@ for (const [name, value] of Object.entries({ tickets: TICKETS, messages: MESSAGE
   }
 }
 const GAME_TOKEN = 'bench-game-token-0123456789abcdef';
-const TSX = import.meta.resolve('tsx');
 const log = (line: string) => console.log(line);
 
 // ---------------------------------------------------------------------------------------------
@@ -149,8 +150,6 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const uploadsDir = path.join(workDir, 'uploads');
 const serverEnv = {
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
   PORT: String(port),
   HOST: '127.0.0.1',
   DATABASE_PATH: runFile,
@@ -165,31 +164,18 @@ const serverEnv = {
   LOG_LEVEL: 'warn',
 };
 
-async function healthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/healthz`);
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function startServer(): Promise<{ child: ChildProcess; startMs: number }> {
+/** The compiled server (support/server.ts); ready when /healthz answers, as warn hides "listening on". */
+async function startServer(): Promise<{ server: ServerProcess; startMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, 'dist/server.js'], { cwd: PROJECT_ROOT, env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (await healthy(base)) return { child, startMs: performance.now() - started };
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const server = launchServer({ cwd: PROJECT_ROOT, env: serverEnv, built: true, nodeFlags, healthUrl: base, keepChars: 65536 });
+  server.child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  await server.url;
+  return { server, startMs: performance.now() - started };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+async function stopServer(server: ServerProcess): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  await server.stop(120_000); // SIGTERM; SIGKILL only if it hangs
 }
 
 let nodeFlags: string[] = [];
@@ -197,14 +183,14 @@ let nodeFlags: string[] = [];
 log('bench: measuring start-up');
 const startTimes: number[] = [];
 for (let i = 0; i < 3; i++) {
-  const { child, startMs } = await startServer();
+  const { server, startMs } = await startServer();
   startTimes.push(startMs);
-  await stopServer(child);
+  await stopServer(server);
 }
 startTimes.sort((a, b) => a - b);
 if (args.profile) nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`];
-const { child: server } = await startServer();
-const serverPid = server.pid!;
+const { server } = await startServer();
+const serverPid = server.pid;
 let peakRss = rssMb(serverPid);
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, rssMb(serverPid));
@@ -225,18 +211,10 @@ await waitFor('the Discord bridge', async () => {
 
 // Sign in as a browser would; the session cookie then goes with every load request.
 async function signIn(username: string): Promise<string> {
-  const form = await fetch(`${base}/index.php?view=login`);
-  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const response = await fetch(`${base}/index.php?view=login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, username, password: BENCH_PASSWORD }),
-  });
-  await response.arrayBuffer();
-  if (response.status !== 303) throw new Error(`bench: sign-in as ${username} answered ${response.status}`);
-  return response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const client = new Client(base);
+  const answer = await client.login(username, BENCH_PASSWORD);
+  if (answer.status !== 303) throw new Error(`bench: sign-in as ${username} answered ${answer.status}`);
+  return client.cookieHeader();
 }
 const playerCookie = await signIn(HEAVY_PLAYER);
 const staffCookie = await signIn(F.staffUsername);
@@ -292,7 +270,7 @@ async function measureCeiling(): Promise<LoadResult> {
   const ceilingPort = await freePort();
   const ceiling = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'bench/ceiling.ts'), runFile, String(F.heavyUserId), String(ceilingPort)], {
     cwd: PROJECT_ROOT,
-    env: { ...serverEnv, PORT: String(ceilingPort) },
+    env: childEnv({ ...serverEnv, PORT: String(ceilingPort) }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) => ceiling.stdout!.once('data', () => resolve()));

@@ -1,12 +1,14 @@
 // npm run test:chaos -- [--rounds 20] [--seed N] [--concurrency 6] [--min-ms 1500] [--max-ms 4000] [--keep]
 //
+// The seed is --seed, else CHAOS_SEED, else a random one; it is printed first, whatever happens.
+//
 // Crash durability (issue #8, point 1): the real server under mixed load, `kill -9` at random
 // moments and started again on the same files, `--rounds` times; then a last clean start, the
-// queues drained, a graceful stop, and every acknowledged request checked (test/helpers/chaos.ts
+// queues drained, a graceful stop, and every acknowledged request checked (support/chaos.ts
 // says exactly what is checked). Prints the figures; exit code 1 on any failure.
 import { parseArgs } from 'node:util';
-import { formatFigures, runChaos } from '../test/helpers/chaos.js';
-import { killServersOnSignal } from './load.js';
+import { chaosSeed, formatFigures, runChaos } from '../support/chaos.js';
+import { killServersOnSignal } from '../support/load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +28,12 @@ for (const [name, value] of Object.entries(numbers)) {
   }
 }
 killServersOnSignal();
-const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed);
+const seed = args.seed === undefined ? chaosSeed() : Number(args.seed);
+if (!Number.isSafeInteger(seed) || seed < 0) {
+  console.error('chaos: --seed must be a whole number');
+  process.exit(2);
+}
+console.log(`chaos: seed ${seed}`);
 
 const report = await runChaos({
   rounds: numbers.rounds,

@@ -2,7 +2,7 @@
 //
 // Load (issue #8, point 5): the real server as a child process (src/server.ts, with the fake
 // Discord, SMTP and Telegram in this process) under a steady, moderate mixed load from
-// scripts/load.ts: list pages, search, ticket pages, downloads, creates with attachments, replies,
+// support/load.ts: list pages, search, ticket pages, downloads, creates with attachments, replies,
 // staff answers, game relays (and their request_id replays, and logouts that close tickets and
 // delete channels), staff messages in Discord, and a game server long-polling and acking whispers.
 // The server's resident memory (VmRSS from /proc/<pid>/status) is sampled every --sample-s seconds.
@@ -17,7 +17,7 @@
 // Prints a table of the samples and writes them with the counts to --out.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createEnvironment, killServersOnSignal, LoadGenerator, sleep, SOAK_MIX, startServerProcess } from './load.js';
+import { createEnvironment, killServersOnSignal, LoadGenerator, sleep, SOAK_MIX, startServerProcess } from '../support/load.js';
 
 const { values: args } = parseArgs({
   options: {

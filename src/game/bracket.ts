@@ -27,7 +27,9 @@ export function parseBracketForm(text: string): Record<string, string> {
       if (end === -1) throw new BracketFormError(`[${key}: ...] is not closed with "]"`);
     }
     if (Object.hasOwn(fields, key)) throw new BracketFormError(`field ${key} is given twice`);
-    fields[key] = body.slice(start, end);
+    // Not `fields[key] = ...`: for `__proto__` that sets the prototype (a string is ignored) and the
+    // field vanished, where the strict schema must see it and refuse it like any unknown key.
+    Object.defineProperty(fields, key, { value: body.slice(start, end), enumerable: true, writable: true, configurable: true });
     at = end + 1;
   }
   if (Object.keys(fields).length === 0) throw new BracketFormError('empty body');

@@ -2,7 +2,7 @@
 // server under mixed load is killed with SIGKILL three times at random moments and started again
 // on the same files; after a last clean start every acknowledged request must be stored exactly
 // once, no ticket half-written, no file without its row or row without its file, SQLite intact,
-// and every pending whisper and notification delivered (test/helpers/chaos.ts has the details).
+// and every pending whisper and notification delivered (support/chaos.ts has the details).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,13 +13,15 @@ import { insertMessage, ticketMessages } from '../../src/db/messages.js';
 import { recordTicketMessage, ticketById } from '../../src/db/tickets.js';
 import { whisperTemplates } from '../../src/settings.js';
 import { receiveGameMessage } from '../../src/tickets/game.js';
-import type { FakeDiscord } from '../fakes/discord.js';
-import { pollUntil } from '../fakes/wait.js';
+import type { FakeDiscord } from '../../support/fakes/discord.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
-import { formatFigures, runChaos } from '../helpers/chaos.js';
+import { chaosSeed, formatFigures, runChaos } from '../../support/chaos.js';
 
 test('kill -9 under load, three times: every acknowledged request stored once, nothing half-written, queues delivered', { timeout: 150_000 }, async () => {
-  const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
+  const seed = chaosSeed();
+  // Printed before the run, pass or fail (or hang): CHAOS_SEED=<seed> npm test -- test/chaos repeats it.
+  console.log(`chaos: seed ${seed}${process.env.CHAOS_SEED ? ' (from CHAOS_SEED)' : ' (random; set CHAOS_SEED to repeat it)'}`);
   let damageFound: string[] = [];
   const report = await runChaos({
     rounds: 3,

@@ -1,5 +1,5 @@
-// Test harness: the real app on a temporary SQLite file, over real HTTP on 127.0.0.1, and a small
-// cookie-keeping client that behaves like a browser without JavaScript.
+// Test harness: the real app on a temporary SQLite file, over real HTTP on 127.0.0.1, for the
+// cookie-keeping client of support/client.ts.
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -88,84 +88,8 @@ export async function addUser(db: Db, username: string, password = 'correct hors
   return createAccount(db, { username, password, role });
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  location: string | null;
-}
-
-/** A cookie-keeping HTTP client that never follows redirects, so tests see each step. */
-export class Client {
-  readonly cookies = new Map<string, string>();
-  constructor(
-    readonly base: string,
-    readonly extraHeaders: Record<string, string> = {},
-  ) {}
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  async request(method: string, pathname: string, body?: URLSearchParams | string | FormData, headers: Record<string, string> = {}): Promise<Reply> {
-    const response = await fetch(new URL(pathname, this.base), {
-      method,
-      redirect: 'manual',
-      headers: { ...this.extraHeaders, ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}), ...headers },
-      body,
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      const expired = attributes.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return { status: response.status, headers: response.headers, text: await response.text(), location: response.headers.get('location') };
-  }
-
-  get(pathname: string, headers?: Record<string, string>): Promise<Reply> {
-    return this.request('GET', pathname, undefined, headers);
-  }
-
-  post(pathname: string, form: Record<string, string>, headers?: Record<string, string>): Promise<Reply> {
-    return this.request('POST', pathname, new URLSearchParams(form), headers);
-  }
-
-  /** A multipart form, as a browser sends one with `<input type=file name=attachments multiple>`. */
-  postMultipart(pathname: string, fields: Record<string, string>, files: UploadFile[] = [], headers?: Record<string, string>): Promise<Reply> {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(fields)) form.append(name, value);
-    for (const file of files) form.append(file.field ?? 'attachments', new Blob([file.content], { type: file.type ?? 'application/octet-stream' }), file.name);
-    return this.request('POST', pathname, form, headers);
-  }
-
-  /** The CSRF token from the first form of `pathname`. */
-  async csrf(pathname = '/index.php?view=login'): Promise<string> {
-    const page = await this.get(pathname);
-    const token = csrfFrom(page.text);
-    if (!token) throw new Error(`no _csrf field on ${pathname} (status ${page.status})`);
-    return token;
-  }
-
-  async login(username: string, password = 'correct horse battery'): Promise<Reply> {
-    const _csrf = await this.csrf();
-    return this.post('/index.php?view=login', { _csrf, username, password });
-  }
-}
-
-export interface UploadFile {
-  name: string;
-  content: Buffer | string;
-  type?: string;
-  field?: string;
-}
-
-export function csrfFrom(html: string): string | undefined {
-  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-}
+// The cookie-keeping client lives in support/client.ts (shared with scripts/ and bench/).
+export { Client, csrfFrom, type Reply, type UploadFile } from '../../support/client.js';
 
 /** Files currently under an uploads folder (to prove nothing is left behind). */
 export function uploadedFiles(dir: string): string[] {

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { createDiscordBridge, type DiscordBridge } from '../../src/discord/bridge.js';
 import { createLogger } from '../../src/log.js';
 import { Signal } from '../../src/signal.js';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeDiscord } from '../../support/fakes/discord.js';
 import type { AppOptions } from '../../src/web/app.js';
 import { startApp, tempDir, type TestApp } from './app.js';
 

@@ -11,7 +11,8 @@ import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { channelNameForPlayer } from '../../src/discord/naming.js';
-import type { FakeChannel } from '../fakes/discord.js';
+import type { FakeChannel } from '../../support/fakes/discord.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -65,6 +66,15 @@ async function botMessagesIn(channelId: string, count: number) {
     const messages = setup.fake.messagesIn(channelId).filter((m) => m.source === 'bot');
     return messages.length >= count && messages;
   }, 5000, `${count} bot message(s)`);
+}
+
+/**
+ * Every queued Discord job is done: a post the bridge would make twice is in the fake by then,
+ * so "posted once" can be checked without waiting a while.
+ */
+async function discordOutboxDone(): Promise<void> {
+  const pending = () => (prepared(setup.app.db, 'SELECT COUNT(*) AS n FROM discord_outbox WHERE done_at IS NULL').get() as { n: number }).n;
+  await pollUntil(() => pending() === 0, 15_000, 'the Discord outbox to be done');
 }
 
 describe('a ticket from the game becomes a private Discord channel', () => {
@@ -174,7 +184,7 @@ describe('a ticket from the game becomes a private Discord channel', () => {
     assert.deepEqual(again.json, first.json);
     const channel = await channelOf(first.json.ticket_id as number);
     await botMessagesIn(channel.id, 2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await discordOutboxDone();
     assert.equal(setup.fake.messagesIn(channel.id).filter((m) => m.content === '**Retry** (in game):\n> once').length, 1);
   });
 });
@@ -411,7 +421,7 @@ describe('nothing is lost', () => {
     await game.ticket(p, 'pm', 'second');
     await game.ticket(p, 'pm', 'third');
     const lines = await relayedLines(channel.id, 6, 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await discordOutboxDone();
     assert.deepEqual(await relayedLines(channel.id, 6), ['first', 'second', 'third'].flatMap((text) => postLines('Lost Answer', text)));
     assert.equal(lines.length, 6);
     const attempts = setup.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/channels/${channel.id}/messages`));

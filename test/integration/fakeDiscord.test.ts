@@ -1,4 +1,4 @@
-// The fake Discord (test/fakes/discord.ts) driven by the REAL discord.js Client: if these pass, a bot
+// The fake Discord (support/fakes/discord.ts) driven by the REAL discord.js Client: if these pass, a bot
 // tested against the fake logs in, keeps its caches right and sees the errors Discord would give it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +18,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { WebSocket } from 'ws';
-import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
+import { startFakeDiscord, type FakeDiscord } from '../../support/fakes/discord.js';
 
 const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
@@ -292,7 +292,8 @@ describe('fake Discord with the real discord.js client', () => {
   test('an outage (gateway refusing connections) is survived; a normal close makes it re-identify', async () => {
     fake.setGatewayAvailable(false);
     fake.disconnectGateway();
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Two reconnects refused (discord.js retries about every 0.5 s): the client lived through them.
+    await fake.waitFor(() => fake.gateway.refused >= 2, 5000, 'two refused reconnects');
     assert.equal(fake.gatewayConnected, false);
     const resumed = waitForEvent(client, Events.ShardResume, () => true, 5000);
     fake.setGatewayAvailable(true);
@@ -363,6 +364,8 @@ describe('fake Discord with the real discord.js client', () => {
     const lateError = new Promise<unknown>((resolve) => {
       client.once(Events.InteractionCreate, (interaction) => {
         if (!interaction.isChatInputCommand()) return;
+        // Not a wait for something: this is the slow bot under test, answering after the
+        // 50 ms response window set above has closed.
         setTimeout(() => {
           interaction.reply('too late').then(() => resolve(null), resolve);
         }, 150);

@@ -1,4 +1,4 @@
-// The fake SMTP server (test/fakes/smtp.ts) driven by the REAL nodemailer transport: if these pass, a
+// The fake SMTP server (support/fakes/smtp.ts) driven by the REAL nodemailer transport: if these pass, a
 // mailer tested against the fake authenticates, threads, fails and times out like it would against a
 // real submission server.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import type { SendMailOptions } from 'nodemailer/lib/mailer';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
 
 interface SmtpError extends Error {
   code?: string;

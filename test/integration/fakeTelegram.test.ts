@@ -1,10 +1,10 @@
-// The fake Telegram Bot API (test/fakes/telegram.ts) driven by the REAL telegraf client: if these pass,
+// The fake Telegram Bot API (support/fakes/telegram.ts) driven by the REAL telegraf client: if these pass,
 // a notification bot tested against the fake sends, formats, fails and long-polls like it would
 // against api.telegram.org.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Markup, Telegraf, TelegramError } from 'telegraf';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
 
 type CallApiOptions = NonNullable<Parameters<Telegraf['telegram']['callApi']>[2]>;
 

@@ -12,7 +12,7 @@ import { Signal } from '../../src/signal.js';
 import { postContent } from '../../src/discord/format.js';
 import { readDiscordWork } from '../../src/tickets/discordWork.js';
 import { queueWhispersForTicket } from '../../src/tickets/game.js';
-import { pollUntil } from '../fakes/wait.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';
@@ -362,8 +362,9 @@ describe('whispers: long poll, ack, redelivery', () => {
     await drain();
     const ticketId = await ticketFor('Waiter');
     const started = Date.now();
+    const waitingBefore = signals.whispers.waiting;
     const poll = call('GET', '/whispers?wait=10');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await pollUntil(() => signals.whispers.waiting > waitingBefore, 5000, 'the poll to wait');
     staffSays(ticketId, 'Hello from Support');
     const { status, json } = await poll;
     const waited = Date.now() - started;
@@ -400,8 +401,9 @@ describe('whispers: long poll, ack, redelivery', () => {
     assert.deepEqual(again.json.whispers, first.json.whispers, 'handed out again after GAME_WHISPER_VISIBILITY_S (1 s here)');
     const ack = await call('POST', '/whispers/ack', { ids: [(first.json.whispers as { id: number }[])[0]!.id] });
     assert.deepEqual(ack.json, { ok: true, acked: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.deepEqual((await call('GET', '/whispers')).json.whispers, []);
+    // Proving a negative: a poll that waits past the visibility timeout (1 s) would get the whisper
+    // back the moment it was visible again, as `again` did above.
+    assert.deepEqual((await call('GET', '/whispers?wait=2')).json.whispers, []);
   });
 
   test('a later whisper to the same player waits while an earlier one is out (order is kept)', async () => {

@@ -15,7 +15,7 @@ import { limits } from '../../src/tickets/quotas.js';
 import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
 import { CONVERSATION_PAGE_SIZE, MESSAGE_FOLD_AT } from '../../src/web/handlers/ticket.js';
 import { SqliteSessionStore } from '../../src/web/sessionStore.js';
-import { pollUntil } from '../fakes/wait.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, PNG_BYTES, startApp, tempDir, uploadedFiles, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;

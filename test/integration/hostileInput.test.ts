@@ -22,10 +22,10 @@ import type { User } from '../../src/db/users.js';
 import type { DiscordBridge } from '../../src/discord/bridge.js';
 import { VIEWS } from '../../src/web/routes.js';
 import { escapeHtml } from '../../src/web/text.js';
-import type { FakeDiscord } from '../fakes/discord.js';
+import type { FakeDiscord } from '../../support/fakes/discord.js';
 import { addUser, Client, PNG_BYTES, tempDir, uploadedFiles, type TestApp } from '../helpers/app.js';
 import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
-import { startServer } from '../helpers/process.js';
+import { launchServer } from '../../support/server.js';
 import {
   ChangeWatch,
   FIELD_SHAPES,
@@ -899,7 +899,7 @@ test('the server process survives a multipart body cut short (it used to crash: 
   const opened = openDatabase(env.DATABASE_PATH);
   await addUser(opened.db, 'cut_short', PASSWORD);
   opened.db.close();
-  const server = startServer({ cwd: dir, env });
+  const server = launchServer({ cwd: dir, env });
   try {
     const url = await server.url;
     const client = new Client(url);

@@ -11,8 +11,9 @@ import { createNotificationWorker, type NotificationWorker } from '../../src/not
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { Signal } from '../../src/signal.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 
 let smtp: FakeSmtp;
@@ -37,6 +38,15 @@ function startWorker(logger = createLogger('silent')): NotificationWorker {
   });
   w.start();
   return w;
+}
+
+/**
+ * Both channel loops of the worker (src/notify/worker.ts) wait on the signal with no row pending:
+ * whatever it was going to send is sent, so a count of what arrived is final until the next notify.
+ */
+async function workerIdle(): Promise<void> {
+  const pending = () => (prepared(app.db, "SELECT COUNT(*) AS n FROM notification_outbox WHERE status = 'pending'").get() as { n: number }).n;
+  await pollUntil(() => signals.notifications.waiting === 2 && pending() === 0, 10_000, 'the notification worker to be idle');
 }
 
 before(async () => {
@@ -103,7 +113,7 @@ describe('a player answered by Support gets one email and one Telegram message',
     assert.match(message.plainText, /We found your horse in the stable\./);
     assert.equal(message.parse_mode, 'HTML');
     assert.ok(message.entities.some((e) => e.type === 'text_link' && e.url === `http://support.example.org/index.php?view=ticket&id=${id}`));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await workerIdle();
     assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 1, 'one email');
     assert.equal(tg.sentTo(CHAT).filter((m) => m.plainText.includes(`Ticket #${id}`)).length, 1, 'one Telegram message');
   });
@@ -126,7 +136,7 @@ describe('switches and outages', () => {
     try {
       const id = ticket();
       await staffReply(id, 'Quiet answer');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await workerIdle();
       assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 0);
       assert.equal(tg.sentTo(CHAT).filter((m) => m.plainText.includes(`Ticket #${id}`)).length, 0);
     } finally {
@@ -139,13 +149,14 @@ describe('switches and outages', () => {
     const id = ticket();
     const ms = await staffReply(id, 'Sent while the mail server is down');
     assert.ok(ms < 1000, `the request took ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const row = prepared(app.db, "SELECT attempts, last_error AS lastError, status FROM notification_outbox WHERE ticket_id = ? AND channel = 'email'").get(id) as { attempts: number; lastError: string; status: string };
+    const emailRow = () => prepared(app.db, "SELECT attempts, last_error AS lastError, status FROM notification_outbox WHERE ticket_id = ? AND channel = 'email'").get(id) as { attempts: number; lastError: string; status: string };
+    await pollUntil(() => emailRow().attempts >= 1, 10_000, 'a first failed attempt');
+    const row = emailRow();
     assert.equal(row.status, 'pending');
     assert.ok(row.attempts >= 1 && row.lastError, 'the failure is recorded');
     await smtp.up();
     await smtp.waitFor(() => smtp.messagesTo('player@example.org').find((m) => m.subject.includes(`[Ticket #${id}]`)), 10_000, 'the mail after recovery');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await workerIdle();
     assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 1);
   });
 
@@ -171,16 +182,14 @@ describe('switches and outages', () => {
     tg.failNext('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user', count: 1 });
     const blocked = ticket();
     await staffReply(blocked, 'Nobody will read this');
-    const failed = await tg.waitFor(
-      () => prepared(app.db, "SELECT status, last_error AS lastError FROM notification_outbox WHERE ticket_id = ? AND channel = 'telegram'").get(blocked) as { status: string; lastError: string } | undefined,
-      5000,
-    ).then(async (row) => {
-      for (let i = 0; i < 50 && row.status === 'pending'; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        row = prepared(app.db, "SELECT status, last_error AS lastError FROM notification_outbox WHERE ticket_id = ? AND channel = 'telegram'").get(blocked) as typeof row;
-      }
-      return row;
-    });
+    const failed = await pollUntil(
+      () => {
+        const row = prepared(app.db, "SELECT status, last_error AS lastError FROM notification_outbox WHERE ticket_id = ? AND channel = 'telegram'").get(blocked) as { status: string; lastError: string } | undefined;
+        return row && row.status !== 'pending' && row;
+      },
+      10_000,
+      'the Telegram row to be settled',
+    );
     assert.equal(failed.status, 'failed');
     assert.match(failed.lastError, /403/);
     await addUser(app.db, 'boss', 'correct horse battery', 'admin');
@@ -195,13 +204,15 @@ describe('switches and outages', () => {
     await worker.stop();
     const id = ticket();
     await staffReply(id, 'Queued while the worker was stopped');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No worker runs, so nothing can be sent: the row waits in the outbox.
+    const status = prepared(app.db, "SELECT status FROM notification_outbox WHERE ticket_id = ? AND channel = 'email'").get(id) as { status: string };
+    assert.equal(status.status, 'pending');
     assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 0);
     worker = startWorker();
     await smtp.waitFor(() => smtp.messagesTo('player@example.org').find((m) => m.subject.includes(`[Ticket #${id}]`)), 5000, 'the queued mail');
     await worker.stop();
     worker = startWorker();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await workerIdle();
     assert.equal(smtp.messagesTo('player@example.org').filter((m) => m.subject.includes(`[Ticket #${id}]`)).length, 1);
   });
 });

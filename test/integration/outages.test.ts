@@ -23,10 +23,10 @@ import { createTelegramService, type TelegramService } from '../../src/notify/te
 import { createNotificationWorker, MAX_ATTEMPTS, type NotificationWorker } from '../../src/notify/worker.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import type { FakeDiscord } from '../fakes/discord.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
-import { pollUntil } from '../fakes/wait.js';
+import type { FakeDiscord } from '../../support/fakes/discord.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, csrfFrom, type Reply, type TestApp } from '../helpers/app.js';
 import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
@@ -53,6 +53,7 @@ let staffCsrf: string;
 const warnings: Error[] = [];
 process.on('warning', (warning) => warnings.push(warning));
 
+/** Pacing for the load loops in during(): time between requests, not a wait for anything. */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = (sql: string, ...params: unknown[]) => (prepared(app.db, sql).get(...params) as { n: number }).n;
 
@@ -359,6 +360,9 @@ describe('b) SMTP stalled and Telegram failing while Support answers many ticket
   const meter = new Meter();
   const recipients: { user: User; address: string; chat: number; tickets: number[] }[] = [];
   const bodies: { ticketId: number; userIndex: number; token: string }[] = [];
+  const triedAndFailed = (channel: 'email' | 'telegram') => outboxRows().some((r) => r.channel === channel && r.attempts > 0 && r.lastError);
+  const attemptsFor = (channel: 'email' | 'telegram') => outboxRows().filter((r) => r.channel === channel).reduce((n, r) => n + r.attempts, 0);
+  const totalAttempts = () => ({ email: attemptsFor('email'), telegram: attemptsFor('telegram') });
   const outboxRows = () =>
     prepared(app.db, "SELECT id, user_id AS userId, ticket_id AS ticketId, channel, status, attempts, last_error AS lastError FROM notification_outbox WHERE event = 'support_reply' ORDER BY id").all() as {
       id: number;
@@ -398,11 +402,12 @@ describe('b) SMTP stalled and Telegram failing while Support answers many ticket
     tg.setOutage({ status: 500 });
     await answerAll(1);
     await answerAll(2);
-    await sleep(1200);
+    await pollUntil(() => smtp.connectionCount > connectionsBefore && triedAndFailed('email') && triedAndFailed('telegram'), 10_000, 'failed attempts on both channels');
     smtp.stall(true, 'data'); // the whole message is taken, the final "." never answered
     tg.setOutage({ status: 429, retryAfter: 1 });
+    const attemptsBefore = totalAttempts();
     await answerAll(3);
-    await sleep(1500);
+    await pollUntil(() => attemptsFor('email') > attemptsBefore.email && attemptsFor('telegram') > attemptsBefore.telegram, 10_000, 'failed attempts in the second outage');
 
     const rows = outboxRows();
     assert.equal(rows.length, bodies.length * 2, 'one email and one Telegram row per answer');
@@ -424,7 +429,8 @@ describe('b) SMTP stalled and Telegram failing while Support answers many ticket
     tg.setOutage(null);
     await pollUntil(() => outboxRows().every((r) => r.status !== 'pending'), 20_000, 'the outbox to drain');
     const recoveryMs = Date.now() - started;
-    await sleep(300); // anything sent twice would show up now
+    // Both worker loops back on the signal with nothing pending: anything sent twice is in by now.
+    await pollUntil(() => signals.notifications.waiting === 2, 5000, 'the notification worker to be idle');
     const rows = outboxRows();
     assert.deepEqual(rows.filter((r) => r.status !== 'sent'), [], `none given up (MAX_ATTEMPTS ${MAX_ATTEMPTS})`);
 
@@ -540,7 +546,9 @@ describe('c) whispers while the game server’s poller is away', () => {
     assert.deepEqual(new Map([...delivered].sort(([a], [b]) => a - b)), new Map([...expected].sort(([a], [b]) => a - b)), 'each character got its whispers once, in order');
     assert.deepEqual(await pollWhispers(1, 500), [], 'nothing twice after the ack');
     for (let i = 0; i < 12; i += 1) assert.deepEqual(await pollWhispers(0, 500), [], 'nothing twice after the ack');
-    await sleep(10);
+    // A warning is emitted on the next tick (process.emitWarning): one turn of the loop lets any
+    // MaxListenersExceededWarning of the polls above arrive; none may.
+    await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), [], 'long polls leak no listeners');
     assert.equal(await ack(pending.map((w) => w.id)), 0, 'acking again changes nothing');
     console.log(

@@ -3,11 +3,32 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import http from 'node:http';
 import { describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { Client, csrfFrom, tempDir } from '../helpers/app.js';
-import { runSync, startServer } from '../helpers/process.js';
+import { launchServer } from '../../support/server.js';
+import { runSync } from '../helpers/process.js';
+import { pollUntil, pollUntilAsync } from '../../support/fakes/wait.js';
+
+/**
+ * A GET with `Expect: 100-continue`: node's HTTP server answers "100 Continue" as it hands the
+ * request to the app, so `continued` resolves once the server is handling it.
+ */
+function getExpectingContinue(url: string, headers: Record<string, string>) {
+  const request = http.get(url, { headers: { ...headers, expect: '100-continue' } });
+  const continued = new Promise<void>((resolve) => request.once('continue', () => resolve()));
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request.once('error', reject);
+    request.once('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+  });
+  return { continued, answer };
+}
 
 const BASE_ENV = { PORT: '0', HOST: '127.0.0.1' };
 
@@ -49,7 +70,7 @@ describe('start-up refusals: one line naming the problem, exit code 1', () => {
     await new Promise((resolve) => blocker.once('listening', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, PORT: String(port) } });
+      const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, PORT: String(port) } });
       const { code } = await server.exited;
       assert.equal(code, 1);
       assert.match(server.stderr(), new RegExp(`^ticketbridge: cannot listen on 127.0.0.1:${port} \\(EADDRINUSE\\)`));
@@ -62,7 +83,7 @@ describe('start-up refusals: one line naming the problem, exit code 1', () => {
 describe('a running server', () => {
   test('first start creates admin with a password printed once; it signs in; a restart prints none', async () => {
     const dir = tempDir();
-    const first = startServer({ cwd: dir, env: BASE_ENV });
+    const first = launchServer({ cwd: dir, env: BASE_ENV });
     const url = await first.url;
     const password = firstAdminPassword(first.stdout());
     assert.ok(password, 'the first start prints the admin password');
@@ -72,7 +93,7 @@ describe('a running server', () => {
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0);
 
-    const second = startServer({ cwd: dir, env: BASE_ENV });
+    const second = launchServer({ cwd: dir, env: BASE_ENV });
     await second.url;
     assert.equal(firstAdminPassword(second.stdout()), undefined);
     assert.doesNotMatch(second.stdout(), new RegExp(password));
@@ -97,7 +118,7 @@ describe('a running server', () => {
       SMTP_URL: 'smtp://mailer:smtp-pass-77@127.0.0.1:2525',
       TELEGRAM_BOT_TOKEN: '123456:telegram-secret-ABCDEFGHIJKLMNOP',
     };
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'debug', ...secrets } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'debug', ...secrets } });
     const url = await server.url;
     const admin = firstAdminPassword(server.stdout())!;
     const client = new Client(url);
@@ -122,10 +143,9 @@ describe('a running server', () => {
   });
 
   test('LOG_LEVEL=warn hides info lines', async () => {
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
     // With info hidden the "listening" line is not printed; wait for the admin banner instead.
-    const deadline = Date.now() + 15_000;
-    while (!/password: /.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => /password: /.test(server.stdout()), 15_000, 'the admin banner');
     server.child.kill('SIGTERM');
     await server.exited;
     assert.doesNotMatch(server.stdout(), /"level":"info"/);
@@ -134,7 +154,7 @@ describe('a running server', () => {
 
   test('SIGTERM mid-request: no new connections, the request in flight finishes, exit 0', async () => {
     const dir = tempDir();
-    const server = startServer({ cwd: dir, env: BASE_ENV });
+    const server = launchServer({ cwd: dir, env: BASE_ENV });
     const url = new URL(await server.url);
     const password = firstAdminPassword(server.stdout())!;
 
@@ -148,16 +168,16 @@ describe('a running server', () => {
     let response = '';
     socket.on('data', (chunk) => (response += chunk.toString('utf8')));
     const ended = new Promise((resolve) => socket.once('close', resolve));
+    // `Expect: 100-continue`: the server's "100 Continue" says it is handling the request.
     socket.write(
-      `POST /index.php?view=login HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\n` +
+      `POST /index.php?view=login HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\nExpect: 100-continue\r\n` +
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
         body.slice(0, 10),
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pollUntil(() => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 10_000, 'the server to take the request');
 
     server.child.kill('SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (!/"msg":"stopping/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(() => /"msg":"stopping/.test(server.stdout()), 10_000, 'the stopping line').catch(() => undefined);
     assert.match(server.stdout(), /"msg":"stopping/);
 
     // The listener is closed: a new visitor is refused while the old request is still open.
@@ -165,8 +185,9 @@ describe('a running server', () => {
 
     socket.write(body.slice(10));
     await ended;
-    assert.match(response, /^HTTP\/1\.1 303 See Other\r\n/, response.slice(0, 200));
-    assert.match(response, /\r\nLocation: \/index\.php\?view=tickets\r\n/);
+    const final = response.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+    assert.match(final, /^HTTP\/1\.1 303 See Other\r\n/, final.slice(0, 200));
+    assert.match(final, /\r\nLocation: \/index\.php\?view=tickets\r\n/);
     const exit = await server.exited;
     assert.equal(exit.code, 0);
     assert.match(server.stdout(), /"msg":"stopped"/);
@@ -175,20 +196,25 @@ describe('a running server', () => {
 
 describe('the server process with the Discord bridge configured', () => {
   test('connects to Discord, reports ready on /healthz, and a game PM becomes a ticket channel; SIGTERM stops it cleanly', async () => {
-    const { startFakeDiscord } = await import('../fakes/discord.js');
+    const { startFakeDiscord } = await import('../../support/fakes/discord.js');
     const fake = await startFakeDiscord();
     try {
       const token = 'game-token-for-the-process-test';
-      const server = startServer({
+      const server = launchServer({
         cwd: tempDir(),
         env: { ...BASE_ENV, GAME_API_TOKEN: token, DISCORD_TOKEN: fake.token, DISCORD_GUILD_ID: fake.guildId, DISCORD_API_URL: fake.apiUrl },
       });
       const url = await server.url;
       let state = '';
-      for (const deadline = Date.now() + 15_000; state !== 'ready' && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-        const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: { state: string } } };
-        state = body.integrations.discord.state;
-      }
+      await pollUntilAsync(
+        async () => {
+          const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: { state: string } } };
+          state = body.integrations.discord.state;
+          return state === 'ready';
+        },
+        15_000,
+        'discord to be ready on /healthz',
+      ).catch(() => undefined);
       assert.equal(state, 'ready', 'discord is ready on /healthz');
       const response = await fetch(`${url}/api/game/actions`, {
         method: 'POST',
@@ -208,14 +234,14 @@ describe('the server process with the Discord bridge configured', () => {
 describe('stopping with a long poll waiting', () => {
   test('SIGTERM answers a waiting whisper poll at once and exits 0', async () => {
     const token = 'game-token-for-the-stop-test';
-    const server = startServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, GAME_API_TOKEN: token } });
     const url = await server.url;
-    const poll = fetch(`${url}/api/game/whispers?wait=60`, { headers: { authorization: `Bearer ${token}` } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const poll = getExpectingContinue(`${url}/api/game/whispers?wait=60`, { authorization: `Bearer ${token}` });
+    await poll.continued;
     const started = Date.now();
     server.child.kill('SIGTERM');
-    const response = await poll;
-    assert.deepEqual(await response.json(), { whispers: [] });
+    const response = await poll.answer;
+    assert.deepEqual(JSON.parse(response.body), { whispers: [] });
     assert.equal((await server.exited).code, 0);
     assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
   });

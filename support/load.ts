@@ -4,14 +4,13 @@
 //   - Environment: a temp dir with a seeded SQLite file (players, one staff member, notification
 //     choices, email and Telegram switched on), the fake Discord, the real SMTP fake and the fake
 //     Telegram Bot API in THIS process, so they outlive any number of server restarts.
-//   - ServerProcess: the real server (src/server.ts through tsx) as a child process on a fixed
+//   - LoadServer: the real server (support/server.ts: src/server.ts through tsx) as a child process on a fixed
 //     port, started, `kill -9`ed and restarted on the same files.
 //   - LoadGenerator: concurrent loops of what users do (web creates with attachments, replies,
 //     staff replies, game relays with request_id and their retries, staff messages in Discord,
 //     list / search / ticket pages) and a fake game server long-polling whispers and acking them.
 //     Every request that got a success answer goes into the Ledger with the unique marker text it
 //     carried, so a verifier can prove it is stored exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,10 +20,11 @@ import { saveLimits } from '../src/tickets/quotas.js';
 import { openDatabase } from '../src/db/index.js';
 import { markEmailVerified, setNotificationChoices, setTelegramChat, setUserEmail, setUserGameAccount } from '../src/db/users.js';
 import { saveNotificationSwitches } from '../src/settings.js';
-import { startFakeDiscord, type FakeDiscord } from '../test/fakes/discord.js';
-import { startFakeSmtp, type FakeSmtp } from '../test/fakes/smtp.js';
-import { startFakeTelegram, type FakeTelegram } from '../test/fakes/telegram.js';
-import { childEnv, tsArgs } from '../test/helpers/process.js';
+import { startFakeDiscord, type FakeDiscord } from './fakes/discord.js';
+import { startFakeSmtp, type FakeSmtp } from './fakes/smtp.js';
+import { startFakeTelegram, type FakeTelegram } from './fakes/telegram.js';
+import { Client, csrfFrom, type Reply } from './client.js';
+import { ServerProcess, untilListening } from './server.js';
 
 // ---------------------------------------------------------------------------------------------
 // Small tools
@@ -203,9 +203,9 @@ export async function createEnvironment(options: EnvironmentOptions = {}): Promi
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server as a child process
+// The server as a child process (support/server.ts), counting the log lines a run cares about
 
-const liveServers = new Set<ServerProcess>();
+const liveServers = new Set<LoadServer>();
 
 /** For the command-line runs: an interrupted runner takes its server child with it. */
 export function killServersOnSignal(): void {
@@ -217,164 +217,65 @@ export function killServersOnSignal(): void {
   }
 }
 
-export class ServerProcess {
-  readonly child: ChildProcess;
-  readonly listening: Promise<void>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The last 64 KiB of output (a long soak must not keep every line). */
-  private tail = '';
-  /** Log lines the runner cares about, counted as they pass. */
+export class LoadServer extends ServerProcess {
   orphanSweeps = 0;
   orphanFilesRemoved = 0;
   errorLines: string[] = [];
 
   constructor(env: Environment) {
-    this.child = spawn(process.execPath, tsArgs('src/server.ts'), { cwd: env.dir, env: childEnv(env.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    this.listening = new Promise<void>((resolve, reject) => {
-      const onLine = (line: string) => {
-        if (line.includes('"msg":"listening on ')) resolve();
-        if (line.includes('removed uploaded files that no attachment refers to')) {
-          this.orphanSweeps += 1;
-          this.orphanFilesRemoved += Number(/"count":(\d+)/.exec(line)?.[1] ?? 0);
-        }
-        if (/"level":(50|60)/.test(line)) this.errorLines.push(line.slice(0, 2000));
-      };
-      this.child.stdout!.on('data', (chunk: Buffer) => {
-        const text = chunk.toString('utf8');
-        this.keep(text);
-        pending += text;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) onLine(line);
-      });
-      this.child.once('exit', (code, signal) => reject(new Error(`server exited before listening (code ${code}, signal ${signal}):\n${this.tail}`)));
+    // The last 64 KiB of output: a long soak must not keep every line.
+    super({ cwd: env.dir, env: env.env, keepChars: 65536 });
+    this.onLine((line) => {
+      if (line.includes('removed uploaded files that no attachment refers to')) {
+        this.orphanSweeps += 1;
+        this.orphanFilesRemoved += Number(/"count":(\d+)/.exec(line)?.[1] ?? 0);
+      }
+      if (/"level":(50|60)/.test(line)) this.errorLines.push(line.slice(0, 2000));
     });
-    this.listening.catch(() => undefined);
-    this.child.stderr!.on('data', (chunk: Buffer) => this.keep(chunk.toString('utf8')));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     liveServers.add(this);
     void this.exited.then(() => liveServers.delete(this));
   }
 
-  private keep(text: string): void {
-    this.tail = (this.tail + text).slice(-65536);
-  }
-
   output(): string {
-    return this.tail;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** kill -9: no handler runs, nothing is flushed. */
-  async kill9(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** A graceful stop (SIGTERM); the exit code and signal. */
-  async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Resident memory of the server process in bytes (VmRSS), or undefined once it is gone. */
-  rssBytes(): number | undefined {
-    try {
-      const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-      return kb === undefined ? undefined : Number(kb) * 1024;
-    } catch {
-      return undefined;
-    }
+    return `${this.stdout()}${this.stderr()}`;
   }
 }
 
-export async function startServerProcess(env: Environment, timeoutMs = 30_000): Promise<ServerProcess> {
-  const server = new ServerProcess(env);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      server.listening,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms:\n${server.output()}`)), timeoutMs);
-      }),
-    ]);
-  } catch (err) {
-    server.child.kill('SIGKILL');
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return server;
+export function startServerProcess(env: Environment, timeoutMs = 30_000): Promise<LoadServer> {
+  return untilListening(new LoadServer(env), timeoutMs);
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP: a cookie-keeping client with a timeout
+// HTTP: the shared cookie-keeping client (support/client.ts), signed in as one user
 
-export interface Answer {
-  status: number;
-  text: string;
-  location: string | null;
-}
-
-export class WebClient {
-  private readonly cookies = new Map<string, string>();
-  csrf: string | undefined;
+/** A user of the run: signs in again when the session is lost, and keeps its CSRF token. */
+export class WebClient extends Client {
+  csrfToken: string | undefined;
 
   constructor(
-    readonly base: string,
+    base: string,
     readonly username: string,
-  ) {}
-
-  async request(method: string, pathname: string, body?: FormData | URLSearchParams | string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Answer> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(new URL(pathname, this.base), {
-      method,
-      redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), ...headers },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return { status: response.status, text: await response.text(), location: response.headers.get('location') };
+  ) {
+    super(base, {}, { timeoutMs: 20_000 });
   }
 
-  async login(): Promise<void> {
+  async signIn(): Promise<void> {
     this.cookies.clear();
-    const page = await this.request('GET', '/index.php?view=login');
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    if (!token) throw new Error(`no CSRF token on the login page (status ${page.status})`);
-    const answer = await this.request('POST', '/index.php?view=login', new URLSearchParams({ _csrf: token, username: this.username, password: PASSWORD }));
+    const answer = await this.login(this.username, PASSWORD);
     if (answer.status !== 303) throw new Error(`login of ${this.username} answered ${answer.status}`);
-    this.csrf = undefined;
+    this.csrfToken = undefined;
   }
 
   async token(): Promise<string> {
-    if (this.csrf) return this.csrf;
+    if (this.csrfToken) return this.csrfToken;
     const page = await this.request('GET', '/index.php?view=ticket_create');
     if (page.status === 303 || page.status === 302) {
-      await this.login();
+      await this.signIn();
       return this.token();
     }
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    const token = csrfFrom(page.text);
     if (!token) throw new Error(`no CSRF token for ${this.username} (status ${page.status})`);
-    this.csrf = token;
+    this.csrfToken = token;
     return token;
   }
 }
@@ -589,7 +490,7 @@ export class LoadGenerator {
   }
 
   async signIn(): Promise<void> {
-    for (const client of [...this.players, this.staff]) await client.login();
+    for (const client of [...this.players, this.staff]) await client.signIn();
   }
 
   start(): void {
@@ -676,7 +577,7 @@ export class LoadGenerator {
     }
   }
 
-  private async send(op: string, client: WebClient | undefined, method: string, pathname: string, body?: FormData | URLSearchParams | string, headers?: Record<string, string>, timeoutMs?: number): Promise<Answer> {
+  private async send(op: string, client: WebClient | undefined, method: string, pathname: string, body?: FormData | URLSearchParams | string, headers?: Record<string, string>, timeoutMs?: number): Promise<Reply> {
     try {
       const answer = client
         ? await client.request(method, pathname, body, headers, timeoutMs)
@@ -692,7 +593,7 @@ export class LoadGenerator {
     }
   }
 
-  private unexpected(op: string, answer: Answer): void {
+  private unexpected(op: string, answer: Reply): void {
     this.ledger.errorAnswers.push({ op, status: answer.status, detail: answer.text.replace(/\s+/g, ' ').slice(0, 300), at: Date.now() });
   }
 
@@ -700,10 +601,10 @@ export class LoadGenerator {
    * A refused write: recorded as an error answer. A lost session or CSRF token (which must never
    * happen: sessions live in SQLite) is recorded too, and the client signs in again.
    */
-  private async refused(op: string, client: WebClient, answer: Answer): Promise<void> {
+  private async refused(op: string, client: WebClient, answer: Reply): Promise<void> {
     this.unexpected(op, answer);
-    if ((answer.status === 302 || answer.status === 303) && /view=login/.test(answer.location ?? '')) await client.login();
-    if (answer.status === 403 && /has expired|did not come from this site/i.test(answer.text)) client.csrf = undefined;
+    if ((answer.status === 302 || answer.status === 303) && /view=login/.test(answer.location ?? '')) await client.signIn();
+    if (answer.status === 403 && /has expired|did not come from this site/i.test(answer.text)) client.csrfToken = undefined;
   }
 
   private async webCreate(): Promise<void> {
@@ -720,7 +621,7 @@ export class LoadGenerator {
       if (i === 0) form.append('attachments', new Blob([PNG]), `shot-${marker}.png`);
       else form.append('attachments', new Blob([`log of ${marker}\n${this.words(40)}\n`]), `log-${marker}.txt`);
     }
-    let answer: Answer;
+    let answer: Reply;
     try {
       answer = await this.send('create', player, 'POST', '/index.php?view=ticket_create', form);
     } catch (err) {
@@ -760,7 +661,7 @@ export class LoadGenerator {
     form.append('message', `${marker} reply: ${this.words(6)}`);
     const files = this.random() < 0.3 ? 1 : 0;
     if (files) form.append('attachments', new Blob([`reply log ${marker}\n`]), `reply-${marker}.log`);
-    let answer: Answer;
+    let answer: Reply;
     try {
       answer = await this.send('reply', player, 'POST', `/index.php?view=ticket&id=${ticket.ticketId}&action=reply`, form);
     } catch (err) {
@@ -791,7 +692,7 @@ export class LoadGenerator {
     form.append('_csrf', token);
     form.append('message', body);
     form.append('status', this.pick(['answered', 'waiting_user', 'in_progress'])!);
-    let answer: Answer;
+    let answer: Reply;
     try {
       answer = await this.send('staff_reply', this.staff, 'POST', `/index.php?view=ticket&id=${ticketId}&action=reply`, form);
     } catch (err) {
@@ -836,7 +737,7 @@ export class LoadGenerator {
       this.ledger.gameRequests.set(requestId, request);
     }
     request.attempts += 1;
-    let answer: Answer;
+    let answer: Reply;
     try {
       answer = await this.send('game', undefined, 'POST', '/api/game/actions', JSON.stringify(request.body), {
         authorization: `Bearer ${GAME_TOKEN}`,
@@ -1028,7 +929,7 @@ export class LoadGenerator {
   }
 }
 
-async function anonymous(base: string, method: string, pathname: string, body?: FormData | URLSearchParams | string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Answer> {
-  const response = await fetch(new URL(pathname, base), { method, redirect: 'manual', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-  return { status: response.status, text: await response.text(), location: response.headers.get('location') };
+/** A request without a session (the game server's API calls). */
+function anonymous(base: string, method: string, pathname: string, body?: FormData | URLSearchParams | string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Reply> {
+  return new Client(base).request(method, pathname, body, headers, timeoutMs);
 }

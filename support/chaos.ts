@@ -1,4 +1,4 @@
-// Crash durability (issue #8, point 1): the real server under mixed load (scripts/load.ts) is
+// Crash durability (issue #8, point 1): the real server under mixed load (support/load.ts) is
 // killed with SIGKILL at random moments and started again on the same files, round after round;
 // then, after a last clean start, everything it acknowledged is checked in the SQLite file and at
 // the fakes. Used by scripts/chaos.ts (`npm run test:chaos`, 20 rounds) and
@@ -18,9 +18,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase, prepared, type Db } from '../../src/db/index.js';
-import { whisperTextFromDiscord } from '../../src/discord/naming.js';
-import { splitWhisper } from '../../src/game/whispers.js';
+import { openDatabase, prepared, type Db } from '../src/db/index.js';
+import { whisperTextFromDiscord } from '../src/discord/naming.js';
+import { splitWhisper } from '../src/game/whispers.js';
 import {
   CHAOS_MIX,
   createEnvironment,
@@ -30,8 +30,8 @@ import {
   startServerProcess,
   type Environment,
   type Ledger,
-  type ServerProcess,
-} from '../../scripts/load.js';
+  type LoadServer,
+} from './load.js';
 
 export interface ChaosOptions {
   rounds: number;
@@ -98,10 +98,22 @@ export interface ChaosReport {
 
 const WHISPER_MAX = 200;
 
+/**
+ * The seed of a run: CHAOS_SEED when set (.ci/run sets one, so CI repeats the same random choices),
+ * otherwise a fresh random one. Runners print it on every run, so any run can be repeated.
+ */
+export function chaosSeed(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.CHAOS_SEED;
+  if (value === undefined || value === '') return Math.floor(Math.random() * 2 ** 31);
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`CHAOS_SEED must be a whole number, not "${value}"`);
+  return seed;
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = options.seed ?? chaosSeed();
   const random = rng(seed ^ 0x5eed);
   const env = await createEnvironment({ players: options.players ?? 6, chars: options.chars ?? 4, keepDir: options.keepDir });
   log(`chaos: seed ${seed}, ${options.rounds} rounds, files in ${env.dir}`);
@@ -110,7 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let kills = 0;
   let killsDuringStartup = 0;
   let orphanFilesSwept = 0;
-  let server: ServerProcess | undefined;
+  let server: LoadServer | undefined;
   let db: Db | undefined;
   try {
     for (let round = 1; round <= options.rounds; round++) {
@@ -121,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       const early = random() < (options.earlyKillChance ?? 0.15);
       const loadMs = early ? random() * 400 : minMs + random() * (maxMs - minMs);
+      // Not a wait for something: the load runs this long, then the kill lands wherever it lands.
       await sleep(loadMs);
       orphanFilesSwept += server.orphanFilesRemoved;
       await server.kill9();
@@ -133,7 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // The last, clean start: finish what was interrupted, then stop gracefully.
     server = await startServerProcess(env);
-    await sleep(options.finalLoadMs ?? 1000);
+    await sleep(options.finalLoadMs ?? 1000); // load on the last start, as on the others
     await gen.stop();
     const unsettled = await gen.settleGameRetries(30_000);
     await gen.replayAllGameRequests();

@@ -225,6 +225,8 @@ export interface UserSaysOptions {
 
 export interface GatewayStats {
   connections: number;
+  /** Upgrades answered 503 while setGatewayAvailable(false). */
+  refused: number;
   identifies: number;
   resumes: number;
   lastIntents: number | null;
@@ -466,6 +468,7 @@ export class FakeDiscord {
   readonly attachmentData = new Map<string, { data: Buffer; contentType: string }>();
   readonly gateway: GatewayStats = {
     connections: 0,
+    refused: 0,
     identifies: 0,
     resumes: 0,
     lastIntents: null,
@@ -531,6 +534,7 @@ export class FakeDiscord {
         return;
       }
       if (!this.gatewayAvailable) {
+        this.gateway.refused++;
         socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
       }
