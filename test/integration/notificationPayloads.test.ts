@@ -15,8 +15,8 @@ import { createNotificationWorker, type NotificationWorker } from '../../src/not
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { Signal } from '../../src/signal.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
 
 let smtp: FakeSmtp;

@@ -12,8 +12,8 @@ import { createEmailSender } from '../../src/notify/email.js';
 import { createNotificationWorker, type NotificationWorker } from '../../src/notify/worker.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { createWebTicket } from '../../src/tickets/service.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { pollUntil } from '../fakes/wait.js';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
+import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, PNG_BYTES, uploadedFiles } from '../helpers/app.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
