@@ -30,6 +30,20 @@ export default tseslint.config(
     },
   },
   {
+    // The Discord bridge sits below the web app (src/integrations.ts holds what both need): this
+    // block repeats the SQLite rule above because a later block replaces a rule's options.
+    files: ['src/discord/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'better-sqlite3', message: 'Only src/db/ talks to SQLite: add a query function there.' }],
+          patterns: [{ group: ['**/web/*', '**/web/**/*'], message: 'src/discord must not import from src/web: move what both need lower (e.g. src/integrations.ts).' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['public/**/*.js'],
     languageOptions: { globals: { ...globals.browser }, sourceType: 'script' },
   },

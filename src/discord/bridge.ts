@@ -32,7 +32,7 @@ import { createRedactor, errorText } from '../redact.js';
 import type { Signal } from '../signal.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
-import type { IntegrationState } from '../web/app.js';
+import type { IntegrationState } from '../integrations.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
 import { readDiscordWork, type DiscordWork } from '../tickets/discordWork.js';
 import { discordName, postContent } from './format.js';

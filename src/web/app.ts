@@ -8,6 +8,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import { RefusalAudit } from '../audit.js';
 import type { Config } from '../config.js';
+import type { IntegrationState } from '../integrations.js';
 import type { Db } from '../db/index.js';
 import { isDatabaseHealthy } from '../db/index.js';
 import { userById, type User } from '../db/users.js';
@@ -32,12 +33,6 @@ import { formatDateTime } from '../time.js';
 export const SESSION_COOKIE = 'tb_session';
 export const SIDEBAR_COOKIE = 'tb_sidebar';
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
-
-/** The state of an optional integration, as /healthz and the admin page show it. */
-export interface IntegrationState {
-  state: 'off' | 'starting' | 'ready' | 'down';
-  detail?: string;
-}
 
 export interface AppOptions {
   db: Db;
