@@ -11,7 +11,7 @@ import type { IntegrationState } from '../integrations.js';
 import { errorText } from '../redact.js';
 import { discordChannelGone } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
-import { handleInteraction, SLASH_COMMANDS } from './commands.js';
+import { handleInteraction, SLASH_COMMANDS } from './commands/index.js';
 import type { BridgeContext } from './context.js';
 import { catchUp, catchUpCursors, relayStaffMessage, type CatchUpCursor } from './relay.js';
 
