@@ -4,6 +4,8 @@
 // away is lost. Each ticket keeps a read-to cursor in the settings table: where its next catch-up
 // starts.
 import { MessageType, type Guild, type GuildMember, type GuildTextBasedChannel, type Message } from 'discord.js';
+import { z } from 'zod';
+import { SNOWFLAKE } from '../config.js';
 import { inTransaction } from '../db/index.js';
 import { lastDiscordMessageId } from '../db/messages.js';
 import { saveSetting, setting } from '../db/settings.js';
@@ -19,6 +21,13 @@ import { isStaffMember } from './staff.js';
 function readToKey(ticketId: number): string {
   return `discord.read_to.${ticketId}`;
 }
+
+/**
+ * A stored cursor: a message id, or '0' (a new channel: read from its start). Anything else is
+ * treated as no cursor (src/db/settings.ts reports it), so the catch-up starts after the last
+ * message relayed instead of failing on the value every time.
+ */
+const READ_TO_SCHEMA = z.union([z.literal('0'), z.string().regex(SNOWFLAKE)]);
 
 function isStaffMessage(message: Message): boolean {
   if (message.author.bot || message.webhookId || message.system) return false;
@@ -68,7 +77,7 @@ export interface CatchUpCursor {
  */
 export function catchUpCursors(ctx: BridgeContext): CatchUpCursor[] {
   const { db } = ctx;
-  return openBridgedTickets(db).map(({ id, channelId }) => ({ id, channelId, after: setting<string>(db, readToKey(id)) ?? lastDiscordMessageId(db, id) }));
+  return openBridgedTickets(db).map(({ id, channelId }) => ({ id, channelId, after: setting(db, readToKey(id), READ_TO_SCHEMA) ?? lastDiscordMessageId(db, id) }));
 }
 
 /** A new (or adopted) ticket channel: stored with its catch-up start, in one transaction. */
@@ -129,7 +138,7 @@ async function relayMessagesAfter(
 
 /** A finished catch-up moves the ticket's cursor to what it read: forward only, never back. */
 function moveCursor(ctx: BridgeContext, ticketId: number, after: string): void {
-  const stored = setting<string>(ctx.db, readToKey(ticketId));
+  const stored = setting(ctx.db, readToKey(ticketId), READ_TO_SCHEMA);
   if (stored === undefined || BigInt(after) > BigInt(stored)) saveSetting(ctx.db, readToKey(ticketId), after);
 }
 
