@@ -10,7 +10,8 @@ import { ConfFileError, confBoolean, readConfFile } from './confFile.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const SNOWFLAKE = /^\d{17,20}$/;
+/** A Discord id (a snowflake), as the Discord variables below and stored Discord ids are checked. */
+export const SNOWFLAKE = /^\d{17,20}$/;
 const snowflake = z.string().regex(SNOWFLAKE, 'must be a Discord id (17 to 20 digits)');
 
 function int(min: number, max: number) {

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
+import type { IntegrationState } from './integrations.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
 import { outboxSignals } from './db/outboxes.js';
@@ -15,7 +16,6 @@ import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
 import { createNotificationWorker } from './notify/worker.js';
-import type { IntegrationState } from './integrations.js';
 import { createApp, createHttpServer } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads/sweep.js';
 

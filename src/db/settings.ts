@@ -55,8 +55,8 @@ function parseStored<T>(db: Db, key: string, text: string, schema: z.ZodType<T> 
 
 /**
  * The stored value of `key` checked against `schema`; undefined when never set or when it does
- * not fit. Without a schema the JSON is only cast to T: that form is kept so src/discord/bridge.ts
- * and src/tickets/quotas.ts compile until their owners pass a schema; new callers pass one.
+ * not fit. Without a schema the JSON is only cast to T: that form is kept so src/tickets/quotas.ts
+ * compiles until its owner passes a schema; new callers pass one.
  */
 export function setting<T>(db: Db, key: string, schema?: z.ZodType<T>): T | undefined {
   const text = storedText(db, key);

@@ -46,7 +46,7 @@ export function quoteForDiscord(text: string): string {
 
 /**
  * One player message as a Discord post: `**<name>** (in game):` on its own line, then the quote.
- * Self-contained: posts joined with "\n" (src/discord/bridge.ts withFollowingPosts) each start
+ * Self-contained: posts joined with "\n" (src/discord/worker.ts withFollowingPosts) each start
  * with the bot's unquoted name line, which also ends the quote before it.
  */
 export function formatPlayerPost(name: string, text: string, via: 'game' | 'web' = 'game'): string {

@@ -1,5 +1,5 @@
 // Who counts as Support in Discord. Ticket channels are private to the staff roles
-// (src/discord/bridge.ts privateOverwrites), but an admin can loosen a channel by hand: the bridge
+// (src/discord/channels.ts privateOverwrites), but an admin can loosen a channel by hand: the bridge
 // does not trust the channel's permissions and checks the member itself before relaying a message
 // as a staff answer or running a /ticket command.
 import { PermissionFlagsBits, type GuildMember } from 'discord.js';

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { PermissionFlagsBits } from 'discord.js';
 import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
+import { saveSetting, setting } from '../../src/db/settings.js';
 import { ticketById } from '../../src/db/tickets.js';
 import { channelNameForPlayer } from '../../src/discord/naming.js';
 import type { FakeChannel } from '../../support/fakes/discord.js';
@@ -522,5 +523,24 @@ describe('restarts', () => {
     const warning = setup.logs.find((line) => line.messageId === forged.id);
     assert.equal(warning?.level, 'warn');
     assert.equal(discordAnswers(ticketId), 1);
+  });
+
+  test('a stored catch-up cursor that is not a message id counts as none: catch-up starts after the last message relayed', async () => {
+    const { json } = await game.ticket(player('Bad Cursor'), 'pm', 'hello?');
+    const ticketId = json.ticket_id as number;
+    const channel = await channelOf(ticketId);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'live answer' });
+    assert.deepEqual((await game.whispers(5)).map((w) => w.text), ['live answer']);
+    saveSetting(setup.app.db, `discord.read_to.${ticketId}`, 'not a message id');
+    const dir = setup.app.dir;
+    await setup.stopBridge();
+    const missed = setup.fake.userSays(channel.id, { userId: setup.staffId, content: 'answer while you were down' });
+    setup = await startBridged({ fake: setup.fake, dir });
+    game = gameServer(setup.app.url);
+    assert.deepEqual((await game.whispers(5)).map((w) => w.text), ['answer while you were down']);
+    assert.equal(discordAnswers(ticketId), 2);
+    await setup.fake.waitFor(() => setting<string>(setup.app.db, `discord.read_to.${ticketId}`) === missed.id, 5000, 'the cursor to move past the missed answer');
   });
 });

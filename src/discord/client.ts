@@ -1,0 +1,130 @@
+// The discord.js client and its gateway: the one connection to Discord, what each gateway event
+// does (a ready or resumed session catches up on missed staff messages, a live staff message is
+// relayed, a deleted ticket channel closes its ticket, a slash command is answered), and the
+// connection state the game API and /healthz read. While it is down, game tickets answer
+// "offline" and the worker waits; nothing is lost, since all work sits in discord_outbox.
+import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
+import type { Config } from '../config.js';
+import { guildSettings } from '../db/guilds.js';
+import { ticketByChannelId } from '../db/tickets.js';
+import type { IntegrationState } from '../integrations.js';
+import { errorText } from '../redact.js';
+import { discordChannelGone } from '../tickets/game.js';
+import { notifyChannelsOf } from '../tickets/notifications.js';
+import { handleInteraction, SLASH_COMMANDS } from './commands/index.js';
+import type { BridgeContext } from './context.js';
+import { catchUp, catchUpCursors, relayStaffMessage, type CatchUpCursor } from './relay.js';
+
+export function createClient(config: Config): Client {
+  return new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
+    allowedMentions: { parse: [], repliedUser: false },
+    // Every message lives in SQLite; discord.js's default of 200 cached messages per channel cost
+    // tens of MB with a few hundred ticket channels (issue #7, RSS). Catch-up fetches what it reads.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
+  });
+}
+
+export interface Gateway {
+  /** Logs in without waiting: a failure is logged and shown in state(), and game tickets answer "offline". */
+  login(): void;
+  /** Gateway shard Ready (seed 002 "RagnaSync not connected" otherwise). */
+  isConnected(): boolean;
+  state(): IntegrationState;
+}
+
+/** Once the session is up: guild settings, slash commands, then the catch-up, then the worker wakes. */
+async function onReady(ctx: BridgeContext, cursors: CatchUpCursor[]): Promise<void> {
+  const { client, db, config, logger, guildId } = ctx;
+  const g = ctx.guild() ?? (await client.guilds.fetch(guildId));
+  if (ctx.stopping) return;
+  guildSettings(db, g.id, config.game.closeOnLogoutDefault);
+  try {
+    await g.commands.set(SLASH_COMMANDS);
+  } catch (err) {
+    logger.warn({ err }, 'discord: registering slash commands failed');
+  }
+  await catchUp(ctx, cursors);
+  ctx.signals.discordWork.notify();
+}
+
+/** Events that change the connection: `ready` in the context, the last error here for state(). */
+function watchConnection(ctx: BridgeContext, setLastError: (error: string | undefined) => void): void {
+  const { client, logger, guildId, redact, signals } = ctx;
+  client.on(Events.ClientReady, async () => {
+    // Taken before any live message can be relayed (see catchUpCursors).
+    const cursors = catchUpCursors(ctx);
+    ctx.ready = true;
+    setLastError(undefined);
+    logger.info({ guildId }, 'discord: ready');
+    try {
+      await onReady(ctx, cursors);
+    } catch (err) {
+      logger.error({ err }, 'discord: setting up after ready failed');
+    }
+  });
+  client.on(Events.ShardReady, () => {
+    ctx.ready = true;
+    signals.discordWork.notify();
+  });
+  client.on(Events.ShardResume, () => {
+    ctx.ready = true;
+    signals.discordWork.notify();
+    void catchUp(ctx, catchUpCursors(ctx));
+  });
+  client.on(Events.ShardDisconnect, () => {
+    ctx.ready = false;
+  });
+  client.on(Events.ShardReconnecting, () => {
+    ctx.ready = false;
+  });
+  client.on(Events.Invalidated, () => {
+    ctx.ready = false;
+    setLastError('session invalidated');
+  });
+  client.on(Events.Error, (err) => {
+    const error = errorText(err, redact);
+    setLastError(error);
+    logger.warn({ err: error }, 'discord: client error');
+  });
+}
+
+/** Events from the guild: staff messages, deleted ticket channels, slash commands. None once stopping. */
+function watchGuild(ctx: BridgeContext): void {
+  const { client, db, config, logger, signals } = ctx;
+  client.on(Events.MessageCreate, (message) => {
+    // MESSAGE_CREATE in a guild carries the author's member object (roles included): message.member.
+    if (!ctx.stopping) relayStaffMessage(ctx, message, message.member);
+  });
+  client.on(Events.ChannelDelete, (channel) => {
+    if (ctx.stopping) return;
+    const ticket = ticketByChannelId(db, channel.id);
+    if (ticket && discordChannelGone(db, ticket.id, notifyChannelsOf(config))) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
+  });
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (ctx.stopping || !interaction.isChatInputCommand()) return;
+    void handleInteraction(interaction, { db, config, logger, signals });
+  });
+}
+
+export function listenToGateway(ctx: BridgeContext): Gateway {
+  let lastError: string | undefined;
+  watchConnection(ctx, (error) => {
+    lastError = error;
+  });
+  watchGuild(ctx);
+  return {
+    login() {
+      ctx.client.login(ctx.config.discord.token!).catch((err: unknown) => {
+        lastError = errorText(err, ctx.redact);
+        ctx.logger.error({ err: lastError }, 'discord: login failed; game tickets answer "offline" until it works');
+      });
+    },
+    isConnected: () => ctx.ready && ctx.client.ws.shards.every((shard) => shard.status === 0),
+    state(): IntegrationState {
+      if (ctx.ready) return { state: 'ready' };
+      return { state: lastError ? 'down' : 'starting', ...(lastError ? { detail: lastError } : {}) };
+    },
+  };
+}
