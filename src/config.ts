@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ConfFileError, confBoolean, readConfFile } from './confFile.js';
+import iconv from 'iconv-lite';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -100,7 +101,16 @@ export const VARIABLES = {
   MAIL_FROM: { schema: z.string().regex(/^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an address such as "Support <support@example.org>"') },
   UPLOAD_MAX_BYTES: { schema: int(1, 1024 * 1024 * 1024), fallback: String(10 * 1024 * 1024) },
   UPLOAD_MAX_FILES: { schema: int(0, 100), fallback: '5' },
-  GAME_WHISPER_MAX: { schema: int(20, 255), fallback: '200' },
+  // Bytes in GAME_TEXT_ENCODING: a chat line is 255 bytes with its terminating NUL (CHAT_SIZE_MAX).
+  GAME_WHISPER_MAX: { schema: int(20, 254), fallback: '200' },
+  GAME_TEXT_ENCODING: {
+    schema: z
+      .string()
+      .transform((name) => name.toLowerCase())
+      .refine((name) => iconv.encodingExists(name), 'must be a code page iconv-lite knows, such as utf-8, cp1252, cp1250, cp1251, cp1254, cp874, gbk, big5, euc-kr or shift_jis'),
+    fallback: 'utf-8',
+  },
+  GAME_TICKETS_WITHOUT_DISCORD: { schema: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true'), fallback: 'false' },
   GAME_WHISPER_VISIBILITY_S: { schema: int(1, 3600), fallback: '30' },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -124,7 +134,12 @@ export interface Config {
   uploads: { maxBytes: number; maxFiles: number };
   game: {
     apiToken: string | undefined;
+    /** Longest whisper line, in bytes of `textEncoding`. */
     whisperMax: number;
+    /** The game client's code page (GAME_TEXT_ENCODING): whispers are made to fit it, bracket bodies read in it. */
+    textEncoding: string;
+    /** GAME_TICKETS_WITHOUT_DISCORD: with no Discord configured, game tickets are answered from the console. */
+    ticketsWithoutDiscord: boolean;
     whisperVisibilitySeconds: number;
     channelsConfPath: string;
     /** ragnasync_ticket_support_system_enabled (seed 002), default true. */
@@ -209,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       game: {
         apiToken: v.GAME_API_TOKEN,
         whisperMax: v.GAME_WHISPER_MAX ?? 200,
+        textEncoding: v.GAME_TEXT_ENCODING ?? 'utf-8',
+        ticketsWithoutDiscord: v.GAME_TICKETS_WITHOUT_DISCORD ?? false,
         whisperVisibilitySeconds: v.GAME_WHISPER_VISIBILITY_S ?? 30,
         channelsConfPath,
         ticketSupportEnabled,

@@ -14,6 +14,8 @@ export interface Ticket {
   gameCharId: number | null;
   gameCharName: string | null;
   discordChannelId: string | null;
+  /** The Discord guild of a game ticket bridged to Discord; null when it has no channel (web, or game without Discord). */
+  discordGuildId: string | null;
   /** Who took the ticket with /ticket claim in Discord (not a dashboard user). */
   discordAssigneeName: string | null;
   createdAt: number;
@@ -23,7 +25,7 @@ export interface Ticket {
 
 export const TICKET_COLUMNS = `t.id, t.user_id AS userId, t.source, t.subject, t.status, t.priority,
   t.assignee_id AS assigneeId, t.message_count AS messageCount, t.game_account_id AS gameAccountId,
-  t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.discord_channel_id AS discordChannelId,
+  t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.discord_channel_id AS discordChannelId, t.discord_guild_id AS discordGuildId,
   t.discord_assignee_name AS discordAssigneeName, t.created_at AS createdAt,
   t.updated_at AS updatedAt, t.closed_at AS closedAt`;
 

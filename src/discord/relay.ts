@@ -59,6 +59,7 @@ export function relayStaffMessage(ctx: BridgeContext, message: Message, member: 
     authorName: name,
     text,
     whisperMax: config.game.whisperMax,
+    whisperEncoding: config.game.textEncoding,
     notify: notifyChannelsOf(config),
   });
 }

@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import { whisperTemplates } from '../settings.js';
 import type { Signal } from '../signal.js';
 import { gameAction, type Whisper } from '../tickets/game.js';
+import { encodeGameText, splitWhisper } from '../tickets/whispers.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
 import { BracketFormError, parseBracketForm } from './bracket.js';
 
@@ -151,8 +152,15 @@ function parsePollQuery(req: Request): { wait: number; limit: number } {
   return { wait: Number(waitText), limit: Number(limitText) };
 }
 
-function polledWhisper(w: LeasedWhisper) {
-  return { id: w.id, account_id: w.accountId, char_id: w.charId, name: w.charName, from: w.sender, text: w.text };
+/** A whisper as the game server gets it: `text` (what the code page can show) and `encoded`, exactly the bytes to send. */
+function polledWhisper(w: LeasedWhisper, encoding: string) {
+  return { id: w.id, account_id: w.accountId, char_id: w.charId, name: w.charName, from: w.sender, text: w.text, encoded: encodeGameText(w.text, encoding).toString('base64') };
+}
+
+/** The whispers of an action's answer, fit to the code page and split to GAME_WHISPER_MAX bytes like Support's. */
+function answerWhispers(whispers: Whisper[], config: Config): (Whisper & { encoded: string })[] {
+  const { whisperMax, textEncoding } = config.game;
+  return whispers.flatMap((w) => splitWhisper(w.text, whisperMax, textEncoding).map((text) => ({ to: w.to, text, encoded: encodeGameText(text, textEncoding).toString('base64') })));
 }
 
 /**
@@ -188,9 +196,13 @@ interface ActionResponse {
 export function createGameApi(options: GameApiOptions): Router {
   const { db, config, logger } = options;
   const router = express.Router();
+  const withoutDiscord = config.game.ticketsWithoutDiscord && config.discord.guildId === undefined;
   router.use(authenticate(config.game.apiToken));
-  // Both body forms arrive as text and are parsed here, so a malformed body is our clear 400.
-  router.use(express.text({ type: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'], limit: '64kb' }));
+  // Both body forms arrive as text and are parsed here, so a malformed body is our clear 400. JSON
+  // is UTF-8; the bracket form is read in its Content-Type's charset, else in GAME_TEXT_ENCODING
+  // (the game server's code page).
+  router.use(express.text({ type: 'application/json', limit: '64kb', defaultCharset: 'utf-8' }));
+  router.use(express.text({ type: ['text/plain', 'application/x-www-form-urlencoded'], limit: '64kb', defaultCharset: config.game.textEncoding }));
 
   router.post('/actions', async (req, res) => {
     const action = parseAction(req);
@@ -240,14 +252,16 @@ export function createGameApi(options: GameApiOptions): Router {
     const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
     const answer = gameAction(db, action.action === 'logout' ? { action: 'logout', ...player } : { action: 'ticket', ...player, via: action.via, message: action.message }, {
       enabled: config.game.ticketSupportEnabled,
-      bridgeConnected: options.bridgeConnected,
-      bridgeHasRoom: options.bridgeHasRoom ?? (() => true),
+      // GAME_TICKETS_WITHOUT_DISCORD with no Discord configured: tickets are answered from the console.
+      bridgeConnected: withoutDiscord ? () => true : options.bridgeConnected,
+      bridgeHasRoom: withoutDiscord ? () => true : (options.bridgeHasRoom ?? (() => true)),
+      discord: config.discord.guildId !== undefined,
       guildId: config.discord.guildId ?? null,
       closeOnLogoutDefault: config.game.closeOnLogoutDefault,
       templates: whisperTemplates(db),
       notify: notifyChannelsOf(config),
     });
-    const response: ActionResponse = { ok: true, ticket_id: answer.ticketId, whispers: answer.whispers, ...(answer.closed !== undefined ? { closed: answer.closed } : {}) };
+    const response: ActionResponse = { ok: true, ticket_id: answer.ticketId, whispers: answerWhispers(answer.whispers, config), ...(answer.closed !== undefined ? { closed: answer.closed } : {}) };
     const body = JSON.stringify(response);
     if (action.request_id !== undefined) storeGameResponse(db, action.request_id, identity, body, Date.now());
     return body;
@@ -302,7 +316,7 @@ export function createGameApi(options: GameApiOptions): Router {
         if (whispers.length > 0 || now >= deadline || gone.signal.aborted) {
           // The polls left in line must still hear when these come back unacked.
           if (whispers.length > 0 && waitingPolls > (inLine ? 1 : 0)) comeBack.arm(now);
-          res.json({ whispers: whispers.map(polledWhisper) });
+          res.json({ whispers: whispers.map((w) => polledWhisper(w, config.game.textEncoding)) });
           return;
         }
         if (!inLine) {

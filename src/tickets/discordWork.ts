@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { enqueueDiscordWork, type DiscordWork as DiscordWorkRow } from '../db/outboxes.js';
 import type { Db } from '../db/index.js';
+import type { Ticket } from '../db/tickets.js';
 
 /** A message for a ticket's channel: who wrote it and what; the worker formats it for Discord. */
 const postSchema = z.object({
@@ -25,6 +26,11 @@ const workSchemas = {
 export type DiscordWorkKind = keyof typeof workSchemas;
 export type DiscordWorkPayload<K extends DiscordWorkKind> = z.infer<(typeof workSchemas)[K]>;
 export type DiscordWork = { [K in DiscordWorkKind]: { kind: K; payload: DiscordWorkPayload<K> } }[DiscordWorkKind];
+
+/** Whether the ticket has (or is getting) a Discord channel: a game ticket opened while Discord was configured. */
+export function bridged(ticket: Pick<Ticket, 'source' | 'discordGuildId'>): boolean {
+  return ticket.source === 'game' && ticket.discordGuildId !== null;
+}
 
 /** Queues `work` for the ticket's channel; the worker wakes after the commit. */
 export function queueDiscordWork(db: Db, ticketId: number, work: DiscordWork, now: number): number {

@@ -10,7 +10,7 @@ import { insertWhisper } from '../db/outboxes.js';
 import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
 import type { WhisperTemplates } from '../settings.js';
-import { queueDiscordWork } from './discordWork.js';
+import { bridged, queueDiscordWork } from './discordWork.js';
 import { statusAfterPlayerReply } from './model.js';
 import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
 import { transition, type ChangeBy } from './transition.js';
@@ -78,6 +78,8 @@ export interface GameDesk {
   closeOnLogoutDefault: boolean;
   templates: WhisperTemplates;
   notify: NotifyChannels;
+  /** Whether game tickets get Discord channels (false: answered from the console only, GAME_TICKETS_WITHOUT_DISCORD). */
+  discord: boolean;
 }
 
 export type GameAction = (GamePlayer & { action: 'ticket'; via: 'request' | 'pm'; message: string }) | (GamePlayer & { action: 'logout' });
@@ -106,7 +108,7 @@ export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Dat
   if (!desk.enabled) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.disabled }] };
   const needsChannel = openGameTicketForChar(db, action.charId) === undefined;
   if (!desk.bridgeConnected() || (needsChannel && !desk.bridgeHasRoom())) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.offline }] };
-  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates: desk.templates, guildId: desk.guildId }, now);
+  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates: desk.templates, guildId: desk.discord ? desk.guildId : null }, now);
   return { ticketId: result.ticketId, whispers: result.whispers };
 }
 
@@ -139,13 +141,13 @@ export function receiveGameMessage(
         guildId: options.guildId,
         now,
       });
-      queueDiscordWork(db, ticketId, { kind: 'create_channel', payload: { name: input.name, accountId: input.accountId, charId: input.charId } }, now);
+      if (options.guildId !== null) queueDiscordWork(db, ticketId, { kind: 'create_channel', payload: { name: input.name, accountId: input.accountId, charId: input.charId } }, now);
     }
     const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: null, authorName: input.name, origin: 'game', body: input.message, now });
     recordTicketMessage(db, ticketId, now);
     if (ticket) transition(db, ticket, statusAfterPlayerReply(ticket.status), playerChange(ticket, player, 'player reply'), { notify: false }, now);
     // Formatted by the Discord worker: quoted and escaped, so it cannot pass for a staff answer.
-    queueDiscordWork(db, ticketId, { kind: 'post_message', payload: { post: { from: 'player', name: input.name, text: input.message, via: 'game' }, messageId } }, now);
+    if (ticket ? bridged(ticket) : options.guildId !== null) queueDiscordWork(db, ticketId, { kind: 'post_message', payload: { post: { from: 'player', name: input.name, text: input.message, via: 'game' }, messageId } }, now);
     recordAudit(db, { actor: gameActor(player), action: created ? 'ticket.create' : 'ticket.reply', ticketId, details: { via: input.via, source: 'game', messageId } }, now);
 
     const whispers: Whisper[] = [];
@@ -170,10 +172,10 @@ export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: b
   });
 }
 
-/** Queue Support's answer as whispers to the ticket's character, split to `max` characters in order. */
-export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, text: string, max: number, now: number): number {
+/** Queue Support's answer as whispers to the ticket's character: fit to the code page, split to `max` bytes of it, in order. */
+export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, text: string, max: number, now: number, encoding = 'utf-8'): number {
   if (ticket.gameAccountId === null || ticket.gameCharId === null || ticket.gameCharName === null) return 0;
-  const parts = splitWhisper(text, max);
+  const parts = splitWhisper(text, max, encoding);
   for (const part of parts) {
     insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender, text: part, now });
   }
@@ -187,7 +189,7 @@ export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, t
  */
 export function receiveDiscordStaffMessage(
   db: Db,
-  input: { ticketId: number; discordMessageId: string; authorName: string; text: string; whisperMax: number; notify: NotifyChannels },
+  input: { ticketId: number; discordMessageId: string; authorName: string; text: string; whisperMax: number; whisperEncoding?: string; notify: NotifyChannels },
   now = Date.now(),
 ): boolean {
   return inTransaction(db, () => {
@@ -199,7 +201,7 @@ export function receiveDiscordStaffMessage(
     const status = ticket.status === 'open' ? 'answered' : ticket.status;
     // The answer's own notification says it all: the transition stays quiet.
     transition(db, ticket, status, memberChange({ name: input.authorName }, 'discord message'), { notify: false }, now);
-    queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now);
+    queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now, input.whisperEncoding);
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.authorName, body: input.text, status }, messageId, null, input.notify, now);
     recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord' } }, now);
     return true;

@@ -2,7 +2,7 @@
 // Discord), so a status transition, a counter and an audit row are written in one place, in one
 // transaction.
 import { recordAudit, type AuditEvent } from '../audit.js';
-import { queueDiscordWork } from './discordWork.js';
+import { bridged, queueDiscordWork } from './discordWork.js';
 import { transition, type ChangeBy } from './transition.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
@@ -149,7 +149,7 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
     const status = statusAfterPlayerReply(ticket.status);
     transition(db, ticket, status, changeBy({ id: input.user.id, username: input.user.username }, context, 'player reply'), { notify: false }, now);
     // A linked player answering a game ticket on the web: staff in its Discord channel read it too.
-    if (ticket.source === 'game' && relay.discord) {
+    if (bridged(ticket) && relay.discord) {
       queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'player', name: input.user.username, text: input.body, via: 'web' }, messageId } }, now);
     }
     recordAudit(
@@ -206,6 +206,8 @@ export function requestContext(req: { ip?: string | undefined }): RequestContext
 /** How a Support answer reaches a game ticket's player: whispers, and the Discord channel when bridged. */
 export interface RelayOptions {
   whisperMax: number;
+  /** GAME_TEXT_ENCODING: whispers carry only what it shows, `whisperMax` counts its bytes. */
+  whisperEncoding?: string;
   /** The Discord bridge is configured: mirror web answers into the ticket's channel. */
   discord: boolean;
   /** Email / Telegram configured: tell the ticket's owner. */
@@ -270,8 +272,8 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
 }
 
 function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, messageId: number, relay: RelayOptions, now: number): void {
-  queueWhispersForTicket(db, ticket, staffName, body, relay.whisperMax, now);
-  if (relay.discord) queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'staff', name: staffName, text: body, via: 'web' }, messageId } }, now);
+  queueWhispersForTicket(db, ticket, staffName, body, relay.whisperMax, now, relay.whisperEncoding);
+  if (relay.discord && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'staff', name: staffName, text: body, via: 'web' }, messageId } }, now);
 }
 
 /** Any status, by Support: close, reopen, or move along. A system line tells the player. */

@@ -8,7 +8,7 @@ import { recordAudit } from '../audit.js';
 import type { Db } from '../db/index.js';
 import { insertSystemLine } from '../db/messages.js';
 import { updateTicketStatus, type Ticket } from '../db/tickets.js';
-import { queueDiscordWork } from './discordWork.js';
+import { bridged, queueDiscordWork } from './discordWork.js';
 import type { Status } from './model.js';
 import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
 
@@ -50,7 +50,7 @@ export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, opt
   const reason = to === 'closed' ? options.reason : undefined;
   const lineId = insertSystemLine(db, ticket.id, transitionLine(from, to, by, reason), now);
   // A closed game ticket's channel goes (its transcript to the log channel; everything stays here).
-  if (to === 'closed' && ticket.source === 'game') queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);
+  if (to === 'closed' && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);
   // The owner hears when it is their turn or Support answered, and of every close not their own.
   if (options.notify) {
     if (to === 'closed') notifyTicketOwner(db, ticket, { kind: 'closed', by: by.name }, lineId, by.userId, options.notify, now);

@@ -16,6 +16,8 @@ import { pollUntil } from '../../support/fakes/wait.js';
 import { startApp, tempDir, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'game-server-token-0123456789';
+/** Discord configured (its bridge is not started here: bridgeConnected stands in), so game tickets queue Discord work. */
+const DISCORD = { DISCORD_TOKEN: 'fake-discord-token-for-the-game-api-tests', DISCORD_GUILD_ID: '100000000000000001' };
 /** What a queued post will say in its Discord channel (the worker formats it: src/discord/format.ts). */
 function discordText(row: { kind: string; payload: string }): string {
   const read = readDiscordWork(row);
@@ -28,7 +30,7 @@ let app: TestApp;
 const signals = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
 
 before(async () => {
-  app = await startApp({ env: { GAME_API_TOKEN: TOKEN, GAME_WHISPER_VISIBILITY_S: '1' }, app: { bridgeConnected: () => connected, signals } });
+  app = await startApp({ env: { GAME_API_TOKEN: TOKEN, GAME_WHISPER_VISIBILITY_S: '1', ...DISCORD }, app: { bridgeConnected: () => connected, signals } });
 });
 after(() => app.close());
 
@@ -44,6 +46,14 @@ async function call(method: string, pathname: string, body?: unknown, headers: R
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // not JSON
+  }
+  // Every whisper carries `encoded`, exactly the bytes to send (UTF-8 here): checked, then set
+  // aside so the expectations below read as the texts a player sees.
+  for (const list of [json.whispers].filter(Array.isArray) as Record<string, unknown>[][]) {
+    for (const w of list) {
+      assert.equal(Buffer.from(String(w.encoded), 'base64').toString('utf8'), w.text, 'encoded is the UTF-8 of text');
+      delete w.encoded;
+    }
   }
   return { status: response.status, json, text };
 }
@@ -139,7 +149,8 @@ describe('POST /api/game/actions: player messages, word for word', () => {
         body: JSON.stringify(ticketAction(player('Nope'), 'request', 'hi')),
       });
       assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), { ok: true, ticket_id: null, whispers: [{ to: 'Nope', text: 'RagnaSync Ticket Support Disabled' }] });
+      // `encoded` is the UTF-8 bytes of the text, in base64.
+      assert.deepEqual(await response.json(), { ok: true, ticket_id: null, whispers: [{ to: 'Nope', text: 'RagnaSync Ticket Support Disabled', encoded: 'UmFnbmFTeW5jIFRpY2tldCBTdXBwb3J0IERpc2FibGVk' }] });
       assert.equal((prepared(off.db, 'SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n, 0);
     } finally {
       await off.close();
@@ -242,7 +253,8 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.equal(ticket.name, 'Bell Boy[31m');
     const body = (prepared(app.db, 'SELECT body FROM messages WHERE ticket_id = ? ORDER BY id DESC LIMIT 1').get(json.ticket_id) as { body: string }).body;
     assert.equal(body, 'lost my[2J item\nplease');
-    assert.deepEqual(json.whispers, [{ to: 'Bell Boy[31m', text: '[RagnaSync Ticket]: lost my[2J item\nplease' }]);
+    // A whisper is one line: the line break is a space there (the stored message keeps it).
+    assert.deepEqual(json.whispers, [{ to: 'Bell Boy[31m', text: '[RagnaSync Ticket]: lost my[2J item please' }]);
   });
 
   test('a character name is one line: every whitespace run (line breaks, tabs, Unicode spaces) becomes one space', async () => {
@@ -328,7 +340,10 @@ describe('POST /api/game/actions: player messages, word for word', () => {
     assert.deepEqual(json.whispers, [{ to: 'Dollar', text: `[RagnaSync Ticket]: ${message}` }]);
     // The amplification this stops: 4,000 × "$&" became 40,020 characters of echo.
     const big = await call('POST', '/actions', ticketAction(player('Amplifier'), 'request', '$&'.repeat(2000)));
-    assert.equal((big.json.whispers as { text: string }[])[0]!.text, `[RagnaSync Ticket]: ${'$&'.repeat(2000)}`);
+    // Split into whisper lines of GAME_WHISPER_MAX (200) bytes, like every whisper: none grew.
+    const lines = (big.json.whispers as { text: string }[]).map((w) => w.text);
+    assert.equal(lines.join(''), `[RagnaSync Ticket]: ${'$&'.repeat(2000)}`);
+    assert.equal(lines.length, Math.ceil((20 + 4000) / 200));
   });
 
   test('whisper texts follow the admin’s templates', async () => {
@@ -423,7 +438,7 @@ describe('whispers: long poll, ack, redelivery', () => {
     await drain();
     const ticketId = await ticketFor('Patient');
     staffSays(ticketId, 'waiting for you');
-    const restarted = await startApp({ dir: app.dir, env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true } });
+    const restarted = await startApp({ dir: app.dir, env: { GAME_API_TOKEN: TOKEN, ...DISCORD }, app: { bridgeConnected: () => true } });
     try {
       const response = await fetch(`${restarted.url}/api/game/whispers`, { headers: { authorization: `Bearer ${TOKEN}` } });
       const body = (await response.json()) as { whispers: { text: string; id: number }[] };
@@ -482,7 +497,7 @@ describe('long polls: a cap on waiting polls, one poll woken per wake-up', () =>
 
   test('beyond the cap a poll that would wait gets 503 with Retry-After; polls that answer at once are not counted', async () => {
     const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
-    const capped = await startApp({ env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own, gameApi: { maxWaitingPolls: 2 } } });
+    const capped = await startApp({ env: { GAME_API_TOKEN: TOKEN, ...DISCORD }, app: { bridgeConnected: () => true, signals: own, gameApi: { maxWaitingPolls: 2 } } });
     const waiting: Poll[] = [];
     try {
       const ticketId = await openTicket(capped, 'Capped');
@@ -518,7 +533,7 @@ describe('long polls: a cap on waiting polls, one poll woken per wake-up', () =>
     let whisperQueries = 0;
     const { db } = openDatabase(path.join(dir, 'app.db'), { onStatement: (sql) => void (/\bgame_whispers\b/.test(sql) && (whisperQueries += 1)) });
     const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
-    const herd = await startApp({ dir, db, env: { GAME_API_TOKEN: TOKEN }, app: { bridgeConnected: () => true, signals: own } });
+    const herd = await startApp({ dir, db, env: { GAME_API_TOKEN: TOKEN, ...DISCORD }, app: { bridgeConnected: () => true, signals: own } });
     const polls: Poll[] = [];
     try {
       const first = await openTicket(herd, 'Herd One');

@@ -43,19 +43,43 @@ describe('splitWhisper', () => {
     assert.deepEqual(splitWhisper('one\n\ntwo three', 7), ['one two', 'three']);
   });
 
-  test('an emoji (two UTF-16 code units) counts as one character', () => {
-    assert.deepEqual(splitWhisper('😀😀😀😀😀', 5), ['😀😀😀😀😀']);
-    assert.deepEqual(splitWhisper('😀😀😀😀😀', 2), ['😀😀', '😀😀', '😀']);
-    assert.deepEqual(splitWhisper('ok 👋🏽 bye', 5), ['ok 👋🏽', 'bye']);
+  // GAME_WHISPER_MAX counts bytes in GAME_TEXT_ENCODING (UTF-8 unless said otherwise).
+  test('an emoji is 4 bytes in UTF-8 and is never cut', () => {
+    assert.deepEqual(splitWhisper('😀😀😀😀😀', 20), ['😀😀😀😀😀']);
+    assert.deepEqual(splitWhisper('😀😀😀😀😀', 8), ['😀😀', '😀😀', '😀']);
+    assert.deepEqual(splitWhisper('😀😀😀', 7), ['😀', '😀', '😀']);
+    assert.deepEqual(splitWhisper('ok 👋🏽 bye', 11), ['ok 👋🏽', 'bye']);
   });
 
-  test('a combining mark counts as a character of its own', () => {
-    // "café" written with U+0301 is five code points and fits max 5 exactly.
-    assert.deepEqual(splitWhisper('cafe\u0301 ok', 5), ['cafe\u0301', 'ok']);
+  test('a letter keeps its combining accent', () => {
+    // "café" written with U+0301: c a f (1 byte each) and e + U+0301 (1 + 2 bytes).
+    assert.deepEqual(splitWhisper('cafe\u0301 ok', 6), ['cafe\u0301', 'ok']);
+    assert.deepEqual(splitWhisper('cafe\u0301', 5), ['caf', 'e\u0301']);
   });
 
-  test('CJK text without spaces is cut every max characters', () => {
-    assert.deepEqual(splitWhisper('日本語のテキスト', 3), ['日本語', 'のテキ', 'スト']);
-    assert.deepEqual(splitWhisper('你好 世界', 3), ['你好', '世界']);
+  test('CJK text is 3 bytes a character in UTF-8', () => {
+    assert.deepEqual(splitWhisper('日本語のテキスト', 9), ['日本語', 'のテキ', 'スト']);
+    assert.deepEqual(splitWhisper('你好 世界', 9), ['你好', '世界']);
+  });
+});
+
+describe('splitWhisper in a legacy code page', () => {
+  test('GBK: two bytes a character, never cut in half', () => {
+    assert.deepEqual(splitWhisper('中文字符', 5, 'gbk'), ['中文', '字符']);
+    assert.deepEqual(splitWhisper('中文字符', 4, 'gbk'), ['中文', '字符']);
+  });
+
+  test('cp1251: Cyrillic is one byte a letter', () => {
+    assert.deepEqual(splitWhisper('Привет мир', 10, 'cp1251'), ['Привет мир']);
+    assert.deepEqual(splitWhisper('Привет мир', 8, 'cp1251'), ['Привет', 'мир']);
+  });
+
+  test('what the code page cannot carry: emoji dropped, accents to base letters, the rest ?', () => {
+    assert.deepEqual(splitWhisper('Hi 😀 there', 50, 'cp1252'), ['Hi there']);
+    assert.deepEqual(splitWhisper('thumbs 👍🏽 up', 50, 'cp1252'), ['thumbs up']);
+    assert.deepEqual(splitWhisper('café crème', 50, 'cp1252'), ['café crème']);
+    assert.deepEqual(splitWhisper('café', 50, 'cp1251'), ['cafe']);
+    assert.deepEqual(splitWhisper('Ωmega 你', 50, 'cp1252'), ['?mega ?']);
+    assert.deepEqual(splitWhisper('สวัสดี', 50, 'cp874'), ['สวัสดี']);
   });
 });

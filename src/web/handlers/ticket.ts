@@ -151,6 +151,7 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
     const { messageId } = staffStatus
       ? replyAsStaff(deps.db, { ticketId: ticket.id, user, body, status: staffStatus, uploads }, requestContext(req), {
           whisperMax: deps.config.game.whisperMax,
+          whisperEncoding: deps.config.game.textEncoding,
           discord: deps.config.discord.token !== undefined,
           notify: notifyChannelsOf(deps.config),
         })
