@@ -36,7 +36,8 @@ import type { IntegrationState } from '../integrations.js';
 import { handleInteraction, SLASH_COMMANDS } from './commands.js';
 import { readDiscordWork, type DiscordWork } from '../tickets/discordWork.js';
 import { discordName, postContent } from './format.js';
-import { channelNameForPlayer, splitForDiscord, whisperTextFromDiscord } from './naming.js';
+import { gameTextOfMessage } from './gameText.js';
+import { channelNameForPlayer, splitForDiscord } from './naming.js';
 import { isStaffMember } from './staff.js';
 
 /** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
@@ -180,7 +181,7 @@ export function createDiscordBridge(options: DiscordBridgeOptions): DiscordBridg
       );
       return;
     }
-    const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
+    const text = gameTextOfMessage(message, config.timeZone);
     receiveDiscordStaffMessage(db, {
       ticketId: ticket.id,
       discordMessageId: message.id,
