@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, prepared, type Db } from '../src/db/index.js';
-import { whisperTextFromDiscord } from '../src/discord/naming.js';
+import { discordToGameText } from '../src/discord/gameText.js';
 import { splitWhisper } from '../src/game/whispers.js';
 import {
   CHAOS_MIX,
@@ -257,9 +257,10 @@ function expectedWhispers(ledger: Ledger): ExpectedWhisper[] {
     const char = tickets.get(reply.ticketId);
     if (char) for (const text of splitWhisper(reply.body, WHISPER_MAX)) out.push({ charId: char.char_id, text, marker: reply.marker });
   }
+  // The server child runs with TZ=UTC (support/server.ts).
   for (const message of ledger.discordMessages) {
     const char = tickets.get(message.ticketId);
-    if (char) for (const text of splitWhisper(whisperTextFromDiscord(message.text, []), WHISPER_MAX)) out.push({ charId: char.char_id, text, marker: message.marker });
+    if (char) for (const text of splitWhisper(discordToGameText(message.text, { timeZone: 'UTC' }), WHISPER_MAX)) out.push({ charId: char.char_id, text, marker: message.marker });
   }
   return out;
 }

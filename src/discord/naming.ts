@@ -55,14 +55,3 @@ function hardCut(chars: string[], max: number): number {
   while (chars[max - 1 - backslashes] === '\\') backslashes += 1;
   return backslashes % 2 === 1 ? max - 1 : max;
 }
-
-/**
- * A Discord message as a whisper line: user, role and channel mentions are already plain text
- * (discord.js cleanContent); custom emoji <:name:id> become :name:; attachments are listed by
- * file name and URL.
- */
-export function whisperTextFromDiscord(cleanContent: string, attachments: { name: string; url: string }[]): string {
-  const text = cleanContent.replace(/<a?:(\w+):\d+>/g, ':$1:').trim();
-  const files = attachments.map((a) => `${a.name} (${a.url})`).join(' ');
-  return [text, files].filter(Boolean).join(' ');
-}

@@ -14,7 +14,7 @@ import { errorText } from '../redact.js';
 import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
 import type { BridgeContext } from './context.js';
-import { whisperTextFromDiscord } from './naming.js';
+import { gameTextOfMessage } from './gameText.js';
 import { isStaffMember } from './staff.js';
 
 /** The settings key of a ticket's catch-up start (a Discord message id). */
@@ -52,7 +52,8 @@ export function relayStaffMessage(ctx: BridgeContext, message: Message, member: 
     );
     return;
   }
-  const text = whisperTextFromDiscord(message.cleanContent, [...message.attachments.values()].map((a) => ({ name: a.name, url: a.url })));
+  // Discord markup as plain game text, timestamps in TZ (src/discord/gameText.ts).
+  const text = gameTextOfMessage(message, config.timeZone);
   receiveDiscordStaffMessage(db, {
     ticketId: ticket.id,
     discordMessageId: message.id,

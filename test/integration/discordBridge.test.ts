@@ -214,6 +214,23 @@ describe('staff answer in Discord (seed 002 § Staff Response)', () => {
     assert.equal(ticketById(setup.app.db, ticketId)!.status, 'answered');
   });
 
+  test('a staff message in Discord markup is whispered as plain text, its timestamp in TZ (UTC here)', async () => {
+    const p = player('Markup Reader');
+    const { json } = await game.ticket(p, 'pm', 'when?');
+    const channel = await channelOf(json.ticket_id as number);
+    await botMessagesIn(channel.id, 2);
+    await game.whispers(0);
+    setup.fake.userSays(channel.id, {
+      userId: setup.staffId,
+      content: '# Event\n**Meet** me at <t:1700000000:f>, ||in Prontera||: see [the guide](<https://example.com/guide>)\n```\n@go prontera\n```',
+    });
+    const whispers = await game.whispers(5);
+    assert.deepEqual(
+      whispers.map((w) => w.text),
+      ['Event Meet me at 2023-11-14 22:13, in Prontera: see the guide (https://example.com/guide) @go prontera'],
+    );
+  });
+
   test('the bot’s own messages and other channels are not whispered', async () => {
     const p = player('Quiet');
     const { json } = await game.ticket(p, 'pm', 'only me');
