@@ -45,6 +45,18 @@ describe('loadConfig', () => {
     assert.deepEqual(errorsOf({ PORT: 'abc' }), ['PORT must be a whole number from 0 to 65535 (got "abc")']);
   });
 
+  test('GAME_TEXT_ENCODING must be a code page iconv-lite knows; GAME_WHISPER_MAX at most 254 bytes', () => {
+    assert.deepEqual(errorsOf({ GAME_TEXT_ENCODING: 'klingon' }), [
+      'GAME_TEXT_ENCODING must be a code page iconv-lite knows, such as utf-8, cp1252, cp1250, cp1251, cp1254, cp874, gbk, big5, euc-kr or shift_jis (got "klingon")',
+    ]);
+    assert.deepEqual(errorsOf({ GAME_WHISPER_MAX: '255' }), ['GAME_WHISPER_MAX must be a whole number from 20 to 254 (got "255")']);
+    assert.deepEqual(errorsOf({ GAME_TICKETS_WITHOUT_DISCORD: 'yes' }), ['GAME_TICKETS_WITHOUT_DISCORD must be true or false (got "yes")']);
+    const result = loadConfig({ GAME_TEXT_ENCODING: 'CP1251', GAME_TICKETS_WITHOUT_DISCORD: 'true' }, tempDir());
+    assert.ok(result.ok);
+    assert.equal(result.config.game.textEncoding, 'cp1251');
+    assert.equal(result.config.game.ticketsWithoutDiscord, true);
+  });
+
   test('every bad value gets its own line', () => {
     const errors = errorsOf({ PORT: '70000', LOG_LEVEL: 'loud', TZ: 'Mars/Olympus', UPLOAD_MAX_FILES: '-1', APP_URL: 'ftp://x' });
     assert.equal(errors.length, 5);
