@@ -89,6 +89,10 @@ export async function startBridged(
   };
 }
 
+function encodedIsUtf8Text(w: Record<string, unknown>): boolean {
+  return typeof w.encoded === 'string' && Buffer.from(w.encoded, 'base64').toString('utf8') === w.text;
+}
+
 /** The game server's side of the API. */
 export function gameServer(baseUrl: string) {
   const call = async (method: string, pathname: string, body?: unknown) => {
@@ -97,7 +101,14 @@ export function gameServer(baseUrl: string) {
       headers: { authorization: `Bearer ${GAME_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    const json = (await response.json()) as Record<string, unknown>;
+    // Every whisper carries `encoded`, exactly the bytes to send (UTF-8 unless a test sets
+    // GAME_TEXT_ENCODING): checked here, then set aside so tests read the texts a player sees.
+    for (const w of Array.isArray(json.whispers) ? (json.whispers as Record<string, unknown>[]) : []) {
+      if (!encodedIsUtf8Text(w)) throw new Error(`whisper encoded ${String(w.encoded)} is not the UTF-8 of ${JSON.stringify(w.text)}`);
+      delete w.encoded;
+    }
+    return { status: response.status, json };
   };
   return {
     call,
