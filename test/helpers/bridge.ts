@@ -89,8 +89,19 @@ export async function startBridged(
   };
 }
 
-function encodedIsUtf8Text(w: Record<string, unknown>): boolean {
-  return typeof w.encoded === 'string' && Buffer.from(w.encoded, 'base64').toString('utf8') === w.text;
+/**
+ * A game API answer with each whisper's `encoded` checked to be exactly the UTF-8 bytes of its
+ * `text`, then set aside, so tests read the texts a player sees (GAME_TEXT_ENCODING is UTF-8 unless
+ * a test sets it; test/integration/gameEncodings.test.ts checks the other code pages).
+ */
+export function withoutEncoded<T extends Record<string, unknown>>(json: T): T {
+  for (const w of Array.isArray(json.whispers) ? (json.whispers as Record<string, unknown>[]) : []) {
+    if (typeof w.encoded !== 'string' || Buffer.from(w.encoded, 'base64').toString('utf8') !== w.text) {
+      throw new Error(`whisper encoded ${String(w.encoded)} is not the UTF-8 of ${JSON.stringify(w.text)}`);
+    }
+    delete w.encoded;
+  }
+  return json;
 }
 
 /** The game server's side of the API. */
@@ -101,14 +112,7 @@ export function gameServer(baseUrl: string) {
       headers: { authorization: `Bearer ${GAME_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const json = (await response.json()) as Record<string, unknown>;
-    // Every whisper carries `encoded`, exactly the bytes to send (UTF-8 unless a test sets
-    // GAME_TEXT_ENCODING): checked here, then set aside so tests read the texts a player sees.
-    for (const w of Array.isArray(json.whispers) ? (json.whispers as Record<string, unknown>[]) : []) {
-      if (!encodedIsUtf8Text(w)) throw new Error(`whisper encoded ${String(w.encoded)} is not the UTF-8 of ${JSON.stringify(w.text)}`);
-      delete w.encoded;
-    }
-    return { status: response.status, json };
+    return { status: response.status, json: withoutEncoded((await response.json()) as Record<string, unknown>) };
   };
   return {
     call,

@@ -28,7 +28,7 @@ import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
 import { startFakeTelegram, type FakeTelegram } from '../../support/fakes/telegram.js';
 import { pollUntil } from '../../support/fakes/wait.js';
 import { addUser, Client, csrfFrom, type Reply, type TestApp } from '../helpers/app.js';
-import { GAME_TOKEN, startBridged, type BridgedSetup } from '../helpers/bridge.js';
+import { GAME_TOKEN, startBridged, withoutEncoded, type BridgedSetup } from '../helpers/bridge.js';
 
 const STAFF_DISCORD_ID = '400000000000000001';
 const APP_HOST = 'support.example.org';
@@ -104,7 +104,8 @@ async function gameAction(meter: Meter | undefined, player: GamePlayer, via: 'pm
       headers: { authorization: `Bearer ${GAME_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ action: 'ticket', via, ...player, message }),
     });
-    return { status: response.status, json: (await response.json()) as { ok: boolean; ticket_id: number | null; whispers: { to: string; text: string }[] } };
+    const json = withoutEncoded((await response.json()) as Record<string, unknown>);
+    return { status: response.status, json: json as { ok: boolean; ticket_id: number | null; whispers: { to: string; text: string }[] } };
   };
   const result = meter ? await meter.time(`game ${player.name}`, call) : await call();
   assert.equal(result.status, 200);

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { Client, csrfFrom, tempDir } from '../helpers/app.js';
+import { withoutEncoded } from '../helpers/bridge.js';
 import { launchServer } from '../../support/server.js';
 import { runSync } from '../helpers/process.js';
 import { pollUntil, pollUntilAsync } from '../../support/fakes/wait.js';
@@ -221,7 +222,7 @@ describe('the server process with the Discord bridge configured', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
         body: '[action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Process Test][message: hello from the game]',
       });
-      assert.deepEqual(await response.json(), { ok: true, ticket_id: 1, whispers: [{ to: 'Process Test', text: 'Ticket Created on Discord. PM @Support to use' }] });
+      assert.deepEqual(withoutEncoded((await response.json()) as Record<string, unknown>), { ok: true, ticket_id: 1, whispers: [{ to: 'Process Test', text: 'Ticket Created on Discord. PM @Support to use' }] });
       await fake.waitFor(() => fake.channelByName('ticket-process-test'), 5000, 'the ticket channel');
       server.child.kill('SIGTERM');
       assert.equal((await server.exited).code, 0);
