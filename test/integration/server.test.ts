@@ -199,9 +199,10 @@ describe('the server process with the Discord bridge configured', () => {
   test('connects to Discord, reports ready on /healthz, and a game PM becomes a ticket channel; SIGTERM stops it cleanly', async () => {
     const { startFakeDiscord } = await import('../../support/fakes/discord.js');
     const fake = await startFakeDiscord();
+    let server: ReturnType<typeof launchServer> | undefined;
     try {
       const token = 'game-token-for-the-process-test';
-      const server = launchServer({
+      server = launchServer({
         cwd: tempDir(),
         env: { ...BASE_ENV, GAME_API_TOKEN: token, DISCORD_TOKEN: fake.token, DISCORD_GUILD_ID: fake.guildId, DISCORD_API_URL: fake.apiUrl },
       });
@@ -227,6 +228,8 @@ describe('the server process with the Discord bridge configured', () => {
       server.child.kill('SIGTERM');
       assert.equal((await server.exited).code, 0);
     } finally {
+      // A failed assertion above must not leave the server running (the test file would never end).
+      if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
       await fake.stop();
     }
   });
