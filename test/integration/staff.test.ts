@@ -40,14 +40,15 @@ function makeTicket(subject: string, options: { user?: User; status?: Status; pr
 }
 
 let nextCharId = 150001;
-function makeGameTicket(subject: string, name = 'Hero Name'): number {
+/** A game ticket; with `guildId`, one opened while the Discord bridge was configured (it has a channel). */
+function makeGameTicket(subject: string, name = 'Hero Name', guildId: string | null = null): number {
   const now = Date.now();
   const charId = nextCharId++;
   const { lastInsertRowid } = prepared(
     app.db,
-    `INSERT INTO tickets (source, subject, status, priority, message_count, game_account_id, game_char_id, game_char_name, created_at, updated_at)
-     VALUES ('game', ?, 'open', 'normal', 1, 2000001, ?, ?, ?, ?)`,
-  ).run(subject, charId, name, now, now);
+    `INSERT INTO tickets (source, subject, status, priority, message_count, game_account_id, game_char_id, game_char_name, discord_guild_id, created_at, updated_at)
+     VALUES ('game', ?, 'open', 'normal', 1, 2000001, ?, ?, ?, ?, ?)`,
+  ).run(subject, charId, name, guildId, now, now);
   const id = Number(lastInsertRowid);
   prepared(app.db, "INSERT INTO messages (ticket_id, author_kind, author_name, origin, body, created_at) VALUES (?, 'player', ?, 'game', ?, ?)").run(id, name, subject, now);
   return id;
@@ -234,11 +235,13 @@ describe('working a ticket', () => {
 
     const bridged = await startApp({ dir: app.dir, db: app.db, env: { DISCORD_TOKEN: 'x'.repeat(50), DISCORD_GUILD_ID: '123456789012345678' } });
     try {
+      // A ticket opened while Discord was configured has a channel: the answer is posted there too.
+      const withChannel = makeGameTicket('Lost my pet again', 'Pet Lover', '123456789012345678');
       const c = new Client(bridged.url);
       await c.login('sam');
-      const token = csrfFrom((await c.get(`/index.php?view=ticket&id=${id}`)).text)!;
-      await c.postMultipart(`/index.php?view=ticket&id=${id}&action=reply`, { _csrf: token, message: 'Found it!' });
-      const work = pendingDiscordWork(app.db, id);
+      const token = csrfFrom((await c.get(`/index.php?view=ticket&id=${withChannel}`)).text)!;
+      await c.postMultipart(`/index.php?view=ticket&id=${withChannel}&action=reply`, { _csrf: token, message: 'Found it!' });
+      const work = pendingDiscordWork(app.db, withChannel);
       assert.equal(work.length, 1);
       const read = readDiscordWork(work[0]!);
       assert.ok(read.ok && read.work.kind === 'post_message');
