@@ -83,6 +83,8 @@ export const VARIABLES = {
       .refine((ids) => ids.every((id) => SNOWFLAKE.test(id)), 'must be Discord role ids separated by commas'),
   },
   DISCORD_LOG_CHANNEL_ID: { schema: snowflake },
+  // A staff message in a ticket channel that starts with this is an internal note, never whispered.
+  DISCORD_NOTE_PREFIX: { schema: z.string().min(1).max(20, 'must be at most 20 characters'), fallback: '//' },
   TELEGRAM_BOT_TOKEN: {
     schema: z.string().regex(/^\d+:[\w-]{20,}$/, 'does not look like a Telegram bot token (123456:ABC...)'),
     secret: true,
@@ -154,6 +156,8 @@ export interface Config {
     ticketCategoryId: string | undefined;
     staffRoleIds: string[];
     logChannelId: string | undefined;
+    /** DISCORD_NOTE_PREFIX: a staff message starting with it is an internal note. */
+    notePrefix: string;
   };
   telegram: { botToken: string | undefined; apiRoot: string };
   mail: { smtpUrl: string | undefined; from: string };
@@ -238,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ticketCategoryId: v.DISCORD_TICKET_CATEGORY_ID,
         staffRoleIds: v.DISCORD_STAFF_ROLE_IDS ?? [],
         logChannelId: v.DISCORD_LOG_CHANNEL_ID,
+        notePrefix: v.DISCORD_NOTE_PREFIX ?? '//',
       },
       telegram: { botToken: v.TELEGRAM_BOT_TOKEN, apiRoot: v.TELEGRAM_API_ROOT ?? 'https://api.telegram.org' },
       mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM ?? `ticketbridge <noreply@${new URL(appUrl).hostname}>` },

@@ -51,13 +51,13 @@ export function ticketMessages(db: Db, ticketId: number, includeInternal: boolea
   ).all(ticketId, includeInternal ? 1 : 0) as Message[];
 }
 
-/** A message relayed from Discord; a second copy of the same Discord message is ignored (returns undefined). */
+/** A message relayed from Discord (an internal note when `internal`); a second copy of the same Discord message is ignored (returns undefined). */
 export function insertDiscordMessage(db: Db, message: NewMessage & { discordMessageId: string }): number | undefined {
   const result = prepared(
     db,
     `INSERT INTO messages (ticket_id, author_kind, author_id, author_name, origin, body, internal, discord_message_id, created_at)
-     VALUES (?, ?, NULL, ?, 'discord', ?, 0, ?, ?) ON CONFLICT (discord_message_id) DO NOTHING`,
-  ).run(message.ticketId, message.authorKind, message.authorName, message.body, message.discordMessageId, message.now);
+     VALUES (?, ?, NULL, ?, 'discord', ?, ?, ?, ?) ON CONFLICT (discord_message_id) DO NOTHING`,
+  ).run(message.ticketId, message.authorKind, message.authorName, message.body, message.internal ? 1 : 0, message.discordMessageId, message.now);
   return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
 }
 

@@ -71,7 +71,7 @@ function privateOverwrites(ctx: BridgeContext, g: Guild): OverwriteResolvable[] 
   return [
     { id: g.roles.everyone.id, type: OverwriteType.Role, deny: [PermissionFlagsBits.ViewChannel] },
     ...ctx.config.discord.staffRoleIds.map((id) => ({ id, type: OverwriteType.Role, allow: staffAllow })),
-    { id: ctx.client.user!.id, type: OverwriteType.Member, allow: [...staffAllow, PermissionFlagsBits.ManageChannels, PermissionFlagsBits.EmbedLinks] },
+    { id: ctx.client.user!.id, type: OverwriteType.Member, allow: [...staffAllow, PermissionFlagsBits.ManageChannels, PermissionFlagsBits.EmbedLinks, PermissionFlagsBits.AddReactions] },
   ];
 }
 

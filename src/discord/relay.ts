@@ -11,7 +11,7 @@ import { lastDiscordMessageId } from '../db/messages.js';
 import { saveSetting, setting } from '../db/settings.js';
 import { openBridgedTickets, setTicketChannel, ticketByChannelId } from '../db/tickets.js';
 import { errorText } from '../redact.js';
-import { discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
+import { addDiscordNote, discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
 import type { BridgeContext } from './context.js';
 import { gameTextOfMessage } from './gameText.js';
@@ -34,15 +34,21 @@ function isStaffMessage(message: Message): boolean {
   return message.type === MessageType.Default || message.type === MessageType.Reply;
 }
 
+/** The mark the bot puts on a message it took as an internal note, so staff see it was not whispered. */
+export const NOTE_REACTION = '📝';
+
 /**
  * A member's message in a ticket channel becomes a staff answer (stored, whispered) only if the
  * member is staff (src/discord/staff.ts); anyone else there got in through permissions loosened
- * by hand, and is ignored.
+ * by hand, and is ignored. Staff talking among themselves (a message starting with
+ * DISCORD_NOTE_PREFIX, or any message in a thread of the ticket channel) makes an internal note.
  */
 export function relayStaffMessage(ctx: BridgeContext, message: Message, member: GuildMember | null): void {
   const { db, config, logger } = ctx;
   if (!message.inGuild() || message.guildId !== ctx.guildId || !isStaffMessage(message)) return;
-  const ticket = ticketByChannelId(db, message.channelId);
+  const inThread = message.channel.isThread();
+  const channelId = inThread ? message.channel.parentId : message.channelId;
+  const ticket = channelId ? ticketByChannelId(db, channelId) : undefined;
   if (!ticket) return;
   const name = member?.displayName ?? message.author.username;
   if (!isStaffMember(member, config.discord.staffRoleIds)) {
@@ -50,6 +56,15 @@ export function relayStaffMessage(ctx: BridgeContext, message: Message, member: 
       { ticketId: ticket.id, memberId: message.author.id, member: name, messageId: message.id },
       'discord: ignored a message in a ticket channel from a member who is not staff',
     );
+    return;
+  }
+  const prefix = config.discord.notePrefix;
+  if (inThread || message.content.trimStart().startsWith(prefix)) {
+    const content = message.cleanContent.trimStart();
+    const text = [inThread || !content.startsWith(prefix) ? content : content.slice(prefix.length), ...[...message.attachments.values()].map((a) => `${a.name} (${a.url})`)].join(' ');
+    if (addDiscordNote(db, { ticketId: ticket.id, discordId: message.id, authorName: name, text })) {
+      message.react(NOTE_REACTION).catch((err: unknown) => logger.warn({ ticketId: ticket.id, err: errorText(err, ctx.redact) }, 'discord: could not mark a note with a reaction'));
+    }
     return;
   }
   // Discord markup as plain game text, timestamps in TZ (src/discord/gameText.ts).

@@ -208,6 +208,23 @@ export function receiveDiscordStaffMessage(
   });
 }
 
+/**
+ * Staff talk among themselves in a ticket channel (a message starting with DISCORD_NOTE_PREFIX, one
+ * in a thread of the channel, or /ticket note): an internal note. Stored for staff only; never
+ * whispered, notified or shown to the player, and the ticket's status does not move. The same
+ * Discord message (or interaction) twice stores one note. Returns whether it was stored now.
+ */
+export function addDiscordNote(db: Db, input: { ticketId: number; discordId: string; authorName: string; text: string }, now = Date.now()): boolean {
+  return inTransaction(db, () => {
+    const ticket = ticketById(db, input.ticketId);
+    if (!ticket || input.text.trim() === '') return false;
+    const messageId = insertDiscordMessage(db, { ticketId: ticket.id, authorKind: 'staff', authorId: null, authorName: input.authorName, origin: 'discord', body: input.text.trim(), internal: true, discordMessageId: input.discordId, now });
+    if (messageId === undefined) return false;
+    recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.note', ticketId: ticket.id, details: { messageId, via: 'discord' } }, now);
+    return true;
+  });
+}
+
 /** The ticket's channel was deleted in Discord: the ticket closes; the player's next PM opens a new one. */
 export function discordChannelGone(db: Db, ticketId: number, notify: NotifyChannels | false = false, now = Date.now()): boolean {
   return inTransaction(db, () => {

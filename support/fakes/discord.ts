@@ -127,6 +127,8 @@ export interface FakeMessage {
   type: number;
   tts: boolean;
   message_reference?: { message_id: string; channel_id: string; guild_id?: string };
+  /** Emoji the bot reacted with (PUT .../reactions/:emoji/@me), in order. */
+  bot_reactions?: string[];
   interaction_id?: string;
   webhook_id?: string;
   /** bot: POST /channels/:id/messages; user: userSays; interaction: callback/followup/edit. */
@@ -614,6 +616,29 @@ export class FakeDiscord {
   /** A channel created by an admin in the Discord UI (no permission checks; CHANNEL_CREATE dispatched). */
   addChannel(input: { name: string; type?: number; parent_id?: string | null; permission_overwrites?: FakeOverwrite[]; topic?: string }): FakeChannel {
     const channel = this.createGuildChannel({ ...input }, false);
+    return channel;
+  }
+
+  /** A member starts a public thread under a text channel (THREAD_CREATE dispatched); members then write in it with userSays. */
+  addThread(parentId: string, name: string): FakeChannel {
+    const parent = this.channels.get(parentId);
+    if (!parent || parent.type !== 0) throw new Error(`fake discord: no text channel ${parentId} to start a thread in`);
+    const channel: FakeChannel = {
+      id: snowflake(),
+      type: 11,
+      name,
+      guild_id: this.guildId,
+      parent_id: parentId,
+      position: 0,
+      permission_overwrites: [],
+      topic: null,
+      nsfw: false,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+    };
+    this.channels.set(channel.id, channel);
+    const metadata = { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false };
+    this.dispatch('THREAD_CREATE', { ...this.apiChannel(channel), newly_created: true, thread_metadata: metadata, member_count: 1, message_count: 0 }, { intent: Intent.Guilds, guildId: this.guildId });
     return channel;
   }
 
@@ -2152,7 +2177,9 @@ export class FakeDiscord {
     this.on('PUT', '/channels/:channelId/messages/:messageId/reactions/:emoji/@me', ({ params }) => {
       const channel = this.channelOr404(params.channelId);
       this.requireBot(channel, P.AddReactions | P.ReadMessageHistory);
-      if (!this.messagesIn(channel.id).some((m) => m.id === params.messageId)) throw unknownError('Message', 10008);
+      const message = this.messagesIn(channel.id).find((m) => m.id === params.messageId);
+      if (!message) throw unknownError('Message', 10008);
+      (message.bot_reactions ??= []).push(decodeURIComponent(params.emoji!));
       return noContent();
     });
 
