@@ -342,6 +342,9 @@ export function createGameApi(options: GameApiOptions): Router {
     const parsed = ackSchema.safeParse(body);
     if (!parsed.success) throw new GameApiError(400, describe(parsed.error));
     const acked = ackWhispers(db, parsed.data.ids, Date.now());
+    // An ack can free the next whisper to the same character (they go out in order): a waiting
+    // poll hears of it now, not at the end of its wait.
+    if (acked > 0) options.whispers.notifyOne();
     res.json({ ok: true, acked });
   });
 

@@ -495,6 +495,31 @@ describe('long polls: a cap on waiting polls, one poll woken per wake-up', () =>
     queueWhispersForTicket(other.db, ticketById(other.db, ticketId)!, 'GM Sam', text, other.config.game.whisperMax, Date.now());
   }
 
+  test('an ack wakes a waiting poll for the next whisper to the same character (they go out in order)', async () => {
+    const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
+    const acking = await startApp({ env: { GAME_API_TOKEN: TOKEN, ...DISCORD }, app: { bridgeConnected: () => true, signals: own } });
+    const polls: Poll[] = [];
+    try {
+      const ticketId = await openTicket(acking, 'Two Parts');
+      queueWhisper(acking, ticketId, 'first part');
+      queueWhisper(acking, ticketId, 'second part');
+      const first = await startPoll(acking.url, 'wait=0&limit=1').answer;
+      assert.ok(first !== 'aborted');
+      const firstIds = (first.json.whispers as { id: number; text: string }[]).map((w) => w.id);
+      assert.deepEqual((first.json.whispers as { text: string }[]).map((w) => w.text), ['first part'], 'the second waits for the first');
+      polls.push(startPoll(acking.url, 'wait=30'));
+      await pollUntil(() => own.whispers.waiting === 1, 5000, 'a poll waiting');
+      await fetch(`${acking.url}/api/game/whispers/ack`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ids: firstIds }) });
+      // Before, the waiting poll slept to the end of its 30 s.
+      await pollUntil(() => polls[0]!.settled, 2000, 'the waiting poll to answer after the ack');
+      const second = await polls[0]!.answer;
+      assert.deepEqual(second !== 'aborted' && (second.json.whispers as { text: string }[]).map((w) => w.text), ['second part']);
+    } finally {
+      await stopPolls(polls);
+      await acking.close();
+    }
+  });
+
   test('beyond the cap a poll that would wait gets 503 with Retry-After; polls that answer at once are not counted', async () => {
     const own = { whispers: new Signal(), discordWork: new Signal(), notifications: new Signal() };
     const capped = await startApp({ env: { GAME_API_TOKEN: TOKEN, ...DISCORD }, app: { bridgeConnected: () => true, signals: own, gameApi: { maxWaitingPolls: 2 } } });
