@@ -337,6 +337,11 @@ export function setDiscordAssignee(db: Db, ticketId: number, memberId: string, m
   prepared(db, 'UPDATE tickets SET discord_assignee_id = ?, discord_assignee_name = ? WHERE id = ?').run(memberId, memberName, ticketId);
 }
 
+/** /ticket unclaim: nobody holds the ticket in Discord any more. */
+export function clearDiscordAssignee(db: Db, ticketId: number): void {
+  prepared(db, 'UPDATE tickets SET discord_assignee_id = NULL, discord_assignee_name = NULL WHERE id = ?').run(ticketId);
+}
+
 /** The web owner of every game ticket of a game account follows the account's link (issue #12). */
 export function setGameTicketsOwner(db: Db, gameAccountId: number, userId: number | null): number {
   return prepared(db, "UPDATE tickets SET user_id = ? WHERE source = 'game' AND game_account_id = ?").run(userId, gameAccountId).changes;

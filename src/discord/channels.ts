@@ -1,10 +1,12 @@
 // Ticket channels in the guild: which category a new one goes in (the configured one or "Tickets",
-// then "Tickets 2", ... once one holds Discord's 50), its private permission overwrites, creating it
-// or adopting one a crash left behind, and the log channel (DISCORD_LOG_CHANNEL_ID) where staff are
-// told what the bridge cannot do. Discord's channel limits are checked here, before a request
-// Discord would refuse.
+// then "Tickets 2", ... once one holds Discord's 50, or Discord refused a channel in it), its
+// private permission overwrites, creating it or adopting one a crash left behind, and the log
+// channel (DISCORD_LOG_CHANNEL_ID) where staff are told what the bridge cannot do. Discord's
+// channel limits are checked here, before a request Discord would refuse; a category Discord calls
+// full before 50 is believed (see categoryRefused).
 import {
   ChannelType,
+  DiscordAPIError,
   MessageFlags,
   OverwriteType,
   PermissionFlagsBits,
@@ -26,6 +28,20 @@ import { catchUp, storeTicketChannel } from './relay.js';
 /** Discord's limits (https://support.discord.com/hc/en-us/articles/33694251638295). */
 export const CHANNELS_PER_CATEGORY = 50;
 export const CHANNELS_PER_GUILD = 500;
+
+/** The ticket's page on the staff console (staff-only; a player other than the owner gets a 404). */
+export function ticketConsoleUrl(appUrl: string, ticketId: number): string {
+  return `${appUrl}/index.php?view=ticket&id=${ticketId}`;
+}
+
+/**
+ * Discord refused a channel because its category is full: "Invalid Form Body" (50035) with
+ * parent_id's CHANNEL_PARENT_MAX_CHANNELS, whose text discord.js puts in the message. Discord can
+ * say so below 50 children (what support/fakes/discord.ts categoryLimit reproduces).
+ */
+export function categoryRefused(err: unknown): boolean {
+  return err instanceof DiscordAPIError && err.code === 50035 && /maximum number of channels/i.test(err.message);
+}
 
 /**
  * Posts `content` (split at 2,000 characters). With a `nonce`, each part carries `<nonce>-<i>`
@@ -55,8 +71,10 @@ async function ticketCategory(ctx: BridgeContext, g: Guild): Promise<CategoryCha
   const preferred = config.discord.ticketCategoryId ?? settings.ticketCategoryId;
   const categories = [...g.channels.cache.values()].filter((c): c is CategoryChannel => c.type === ChannelType.GuildCategory);
   const children = (category: CategoryChannel) => g.channels.cache.filter((c) => c.parentId === category.id).size;
+  // A category Discord refused at n children holds no more than n, until some go.
+  const limit = (category: CategoryChannel) => Math.min(CHANNELS_PER_CATEGORY, ctx.categoryLimits.get(category.id) ?? CHANNELS_PER_CATEGORY);
   const candidates = categories.filter((c) => c.id === preferred || /^tickets( \d+)?$/i.test(c.name));
-  const withRoom = candidates.find((c) => children(c) < CHANNELS_PER_CATEGORY);
+  const withRoom = candidates.find((c) => children(c) < limit(c));
   if (withRoom) return withRoom;
   // Every ticket category is full (Discord allows 50 channels in one): open the next one.
   const name = candidates.length === 0 ? 'Tickets' : `Tickets ${candidates.length + 1}`;
@@ -95,7 +113,7 @@ export async function ticketChannel(ctx: BridgeContext, g: Guild, ticketId: numb
 export async function createTicketChannel(ctx: BridgeContext, g: Guild, ticketId: number, payload: DiscordWorkPayload<'create_channel'>): Promise<void> {
   if (ticketChannelId(ctx.db, ticketId)) return; // already made (a retry after a crash)
   const topic = `ticketbridge ticket #${ticketId}`;
-  const welcome = `New ticket #${ticketId} from **${discordName(payload.name)}** (account ${payload.accountId}, char ${payload.charId}). Write here to answer: it is whispered in game.`;
+  const welcome = `New ticket #${ticketId} from **${discordName(payload.name)}** (account ${payload.accountId}, char ${payload.charId}). Write here to answer: it is whispered in game. Console: ${ticketConsoleUrl(ctx.config.appUrl, ticketId)}`;
   // A crash between creating the channel and storing its id leaves the channel behind: take
   // it, rather than making a second one where staff answers would go unheard.
   const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(ctx.client.user!.id));
@@ -109,20 +127,40 @@ export async function createTicketChannel(ctx: BridgeContext, g: Guild, ticketId
     await logToStaff(ctx, g, `Ticket #${ticketId} could not get a channel: the server has ${CHANNELS_PER_GUILD} channels (Discord's limit).`);
     throw new Error('guild channel limit reached');
   }
-  const category = await ticketCategory(ctx, g);
-  const channel = await g.channels.create({
-    name: channelNameForPlayer(payload.name, payload.charId),
-    type: ChannelType.GuildText,
-    parent: category.id,
-    permissionOverwrites: privateOverwrites(ctx, g),
-    topic,
-    reason: `ticketbridge: ticket #${ticketId}`,
-  });
+  const channel = await createInCategory(ctx, g, ticketId, payload, topic);
   storeTicketChannel(ctx, ticketId, channel.id);
   await sendToChannel(channel, welcome);
   // Staff may have written before the channel's id was stored (relayed live, such a message
   // found no ticket): relay what is there now.
   await catchUp(ctx, [{ id: ticketId, channelId: channel.id, after: undefined }]);
+}
+
+/** Refusals of a full category tolerated for one channel: each moves on to another category, the last a new one. */
+const CATEGORY_ATTEMPTS = 3;
+
+/**
+ * Creates the ticket's channel in a ticket category with room. When Discord refuses because the
+ * category is full, the category's limit becomes what it holds now and the next one is tried.
+ */
+async function createInCategory(ctx: BridgeContext, g: Guild, ticketId: number, payload: DiscordWorkPayload<'create_channel'>, topic: string): Promise<TextChannel> {
+  for (let attempt = 1; ; attempt += 1) {
+    const category = await ticketCategory(ctx, g);
+    try {
+      return await g.channels.create({
+        name: channelNameForPlayer(payload.name, payload.charId),
+        type: ChannelType.GuildText,
+        parent: category.id,
+        permissionOverwrites: privateOverwrites(ctx, g),
+        topic,
+        reason: `ticketbridge: ticket #${ticketId}`,
+      });
+    } catch (err) {
+      if (!categoryRefused(err) || attempt >= CATEGORY_ATTEMPTS) throw err;
+      const held = g.channels.cache.filter((c) => c.parentId === category.id).size;
+      ctx.categoryLimits.set(category.id, held);
+      ctx.logger.info({ categoryId: category.id, name: category.name, held }, 'discord: Discord says the ticket category is full; trying the next');
+    }
+  }
 }
 
 /** The log channel, or undefined (said in the log: a wrong DISCORD_LOG_CHANNEL_ID must not go unnoticed). */

@@ -28,6 +28,8 @@ export interface BridgeContext extends DiscordBridgeOptions {
   stopping: boolean;
   /** The configured guild, once the gateway has sent it. */
   guild(): Guild | undefined;
+  /** Ticket categories Discord refused a channel in, with how many they held then (src/discord/channels.ts). */
+  categoryLimits: Map<string, number>;
 }
 
 export function createBridgeContext(options: DiscordBridgeOptions, client: Client): BridgeContext {
@@ -40,5 +42,6 @@ export function createBridgeContext(options: DiscordBridgeOptions, client: Clien
     ready: false,
     stopping: false,
     guild: () => client.guilds.cache.get(guildId),
+    categoryLimits: new Map(),
   };
 }

@@ -6,7 +6,7 @@ import { AttachmentBuilder, type Guild } from 'discord.js';
 import type { Db } from '../db/index.js';
 import { ticketMessages } from '../db/messages.js';
 import { ticketById } from '../db/tickets.js';
-import { logChannel, sendToChannel } from './channels.js';
+import { logChannel, sendToChannel, ticketConsoleUrl } from './channels.js';
 import type { BridgeContext } from './context.js';
 
 /** The ticket as plain text: a header, then one line per message with its time and author. */
@@ -26,7 +26,7 @@ export async function postTranscript(ctx: BridgeContext, g: Guild, ticketId: num
   if (!logChannelId) return;
   const log = await logChannel(ctx, g, logChannelId);
   if (!log) return;
-  await sendToChannel(log, `Ticket #${ticketId} closed (${reason}). Transcript attached.`, [
+  await sendToChannel(log, `Ticket #${ticketId} closed (${reason}). Transcript attached. Console: ${ticketConsoleUrl(ctx.config.appUrl, ticketId)}`, [
     new AttachmentBuilder(Buffer.from(transcript(ctx.db, ticketId), 'utf8'), { name: `ticket-${ticketId}.txt` }),
   ]);
 }

@@ -1,6 +1,6 @@
 // The ticket vocabulary of the user guide (seed 000): statuses and priorities, exactly as named.
 
-import { STATUSES, type Status } from '../vocabulary.js';
+import { PRIORITIES, STATUSES, type Priority, type Status } from '../vocabulary.js';
 
 export { DEFAULT_PRIORITY, PRIORITIES, STATUSES, type Priority, type Status } from '../vocabulary.js';
 
@@ -15,6 +15,10 @@ export const STATUS_DESCRIPTIONS: Record<Status, string> = {
 
 export function isStatus(value: unknown): value is Status {
   return typeof value === 'string' && (STATUSES as readonly string[]).includes(value);
+}
+
+export function isPriority(value: unknown): value is Priority {
+  return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
 }
 
 /**

@@ -285,7 +285,8 @@ export function setTicketStatus(db: Db, ticketId: number, status: Status, user: 
   });
 }
 
-export function setTicketPriority(db: Db, ticketId: number, priority: Priority, user: User, context: RequestContext, now = Date.now()): boolean {
+/** A new priority, by Support on the web or a member in Discord (`discord:<member>` in the audit log). */
+export function setTicketPriority(db: Db, ticketId: number, priority: Priority, user: Actor, context: RequestContext, now = Date.now()): boolean {
   return inTransaction(db, () => {
     const ticket = ticketById(db, ticketId);
     if (!ticket) throw new Error(`setTicketPriority: no ticket ${ticketId}`);

@@ -42,6 +42,13 @@ export interface FakeDiscordOptions {
   interactionResponseTimeoutMs?: number;
   /** Enforce Discord's 2-renames-per-10-minutes limit per channel with a long 429 (default true). */
   channelRenameLimit?: boolean;
+  /**
+   * How many channels a category takes before a create or move into it is refused with 50035
+   * CHANNEL_PARENT_MAX_CHANNELS (default 50, Discord's documented limit). Real Discord has been
+   * seen refusing earlier; its error text still says 50, and so does this one. Can be changed while
+   * running (the field of the same name).
+   */
+  categoryLimit?: number;
   port?: number;
 }
 
@@ -483,6 +490,8 @@ export class FakeDiscord {
   heartbeatIntervalMs: number;
   interactionResponseTimeoutMs: number;
   channelRenameLimit: boolean;
+  /** See FakeDiscordOptions.categoryLimit. */
+  categoryLimit: number;
 
   private gatewayAvailable = true;
   private outage: Omit<FailOptions, 'count'> | null = null;
@@ -515,6 +524,7 @@ export class FakeDiscord {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41250;
     this.interactionResponseTimeoutMs = options.interactionResponseTimeoutMs ?? 3000;
     this.channelRenameLimit = options.channelRenameLimit ?? true;
+    this.categoryLimit = options.categoryLimit ?? 50;
     this.port = options.port ?? 0;
 
     const botName = options.botUsername ?? 'TicketBridge';
@@ -1288,7 +1298,7 @@ export class FakeDiscord {
     const parent = this.channels.get(parentId);
     if (!parent || parent.type !== 4) throw formError('parent_id', 'CHANNEL_PARENT_INVALID', 'Category does not exist');
     const siblings = this.childrenOf(parentId).filter((c) => c.id !== movingId);
-    if (siblings.length >= 50) {
+    if (siblings.length >= this.categoryLimit) {
       throw formError('parent_id', 'CHANNEL_PARENT_MAX_CHANNELS', 'Maximum number of channels in category reached (50)');
     }
   }

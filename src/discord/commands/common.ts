@@ -42,7 +42,12 @@ export interface Subcommand<Call> {
   run(interaction: ChatInputCommandInteraction, call: Call): Promise<void>;
 }
 
-/** Every answer mentions nobody: it can hold names that players and members chose. */
-export async function reply(interaction: ChatInputCommandInteraction, content: string, ephemeral = false): Promise<void> {
-  await interaction.reply({ content, allowedMentions: { parse: [] }, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+/**
+ * Every answer mentions nobody (it can hold names that players and members chose) and is ephemeral:
+ * what a command changed is in the conversation as its system line, so the channel does not need
+ * the answer too. A third argument once chose ephemeral; callers that still pass `true` compile.
+ */
+export function reply(interaction: ChatInputCommandInteraction, content: string, ephemeral?: true): Promise<void>;
+export async function reply(interaction: ChatInputCommandInteraction, content: string): Promise<void> {
+  await interaction.reply({ content, allowedMentions: { parse: [] }, flags: MessageFlags.Ephemeral });
 }

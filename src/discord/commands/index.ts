@@ -19,11 +19,14 @@ import { ticketClaim } from './ticketClaim.js';
 import { ticketClose } from './ticketClose.js';
 import { ticketConfigCloseOnLogout } from './ticketConfigCloseOnLogout.js';
 import { ticketNote } from './ticketNote.js';
+import { ticketPriority } from './ticketPriority.js';
 import { ticketStatus } from './ticketStatus.js';
+import { ticketTransfer } from './ticketTransfer.js';
+import { ticketUnclaim } from './ticketUnclaim.js';
 
 export type { CommandDeps } from './common.js';
 
-const TICKET_SUBCOMMANDS: Subcommand<TicketCommandCall>[] = [ticketClose, ticketStatus, ticketClaim, ticketNote];
+const TICKET_SUBCOMMANDS: Subcommand<TicketCommandCall>[] = [ticketClose, ticketStatus, ticketClaim, ticketUnclaim, ticketPriority, ticketTransfer, ticketNote];
 const TICKET_CONFIG_SUBCOMMANDS: Subcommand<CommandDeps>[] = [ticketConfigCloseOnLogout];
 
 function withSubcommands<Call>(command: SlashCommandBuilder, subcommands: Subcommand<Call>[]): SlashCommandBuilder {

@@ -1,6 +1,6 @@
 // /ticket claim: the member takes the ticket (stored as its Discord assignee) and it is in
-// progress (src/tickets/game.ts claimFromDiscord). The answer is not ephemeral: the other staff in
-// the channel see who has it.
+// progress (src/tickets/game.ts claimFromDiscord). The answer is ephemeral like every command's:
+// the other staff see who has it in the status line the transition writes and on the console.
 import { claimFromDiscord } from '../../tickets/game.js';
 import { reply, type Subcommand, type TicketCommandCall } from './common.js';
 

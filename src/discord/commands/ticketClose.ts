@@ -1,7 +1,7 @@
 // /ticket close: closes the ticket through the ticket domain (src/tickets/service.ts closeTicket),
 // like the web's close button. Its transition (src/tickets/transition.ts) queues the channel's
-// deletion, which posts the transcript first (src/discord/transcripts.ts). The answer is not
-// ephemeral: the channel sees it before it goes.
+// deletion, which posts the transcript first (src/discord/transcripts.ts). The answer is
+// ephemeral like every command's: the close is the conversation's last system line.
 import { closeTicket } from '../../tickets/service.js';
 import { reply, type Subcommand, type TicketCommandCall } from './common.js';
 

@@ -66,6 +66,12 @@ function conversationPage(req: Request, total: number): { page: number; pages: n
   return { page, pages };
 }
 
+/** The ticket's Discord channel while it exists: the bridge made it and the ticket is not closed (closing deletes it). */
+export function discordChannelUrl(ticket: Ticket): string | undefined {
+  if (!ticket.discordChannelId || !ticket.discordGuildId || ticket.status === 'closed') return undefined;
+  return `https://discord.com/channels/${ticket.discordGuildId}/${ticket.discordChannelId}`;
+}
+
 export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
   const user = res.locals.user!;
   const staff = isStaff(user);
@@ -111,6 +117,7 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
           statuses: STATUSES,
           priorities: PRIORITIES,
           staffReplyStatuses: STAFF_REPLY_STATUSES,
+          discordUrl: discordChannelUrl(ticket),
         }
       : {}),
   });
