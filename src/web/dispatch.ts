@@ -10,7 +10,7 @@ import { isCsrfValid } from './csrf.js';
 import { HttpError, notFound } from './errors.js';
 import { param } from './params.js';
 import { viewUrl } from './render.js';
-import { discardUploads, requestUploads } from './uploads.js';
+import { discardUploads, requestUploads } from './uploads/middleware.js';
 import { DEFAULT_VIEW, VIEWS, type Handler, type ViewRoute } from './routes.js';
 
 /** The POST handler for the request's action, and the access it needs (at least the view's). */
