@@ -35,7 +35,7 @@ function storedText(db: Db, key: string): string | undefined {
   return row?.value;
 }
 
-function parseStored<T>(db: Db, key: string, text: string, schema: z.ZodType<T> | undefined): { ok: true; value: T } | { ok: false } {
+function parseStored<T>(db: Db, key: string, text: string, schema: z.ZodType<T>): { ok: true; value: T } | { ok: false } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -44,7 +44,6 @@ function parseStored<T>(db: Db, key: string, text: string, schema: z.ZodType<T> 
     reportOnce(db, key, text, 'the stored value is not valid JSON');
     return { ok: false };
   }
-  if (!schema) return { ok: true, value: json as T };
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   // zod's messages name the expected and received types, not the value itself.
@@ -53,12 +52,8 @@ function parseStored<T>(db: Db, key: string, text: string, schema: z.ZodType<T> 
   return { ok: false };
 }
 
-/**
- * The stored value of `key` checked against `schema`; undefined when never set or when it does
- * not fit. Without a schema the JSON is only cast to T: that form is kept so src/tickets/quotas.ts
- * compiles until its owner passes a schema; new callers pass one.
- */
-export function setting<T>(db: Db, key: string, schema?: z.ZodType<T>): T | undefined {
+/** The stored value of `key` checked against `schema`; undefined when never set or when it does not fit. */
+export function setting<T>(db: Db, key: string, schema: z.ZodType<T>): T | undefined {
   const text = storedText(db, key);
   if (text === undefined) return undefined;
   const parsed = parseStored(db, key, text, schema);

@@ -26,8 +26,7 @@ const limitsSchema = z.object({
 });
 
 export function limits(db: Db): Limits {
-  const parsed = limitsSchema.partial().safeParse(setting<unknown>(db, 'limits'));
-  return { ...DEFAULT_LIMITS, ...(parsed.success ? parsed.data : {}) };
+  return { ...DEFAULT_LIMITS, ...setting(db, 'limits', limitsSchema.partial()) };
 }
 
 export function saveLimits(db: Db, value: Limits): void {

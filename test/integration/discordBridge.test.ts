@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PermissionFlagsBits } from 'discord.js';
+import { z } from 'zod';
 import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { saveSetting, setting } from '../../src/db/settings.js';
@@ -558,6 +559,6 @@ describe('restarts', () => {
     game = gameServer(setup.app.url);
     assert.deepEqual((await game.whispers(5)).map((w) => w.text), ['answer while you were down']);
     assert.equal(discordAnswers(ticketId), 2);
-    await setup.fake.waitFor(() => setting<string>(setup.app.db, `discord.read_to.${ticketId}`) === missed.id, 5000, 'the cursor to move past the missed answer');
+    await setup.fake.waitFor(() => setting(setup.app.db, `discord.read_to.${ticketId}`, z.string()) === missed.id, 5000, 'the cursor to move past the missed answer');
   });
 });

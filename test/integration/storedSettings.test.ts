@@ -54,11 +54,4 @@ describe('a stored setting that does not fit', () => {
     assert.equal(warningsAbout('session_secret').length, 2);
     assert.doesNotMatch(logged, /short-secret-text|not-json-secret-text/);
   });
-
-  test('the unchecked read kept for older callers returns undefined for text that is not JSON', () => {
-    store('discord.read_to.999', 'not json');
-    assert.equal(setting<string>(app.db, 'discord.read_to.999'), undefined);
-    store('discord.read_to.999', '"1234567890"');
-    assert.equal(setting<string>(app.db, 'discord.read_to.999'), '1234567890');
-  });
 });
