@@ -31,4 +31,15 @@
     var row = target.closest('tr[data-href]');
     if (row) window.location.assign(row.getAttribute('data-href'));
   });
+
+  // The saved-reply picker on a staff reply form (views/ticket.ejs): choosing one puts its text,
+  // already filled for this ticket, in the message box to edit and send; nothing is sent by itself.
+  document.addEventListener('change', function (event) {
+    var select = event.target instanceof HTMLSelectElement && event.target.hasAttribute('data-saved-reply') ? event.target : null;
+    var option = select ? select.selectedOptions[0] : null;
+    var target = select ? document.getElementById(select.getAttribute('aria-controls')) : null;
+    if (!option || !option.hasAttribute('data-text') || !(target instanceof HTMLTextAreaElement)) return;
+    target.value = option.getAttribute('data-text');
+    target.focus();
+  });
 })();

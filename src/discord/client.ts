@@ -1,7 +1,7 @@
 // The discord.js client and its gateway: the one connection to Discord, what each gateway event
 // does (a ready or resumed session catches up on missed staff messages, a live staff message is
-// relayed, a deleted ticket channel closes its ticket, a slash command is answered), and the
-// connection state the game API and /healthz read. While it is down, game tickets answer
+// relayed, a deleted ticket channel closes its ticket, a slash command is answered, an autocomplete
+// gets its choices), and the connection state the game API and /healthz read. While it is down, game tickets answer
 // "offline" and the worker waits; nothing is lost, since all work sits in discord_outbox.
 import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Config } from '../config.js';
@@ -11,7 +11,7 @@ import type { IntegrationState } from '../integrations.js';
 import { errorText } from '../redact.js';
 import { discordChannelGone } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
-import { handleInteraction, SLASH_COMMANDS } from './commands/index.js';
+import { handleAutocomplete, handleInteraction, SLASH_COMMANDS } from './commands/index.js';
 import type { BridgeContext } from './context.js';
 import { catchUp, catchUpCursors, relayStaffMessage, type CatchUpCursor } from './relay.js';
 
@@ -103,8 +103,9 @@ function watchGuild(ctx: BridgeContext): void {
     if (ticket && discordChannelGone(db, ticket.id, notifyChannelsOf(config))) logger.info({ ticketId: ticket.id }, 'discord: ticket channel deleted, ticket closed');
   });
   client.on(Events.InteractionCreate, (interaction) => {
-    if (ctx.stopping || !interaction.isChatInputCommand()) return;
-    void handleInteraction(interaction, { db, config, logger, signals });
+    if (ctx.stopping) return;
+    if (interaction.isAutocomplete()) void handleAutocomplete(interaction, { db, config, logger, signals });
+    else if (interaction.isChatInputCommand()) void handleInteraction(interaction, { db, config, logger, signals });
   });
 }
 

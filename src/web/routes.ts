@@ -17,6 +17,7 @@ import { userAction, usersPage } from './handlers/users.js';
 import { settingsAction, settingsPage, verifyEmail } from './handlers/settings.js';
 import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
+import { snippetAction, snippetsPage } from './handlers/snippets.js';
 
 export type { Access };
 export type Handler = (req: Request, res: Response, deps: AppDeps) => void | Promise<void>;
@@ -60,6 +61,7 @@ export const VIEWS: Record<string, ViewRoute> = {
     post: { create: userAction.create, disable: userAction.disable, enable: userAction.enable, reset_password: userAction.resetPassword, role: userAction.role, game_account: userAction.gameAccount },
   },
   admin: { access: 'admin', get: adminPage, post: saveAdminSettings },
+  snippets: { access: 'admin', get: snippetsPage, post: { create: snippetAction.create, update: snippetAction.update, delete: snippetAction.delete } },
   settings: {
     access: 'user',
     get: settingsPage,

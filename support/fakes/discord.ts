@@ -6,7 +6,7 @@
 //
 // GET /api/v10/gateway/bot hands out ws://127.0.0.1:PORT/gateway, so the gateway stays local too.
 // One guild, one bot. State (channels, messages, requests, ...) is public so tests can inspect it,
-// and the driver methods (userSays, slashCommand, failNext, disconnectGateway, ...) act like the
+// and the driver methods (userSays, slashCommand, autocomplete, failNext, disconnectGateway, ...) act like the
 // humans and the network would (restOutage and setGatewayAvailable for a Discord that is down). It mimics what Discord really does where a bot would notice:
 // error bodies and codes, limits (2000 chars, 50 per category, 500 per guild, embed limits,
 // 2 renames per channel per 10 minutes), permission checks (a bot that hides a channel from
@@ -183,7 +183,7 @@ export interface CommandOption {
 
 export interface FakeInteractionResponse {
   kind: 'callback' | 'followup' | 'edit' | 'delete';
-  /** Interaction callback type for kind 'callback' (4 reply, 5 defer, 6 deferred update, 7 update, 9 modal). */
+  /** Interaction callback type for kind 'callback' (4 reply, 5 defer, 6 deferred update, 7 update, 8 autocomplete result, 9 modal). */
   type?: number;
   data: Record<string, unknown>;
   messageId?: string;
@@ -193,7 +193,7 @@ export interface FakeInteractionResponse {
 export interface FakeInteraction {
   id: string;
   token: string;
-  /** 2 application command, 3 component */
+  /** 2 application command, 3 component, 4 autocomplete */
   type: number;
   commandName?: string;
   customId?: string;
@@ -745,6 +745,36 @@ export class FakeDiscord {
       ...(hasResolved ? { resolved } : {}),
     };
     return this.createInteraction(2, channel, member, data, { commandName: command.name });
+  }
+
+  /**
+   * A member types in an option marked `autocomplete` of a registered slash command: an
+   * APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4) with the options typed so far, `focused`
+   * naming the one being typed (its value is the partial text, always a string). The bot answers with
+   * callback type 8 and `data.choices` (at most 25); read them from the interaction's responses.
+   */
+  autocomplete(input: { channelId: string; userId: string; username?: string; command: string; focused: string; options?: Record<string, string> }): FakeInteraction {
+    const channel = this.channels.get(input.channelId);
+    if (!channel) throw new Error(`fake discord: no channel ${input.channelId}`);
+    const member = this.members.get(input.userId) ?? this.addMember(input.userId, input.username ?? `user${input.userId.slice(-4)}`);
+    const [name, ...path] = input.command.trim().split(/\s+/);
+    const command = this.commands.find((c) => c.name === name && c.guild_id === this.guildId) ?? this.commands.find((c) => c.name === name && c.guild_id === undefined);
+    if (!command || !name) throw new Error(`fake discord: slash command /${name ?? ''} is not registered`);
+    let defs = command.options;
+    const steps: { type: number; name: string }[] = [];
+    for (const step of path) {
+      const sub = defs.find((d) => d.name === step && (d.type === 1 || d.type === 2));
+      if (!sub) throw new Error(`fake discord: /${input.command}: no subcommand (group) "${step}"`);
+      steps.push({ type: sub.type, name: sub.name });
+      defs = sub.options ?? [];
+    }
+    const def = defs.find((d) => d.name === input.focused);
+    if (!def || def.autocomplete !== true) throw new Error(`fake discord: /${input.command}: option "${input.focused}" is not marked autocomplete`);
+    const typed = { ...input.options, [input.focused]: input.options?.[input.focused] ?? '' };
+    const leaf: Json[] = defs.filter((d) => typed[d.name] !== undefined).map((d) => ({ type: d.type, name: d.name, value: typed[d.name], ...(d.name === input.focused ? { focused: true } : {}) }));
+    const options = steps.reduceRight<Json[]>((inner, step) => [{ ...step, options: inner }], leaf);
+    const data: Json = { id: command.id, name: command.name, type: command.type, ...(command.guild_id ? { guild_id: command.guild_id } : {}), options };
+    return this.createInteraction(4, channel, member, data, { commandName: command.name });
   }
 
   /** A member clicks a button (custom_id) on a message the bot sent. */
@@ -1482,6 +1512,17 @@ export class FakeDiscord {
     return interaction;
   }
 
+  /** APPLICATION_COMMAND_AUTOCOMPLETE_RESULT: at most 25 choices, each a name of 1-100 characters and a value. */
+  private validateChoices(choices: unknown): void {
+    if (!Array.isArray(choices)) throw formError('data.choices', 'BASE_TYPE_REQUIRED', 'This field is required');
+    if (choices.length > 25) throw formError('data.choices', 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+    for (const [i, choice] of choices.entries()) {
+      const { name, value } = asObject(choice);
+      if (typeof name !== 'string' || name.length < 1 || name.length > 100) throw formError(`data.choices.${i}.name`, 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+      if (typeof value !== 'string' && typeof value !== 'number') throw formError(`data.choices.${i}.value`, 'BASE_TYPE_REQUIRED', 'This field is required');
+    }
+  }
+
   private interactionByToken(appId: string | undefined, token: string | undefined): FakeInteraction {
     const interaction = this.interactions.find((i) => i.token === token);
     if (appId !== this.applicationId || !interaction || Date.now() - interaction.createdAt > 15 * 60 * 1000) {
@@ -2206,9 +2247,11 @@ export class FakeDiscord {
         const type = Number(body.type);
         const data = asObject(body.data);
         const componentOnly = type === 6 || type === 7;
-        if (![4, 5, 6, 7, 8, 9].includes(type) || (componentOnly && interaction.type !== 3)) {
-          throw formError('type', 'BASE_TYPE_CHOICES', 'Value must be one of {4, 5, 9} for this interaction.');
+        // An autocomplete interaction (type 4) takes only its result (8), and only it takes one.
+        if (interaction.type === 4 ? type !== 8 : ![4, 5, 6, 7, 9].includes(type) || (componentOnly && interaction.type !== 3)) {
+          throw formError('type', 'BASE_TYPE_CHOICES', interaction.type === 4 ? 'Value must be one of {8} for this interaction.' : 'Value must be one of {4, 5, 9} for this interaction.');
         }
+        if (type === 8) this.validateChoices(data.choices);
         const channel = this.channelOr404(interaction.channelId);
         const response: FakeInteractionResponse = { kind: 'callback', type, data, at: Date.now() };
         let message: FakeMessage | undefined;

@@ -430,6 +430,7 @@ const WATCH: Record<string, string[] | 'all'> = {
   notification_outbox: 'all',
   discord_outbox: [],
   discord_guild_channels: ['ticket_close_on_logout'],
+  snippets: 'all',
 };
 
 /** Rows the Discord worker writes in the background (its catch-up cursors), not watched. */

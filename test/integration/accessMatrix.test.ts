@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { User } from '../../src/db/users.js';
 import { createWebTicket } from '../../src/tickets/service.js';
+import { createSnippet } from '../../src/tickets/snippets.js';
 import { VIEWS, type Access } from '../../src/web/routes.js';
 import { addUser, Client, PNG_BYTES, startApp, type Reply, type TestApp } from '../helpers/app.js';
 import { ChangeWatch } from '../helpers/hostile.js';
@@ -38,6 +39,7 @@ const DESIGNED_ACCESS: Record<string, Access> = {
   verify_email: 'public',
   users: 'admin',
   admin: 'admin',
+  snippets: 'admin',
   audit: 'admin',
 };
 const DESIGNED_ACTION_ACCESS: Record<string, Record<string, Access>> = {
@@ -100,6 +102,12 @@ function freshTicket(): number {
 }
 
 let userSeq = 0;
+let snippetSeq = 0;
+
+/** A saved reply of its own for one request (an update or delete finds one whoever may get through). */
+function freshSnippet(): string {
+  return String(createSnippet(app.db, { name: `matrix snippet ${++snippetSeq}`, body: 'Hello {player}' }, { actor: { id: null, name: 'matrix' }, ip: null }));
+}
 
 /** Per view: the GET variants and the POST actions (`default` for a single POST handler). */
 const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Record<string, Omit<Case, 'view' | 'method' | 'action'>[]> }> = {
@@ -189,6 +197,14 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
           handler: () => ok(303, /view=admin&saved=1$/),
         },
       ],
+    },
+  },
+  snippets: {
+    get: [{ variant: 'list', request: () => ({ path: '/index.php?view=snippets' }), handler: () => ok() }],
+    post: {
+      create: [{ variant: 'create', request: () => ({ path: '/index.php?view=snippets&action=create', form: { name: `matrix new ${++snippetSeq}`, body: 'Hi {player}' } }), handler: () => ok(303, /view=snippets$/) }],
+      update: [{ variant: 'edit', request: () => ({ path: '/index.php?view=snippets&action=update', form: { snippet_id: freshSnippet(), name: `matrix edited ${++snippetSeq}`, body: 'Changed' } }), handler: () => ok(303, /view=snippets$/) }],
+      delete: [{ variant: 'delete', request: () => ({ path: '/index.php?view=snippets&action=delete', form: { snippet_id: freshSnippet() } }), handler: () => ok(303, /view=snippets$/) }],
     },
   },
   settings: {

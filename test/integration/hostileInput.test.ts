@@ -18,6 +18,8 @@ import { openDatabase, type Db } from '../../src/db/index.js';
 import { createWebTicket } from '../../src/tickets/service.js';
 import { receiveGameMessage } from '../../src/tickets/game.js';
 import { DEFAULT_WHISPER_TEMPLATES } from '../../src/settings.js';
+import { SYSTEM_ACTOR } from '../../src/audit.js';
+import { createSnippet } from '../../src/tickets/snippets.js';
 import type { User } from '../../src/db/users.js';
 import type { DiscordBridge } from '../../src/discord/bridge.js';
 import { VIEWS } from '../../src/web/routes.js';
@@ -57,6 +59,11 @@ let db: Db;
 const clients = {} as Record<Who, Client>;
 const tokens = {} as Record<Who, string>;
 const ids = { reply: '', close: '', game: '', attachment: '', victim: '' };
+let snippetSeq = 0;
+/** A saved reply of its own for one update or delete (so each hostile request finds one to change). */
+function freshSnippet(): string {
+  return String(createSnippet(db, { name: `hostile snippet ${++snippetSeq}`, body: 'Hello {player}' }, { actor: SYSTEM_ACTOR, ip: null }));
+}
 let playerUser: User;
 
 /**
@@ -194,6 +201,14 @@ const FIELDS: Record<string, ViewFields> = {
           fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
         },
       ],
+    },
+  },
+  snippets: {
+    get: [{ who: 'admin', params: [] }],
+    post: {
+      create: [{ who: 'admin', base: () => ({ name: `made snippet ${++snippetSeq}`, body: 'Hello {player}, this is {staff} on {ticket}' }), fields: ['name', 'body'] }],
+      update: [{ who: 'admin', base: () => ({ snippet_id: freshSnippet(), name: `renamed snippet ${++snippetSeq}`, body: 'Changed text' }), fields: ['snippet_id', 'name', 'body'] }],
+      delete: [{ who: 'admin', base: () => ({ snippet_id: freshSnippet() }), fields: ['snippet_id'] }],
     },
   },
   settings: {

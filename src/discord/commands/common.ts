@@ -2,7 +2,7 @@
 // subcommand (its definition for Discord next to its handler, so the two cannot drift apart), what
 // a /ticket subcommand is handed once src/discord/commands/index.ts has checked the member and the
 // channel, and the one way to answer.
-import { MessageFlags, type ChatInputCommandInteraction, type SlashCommandSubcommandBuilder } from 'discord.js';
+import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction, type SlashCommandSubcommandBuilder } from 'discord.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { Ticket } from '../../db/tickets.js';
@@ -40,6 +40,8 @@ export interface Subcommand<Call> {
   /** Description and options; the registry sets the name. */
   define(command: SlashCommandSubcommandBuilder): SlashCommandSubcommandBuilder;
   run(interaction: ChatInputCommandInteraction, call: Call): Promise<void>;
+  /** Choices for an option marked autocomplete while the member types (at most 25). */
+  autocomplete?(interaction: AutocompleteInteraction, deps: CommandDeps): Promise<void>;
 }
 
 /**

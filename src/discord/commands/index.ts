@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import {
   PermissionFlagsBits,
   SlashCommandBuilder,
+  type AutocompleteInteraction,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
@@ -20,13 +21,14 @@ import { ticketClose } from './ticketClose.js';
 import { ticketConfigCloseOnLogout } from './ticketConfigCloseOnLogout.js';
 import { ticketNote } from './ticketNote.js';
 import { ticketPriority } from './ticketPriority.js';
+import { ticketReply } from './ticketReply.js';
 import { ticketStatus } from './ticketStatus.js';
 import { ticketTransfer } from './ticketTransfer.js';
 import { ticketUnclaim } from './ticketUnclaim.js';
 
 export type { CommandDeps } from './common.js';
 
-const TICKET_SUBCOMMANDS: Subcommand<TicketCommandCall>[] = [ticketClose, ticketStatus, ticketClaim, ticketUnclaim, ticketPriority, ticketTransfer, ticketNote];
+const TICKET_SUBCOMMANDS: Subcommand<TicketCommandCall>[] = [ticketClose, ticketStatus, ticketClaim, ticketUnclaim, ticketPriority, ticketTransfer, ticketNote, ticketReply];
 const TICKET_CONFIG_SUBCOMMANDS: Subcommand<CommandDeps>[] = [ticketConfigCloseOnLogout];
 
 function withSubcommands<Call>(command: SlashCommandBuilder, subcommands: Subcommand<Call>[]): SlashCommandBuilder {
@@ -42,7 +44,7 @@ export const SLASH_COMMANDS: RESTPostAPIChatInputApplicationCommandsJSONBody[] =
   ).toJSON(),
 ];
 
-function subcommandOf<Call>(interaction: ChatInputCommandInteraction, subcommands: Subcommand<Call>[]): Subcommand<Call> | undefined {
+function subcommandOf<Call>(interaction: ChatInputCommandInteraction | AutocompleteInteraction, subcommands: Subcommand<Call>[]): Subcommand<Call> | undefined {
   const name = interaction.options.getSubcommand();
   return subcommands.find((subcommand) => subcommand.name === name);
 }
@@ -92,5 +94,20 @@ export async function handleInteraction(interaction: ChatInputCommandInteraction
     const reference = randomBytes(4).toString('hex');
     deps.logger.error({ err, reference, command: interaction.commandName }, 'discord: command failed');
     await reply(interaction, `Something went wrong (reference ${reference}).`, true).catch(() => undefined);
+  }
+}
+
+/**
+ * A member typing an option marked autocomplete (/ticket reply <snippet>): the subcommand's
+ * choices, for staff only (others get none). A failure is logged; Discord then shows no choices.
+ */
+export async function handleAutocomplete(interaction: AutocompleteInteraction, deps: CommandDeps): Promise<void> {
+  try {
+    const subcommand = interaction.commandName === 'ticket' ? subcommandOf(interaction, TICKET_SUBCOMMANDS) : undefined;
+    const staff = isStaffMember(interaction.inCachedGuild() ? interaction.member : null, deps.config.discord.staffRoleIds);
+    if (staff && subcommand?.autocomplete) await subcommand.autocomplete(interaction, deps);
+    else await interaction.respond([]);
+  } catch (err) {
+    deps.logger.warn({ err, command: interaction.commandName }, 'discord: autocomplete failed');
   }
 }

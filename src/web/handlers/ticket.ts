@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps.js';
 import { ticketAttachments } from '../../db/attachments.js';
 import { countTicketMessages, ticketMessagePage } from '../../db/messages.js';
 import type { Ticket } from '../../db/tickets.js';
-import { assignableStaff, userById } from '../../db/users.js';
+import { assignableStaff, userById, type User } from '../../db/users.js';
 import { MESSAGE_MAX, PRIORITIES, STATUS_DESCRIPTIONS, STATUSES } from '../../tickets/model.js';
 import {
   closeTicket,
@@ -20,6 +20,8 @@ import {
 import { param } from '../params.js';
 import { notFound } from '../errors.js';
 import { notifyChannelsOf } from '../../tickets/notifications.js';
+import { snippets } from '../../db/snippets.js';
+import { fillSnippet, snippetValuesFor } from '../../tickets/snippets.js';
 import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
 import { foldText } from '../text.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
@@ -72,6 +74,12 @@ export function discordChannelUrl(ticket: Ticket): string | undefined {
   return `https://discord.com/channels/${ticket.discordGuildId}/${ticket.discordChannelId}`;
 }
 
+/** The saved replies for the staff reply form, filled for this ticket and this staff member. */
+function filledSnippets(deps: AppDeps, ticket: Ticket, owner: User | undefined, staffName: string): { id: number; name: string; text: string }[] {
+  const values = snippetValuesFor(ticket, owner?.username, staffName);
+  return snippets(deps.db).map((s) => ({ id: s.id, name: s.name, text: fillSnippet(s.body, values) }));
+}
+
 export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
   const user = res.locals.user!;
   const staff = isStaff(user);
@@ -109,18 +117,22 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
     values: { message: '', note: '', status: 'answered', ...extra.values },
     error: extra.error,
     staff,
-    ...(staff
-      ? {
-          owner: ticket.userId === null ? undefined : userById(deps.db, ticket.userId),
-          assignee: ticket.assigneeId === null ? undefined : userById(deps.db, ticket.assigneeId),
-          assignable: assignableStaff(deps.db),
-          statuses: STATUSES,
-          priorities: PRIORITIES,
-          staffReplyStatuses: STAFF_REPLY_STATUSES,
-          discordUrl: discordChannelUrl(ticket),
-        }
-      : {}),
+    ...(staff ? staffLocals(deps, ticket, user) : {}),
   });
+}
+
+function staffLocals(deps: AppDeps, ticket: Ticket, user: User): Record<string, unknown> {
+  const owner = ticket.userId === null ? undefined : userById(deps.db, ticket.userId);
+  return {
+    owner,
+    assignee: ticket.assigneeId === null ? undefined : userById(deps.db, ticket.assigneeId),
+    assignable: assignableStaff(deps.db),
+    statuses: STATUSES,
+    priorities: PRIORITIES,
+    staffReplyStatuses: STAFF_REPLY_STATUSES,
+    discordUrl: discordChannelUrl(ticket),
+    snippets: filledSnippets(deps, ticket, owner, user.username),
+  };
 }
 
 export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
