@@ -113,6 +113,8 @@ export const VARIABLES = {
     fallback: 'utf-8',
   },
   GAME_TICKETS_WITHOUT_DISCORD: { schema: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true'), fallback: 'false' },
+  // true: a web ticket also gets a private Discord channel (README.md "Discord"); needs the bridge.
+  DISCORD_WEB_TICKETS: { schema: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true'), fallback: 'false' },
   GAME_WHISPER_VISIBILITY_S: { schema: int(1, 3600), fallback: '30' },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -158,6 +160,8 @@ export interface Config {
     logChannelId: string | undefined;
     /** DISCORD_NOTE_PREFIX: a staff message starting with it is an internal note. */
     notePrefix: string;
+    /** DISCORD_WEB_TICKETS: web tickets get a private channel too (only with the bridge configured). */
+    webTickets: boolean;
   };
   telegram: { botToken: string | undefined; apiRoot: string };
   mail: { smtpUrl: string | undefined; from: string };
@@ -195,6 +199,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   if (v.DISCORD_GUILD_ID && !v.DISCORD_TOKEN && !errors.some((e) => e.startsWith('DISCORD_TOKEN'))) {
     errors.push('DISCORD_TOKEN must be set when DISCORD_GUILD_ID is set');
+  }
+
+  if (v.DISCORD_WEB_TICKETS && !(v.DISCORD_TOKEN && v.DISCORD_GUILD_ID)) {
+    errors.push('DISCORD_WEB_TICKETS=true needs the Discord bridge: set DISCORD_TOKEN and DISCORD_GUILD_ID, or set DISCORD_WEB_TICKETS=false');
   }
 
   let ticketSupportEnabled = true;
@@ -243,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         staffRoleIds: v.DISCORD_STAFF_ROLE_IDS ?? [],
         logChannelId: v.DISCORD_LOG_CHANNEL_ID,
         notePrefix: v.DISCORD_NOTE_PREFIX ?? '//',
+        webTickets: v.DISCORD_WEB_TICKETS ?? false,
       },
       telegram: { botToken: v.TELEGRAM_BOT_TOKEN, apiRoot: v.TELEGRAM_API_ROOT ?? 'https://api.telegram.org' },
       mail: { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM ?? `ticketbridge <noreply@${new URL(appUrl).hostname}>` },
