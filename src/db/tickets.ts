@@ -14,7 +14,7 @@ export interface Ticket {
   gameCharId: number | null;
   gameCharName: string | null;
   discordChannelId: string | null;
-  /** The Discord guild of a game ticket bridged to Discord; null when it has no channel (web, or game without Discord). */
+  /** The Discord guild of a ticket bridged to Discord; null when it has no channel (web without DISCORD_WEB_TICKETS, or game without Discord). */
   discordGuildId: string | null;
   /** Who took the ticket with /ticket claim in Discord (not a dashboard user). */
   discordAssigneeName: string | null;
@@ -43,15 +43,17 @@ export interface NewWebTicket {
   userId: number;
   subject: string;
   priority: Priority;
+  /** Set when the ticket gets a Discord channel (DISCORD_WEB_TICKETS). */
+  discordGuildId?: string | null;
   now: number;
 }
 
 export function insertWebTicket(db: Db, ticket: NewWebTicket): number {
   const { lastInsertRowid } = prepared(
     db,
-    `INSERT INTO tickets (user_id, source, subject, status, priority, message_count, created_at, updated_at)
-     VALUES (?, 'web', ?, 'open', ?, 0, ?, ?)`,
-  ).run(ticket.userId, ticket.subject, ticket.priority, ticket.now, ticket.now);
+    `INSERT INTO tickets (user_id, source, subject, status, priority, message_count, discord_guild_id, created_at, updated_at)
+     VALUES (?, 'web', ?, 'open', ?, 0, ?, ?, ?)`,
+  ).run(ticket.userId, ticket.subject, ticket.priority, ticket.discordGuildId ?? null, ticket.now, ticket.now);
   return Number(lastInsertRowid);
 }
 
@@ -326,8 +328,14 @@ export function setTicketChannel(db: Db, ticketId: number, channelId: string | n
 
 /** Open game tickets that have a Discord channel (for catching up after a reconnect). Only game tickets have channels. */
 export function openBridgedTickets(db: Db): { id: number; channelId: string }[] {
-  // The conditions of the partial index tickets_open_game_char, so only open game tickets are read.
-  return prepared(db, "SELECT id, discord_channel_id AS channelId FROM tickets WHERE source = 'game' AND status <> 'closed' AND discord_channel_id IS NOT NULL").all() as {
+  // Open game tickets by the partial index tickets_open_game_char; open web tickets with a channel
+  // (DISCORD_WEB_TICKETS) by tickets_status_updated.
+  return prepared(
+    db,
+    `SELECT id, discord_channel_id AS channelId FROM tickets WHERE source = 'game' AND status <> 'closed' AND discord_channel_id IS NOT NULL
+     UNION ALL
+     SELECT id, discord_channel_id AS channelId FROM tickets WHERE source = 'web' AND status IN ('open', 'in_progress', 'answered', 'waiting_user') AND discord_channel_id IS NOT NULL`,
+  ).all() as {
     id: number;
     channelId: string;
   }[];

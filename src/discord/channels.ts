@@ -113,7 +113,11 @@ export async function ticketChannel(ctx: BridgeContext, g: Guild, ticketId: numb
 export async function createTicketChannel(ctx: BridgeContext, g: Guild, ticketId: number, payload: DiscordWorkPayload<'create_channel'>): Promise<void> {
   if (ticketChannelId(ctx.db, ticketId)) return; // already made (a retry after a crash)
   const topic = `ticketbridge ticket #${ticketId}`;
-  const welcome = `New ticket #${ticketId} from **${discordName(payload.name)}** (account ${payload.accountId}, char ${payload.charId}). Write here to answer: it is whispered in game. Console: ${ticketConsoleUrl(ctx.config.appUrl, ticketId)}`;
+  const consoleUrl = ticketConsoleUrl(ctx.config.appUrl, ticketId);
+  const welcome =
+    'source' in payload
+      ? `New web ticket #${ticketId} from **${discordName(payload.name)}** (dashboard account ${payload.userId}). Write here to answer: it is a Support reply the player reads on the web. Console: ${consoleUrl}`
+      : `New ticket #${ticketId} from **${discordName(payload.name)}** (account ${payload.accountId}, char ${payload.charId}). Write here to answer: it is whispered in game. Console: ${consoleUrl}`;
   // A crash between creating the channel and storing its id leaves the channel behind: take
   // it, rather than making a second one where staff answers would go unheard.
   const left = g.channels.cache.find((c): c is TextChannel => c.type === ChannelType.GuildText && c.topic === topic && c.permissionOverwrites.cache.has(ctx.client.user!.id));
@@ -147,7 +151,8 @@ async function createInCategory(ctx: BridgeContext, g: Guild, ticketId: number, 
     const category = await ticketCategory(ctx, g);
     try {
       return await g.channels.create({
-        name: channelNameForPlayer(payload.name, payload.charId),
+        // A web ticket's channel is ticket-<username> (ticket-<id> if nothing of the name is left).
+        name: channelNameForPlayer(payload.name, 'source' in payload ? ticketId : payload.charId),
         type: ChannelType.GuildText,
         parent: category.id,
         permissionOverwrites: privateOverwrites(ctx, g),

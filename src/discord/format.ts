@@ -53,9 +53,22 @@ export function formatPlayerPost(name: string, text: string, via: 'game' | 'web'
   return `**${discordName(name)}** (${via === 'game' ? 'in game' : 'on the web'}):\n${quoteForDiscord(text)}`;
 }
 
-/** The Discord text of a queued post (src/tickets/discordWork.ts): a player's quoted, Support's as written. */
-export function postContent(payload: DiscordWorkPayload<'post_message'>): string {
+/** A web message's file on the dashboard (src/web/routes.ts `attachment`: the owner and staff only). */
+export function attachmentUrl(appUrl: string, ticketId: number, attachmentId: number): string {
+  return `${appUrl}/index.php?view=attachment&ticket=${ticketId}&id=${attachmentId}`;
+}
+
+/**
+ * The Discord text of a queued post (src/tickets/discordWork.ts): a player's quoted, Support's as
+ * written. A web message's files follow as links to the dashboard, never the file itself: one line
+ * each, the player's file name escaped, outside the quote so the bot vouches only for the link
+ * (the worker always says `where`; without it, as in a unit check of the text, no links).
+ */
+export function postContent(payload: DiscordWorkPayload<'post_message'>, where?: { appUrl: string; ticketId: number }): string {
   if ('content' in payload) return payload.content;
   const { post } = payload;
-  return post.from === 'player' ? formatPlayerPost(post.name, post.text, post.via) : `${post.name} (web): ${post.text}`;
+  const text = post.from === 'player' ? formatPlayerPost(post.name, post.text, post.via) : `${post.name} (web): ${post.text}`;
+  if (!where) return text;
+  const files = (post.attachments ?? []).map((a) => `Attachment (staff only, on the dashboard): ${discordName(a.name)} <${attachmentUrl(where.appUrl, where.ticketId, a.id)}>`);
+  return [text, ...files].join('\n');
 }

@@ -47,7 +47,7 @@ async function perform(ctx: BridgeContext, ticketId: number, work: DiscordWork, 
     case 'create_channel':
       return createTicketChannel(ctx, g, ticketId, work.payload);
     case 'post_message':
-      return postMessage(ctx, g, ticketId, postContent(work.payload), nonce);
+      return postMessage(ctx, g, ticketId, postContent(work.payload, { appUrl: ctx.config.appUrl, ticketId }), nonce);
     case 'close_channel':
       return closeChannel(ctx, g, ticketId, work.payload.reason);
   }
@@ -61,11 +61,11 @@ async function perform(ctx: BridgeContext, ticketId: number, work: DiscordWork, 
 function withFollowingPosts(ctx: BridgeContext, rowId: number, ticketId: number, work: DiscordWork): { ids: number[]; work: DiscordWork; nonce?: string } {
   if (work.kind !== 'post_message') return { ids: [rowId], work };
   const ids = [rowId];
-  let content = postContent(work.payload);
+  let content = postContent(work.payload, { appUrl: ctx.config.appUrl, ticketId });
   for (const next of followingDiscordWork(ctx.db, ticketId, rowId, 20)) {
     const read = readDiscordWork(next);
     if (!read.ok || read.work.kind !== 'post_message') break;
-    const more = postContent(read.work.payload);
+    const more = postContent(read.work.payload, { appUrl: ctx.config.appUrl, ticketId });
     if (content.length + 1 + more.length > DISCORD_MESSAGE_MAX) break;
     content = `${content}\n${more}`;
     ids.push(next.id);

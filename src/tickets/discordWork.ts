@@ -13,11 +13,17 @@ const postSchema = z.object({
   text: z.string(),
   /** Where it was written: a player in game or on the web, Support on the web. */
   via: z.enum(['game', 'web']),
+  /** A web message's files: posted as staff-only links to the dashboard, never the file itself. */
+  attachments: z.array(z.object({ id: z.number(), name: z.string() })).optional(),
 });
 export type ChannelPost = z.infer<typeof postSchema>;
 
 const workSchemas = {
-  create_channel: z.object({ name: z.string(), accountId: z.number(), charId: z.number() }),
+  // A web ticket's channel (DISCORD_WEB_TICKETS) names the dashboard user; a game ticket's the character.
+  create_channel: z.union([
+    z.object({ source: z.literal('web'), name: z.string(), userId: z.number() }),
+    z.object({ name: z.string(), accountId: z.number(), charId: z.number() }),
+  ]),
   // Rows written before posts were structured carry ready-made `content`.
   post_message: z.union([z.object({ post: postSchema, messageId: z.number().optional() }), z.object({ content: z.string(), messageId: z.number().optional() })]),
   close_channel: z.object({ reason: z.string() }),
@@ -27,9 +33,13 @@ export type DiscordWorkKind = keyof typeof workSchemas;
 export type DiscordWorkPayload<K extends DiscordWorkKind> = z.infer<(typeof workSchemas)[K]>;
 export type DiscordWork = { [K in DiscordWorkKind]: { kind: K; payload: DiscordWorkPayload<K> } }[DiscordWorkKind];
 
-/** Whether the ticket has (or is getting) a Discord channel: a game ticket opened while Discord was configured. */
+/**
+ * Whether the ticket has (or is getting) a Discord channel: a game ticket opened while Discord was
+ * configured, or a web ticket opened while DISCORD_WEB_TICKETS was on. Either way its
+ * discord_guild_id is set (src/db/tickets.ts).
+ */
 export function bridged(ticket: Pick<Ticket, 'source' | 'discordGuildId'>): boolean {
-  return ticket.source === 'game' && ticket.discordGuildId !== null;
+  return (ticket.source === 'game' || ticket.source === 'web') && ticket.discordGuildId !== null;
 }
 
 /** Queues `work` for the ticket's channel; the worker wakes after the commit. */

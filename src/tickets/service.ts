@@ -2,7 +2,7 @@
 // Discord), so a status transition, a counter and an audit row are written in one place, in one
 // transaction.
 import { recordAudit, type AuditEvent } from '../audit.js';
-import { bridged, queueDiscordWork } from './discordWork.js';
+import { bridged, queueDiscordWork, type ChannelPost } from './discordWork.js';
 import { transition, type ChangeBy } from './transition.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
@@ -34,6 +34,8 @@ export interface StoredUpload {
   sizeBytes: number;
   sha256: string;
 }
+
+type ChannelAttachment = NonNullable<ChannelPost['attachments']>[number];
 
 /** What a request's files weigh (the audit row keeps it: upload quotas count from there). */
 export function uploadBytes(uploads: StoredUpload[]): number {
@@ -94,11 +96,21 @@ export function ticketForViewer(
 }
 
 /** A web message (the owner's or Support's) with its files; counted on the ticket, which moves to the top of the list. */
-function addWebMessage(db: Db, ticketId: number, authorKind: 'player' | 'staff', user: User, body: string, uploads: StoredUpload[], now: number): number {
+function addWebMessage(db: Db, ticketId: number, authorKind: 'player' | 'staff', user: User, body: string, uploads: StoredUpload[], now: number): { messageId: number; attachments: ChannelAttachment[] } {
   const messageId = insertMessage(db, { ticketId, authorKind, authorId: user.id, authorName: user.username, origin: 'web', body, now });
   recordTicketMessage(db, ticketId, now);
-  for (const upload of uploads) insertAttachment(db, { ticketId, messageId, ...upload, now });
-  return messageId;
+  const attachments = uploads.map((upload) => ({ id: insertAttachment(db, { ticketId, messageId, ...upload, now }), name: upload.originalName }));
+  return { messageId, attachments };
+}
+
+/** A player's web message in the ticket's Discord channel: quoted by the worker, its files as staff-only dashboard links. */
+function queuePlayerWebPost(db: Db, ticketId: number, user: User, body: string, messageId: number, attachments: ChannelAttachment[], now: number): void {
+  queueDiscordWork(
+    db,
+    ticketId,
+    { kind: 'post_message', payload: { post: { from: 'player', name: user.username, text: body, via: 'web', ...(attachments.length ? { attachments } : {}) }, messageId } },
+    now,
+  );
 }
 
 export interface NewTicketInput {
@@ -107,13 +119,24 @@ export interface NewTicketInput {
   body: string;
   priority: Priority;
   uploads: StoredUpload[];
+  /** The Discord guild when the ticket gets a channel there (DISCORD_WEB_TICKETS with the bridge configured). */
+  discordGuildId?: string | null;
 }
 
-/** Seed 000 § Create a ticket: the new ticket appears with status open. One transaction. */
+/**
+ * Seed 000 § Create a ticket: the new ticket appears with status open. One transaction. With
+ * `discordGuildId` (DISCORD_WEB_TICKETS on and the bridge configured) it also gets a private
+ * channel `ticket-<username>` with the player's message in it.
+ */
 export function createWebTicket(db: Db, input: NewTicketInput, context: RequestContext, now = Date.now()): number {
   return inTransaction(db, () => {
-    const ticketId = insertWebTicket(db, { userId: input.user.id, subject: input.subject, priority: input.priority, now });
-    addWebMessage(db, ticketId, 'player', input.user, input.body, input.uploads, now);
+    const discordGuildId = input.discordGuildId ?? null;
+    const ticketId = insertWebTicket(db, { userId: input.user.id, subject: input.subject, priority: input.priority, discordGuildId, now });
+    const { messageId, attachments } = addWebMessage(db, ticketId, 'player', input.user, input.body, input.uploads, now);
+    if (discordGuildId !== null) {
+      queueDiscordWork(db, ticketId, { kind: 'create_channel', payload: { source: 'web', name: input.user.username, userId: input.user.id } }, now);
+      queuePlayerWebPost(db, ticketId, input.user, input.body, messageId, attachments, now);
+    }
     recordAudit(
       db,
       {
@@ -145,13 +168,12 @@ export function replyAsPlayer(db: Db, input: PlayerReplyInput, context: RequestC
     const ticket = ticketById(db, input.ticketId);
     if (!ticket || ticket.userId !== input.user.id) throw new Error(`replyAsPlayer: ticket ${input.ticketId} is not the user's`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
-    const messageId = addWebMessage(db, ticket.id, 'player', input.user, input.body, input.uploads, now);
+    const { messageId, attachments } = addWebMessage(db, ticket.id, 'player', input.user, input.body, input.uploads, now);
     const status = statusAfterPlayerReply(ticket.status);
     transition(db, ticket, status, changeBy({ id: input.user.id, username: input.user.username }, context, 'player reply'), { notify: false }, now);
-    // A linked player answering a game ticket on the web: staff in its Discord channel read it too.
-    if (bridged(ticket) && relay.discord) {
-      queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'player', name: input.user.username, text: input.body, via: 'web' }, messageId } }, now);
-    }
+    // A linked player answering a game ticket on the web, or the owner of a web ticket with a
+    // channel (DISCORD_WEB_TICKETS): staff in its Discord channel read it too.
+    if (bridged(ticket) && relay.discord) queuePlayerWebPost(db, ticket.id, input.user, input.body, messageId, attachments, now);
     recordAudit(
       db,
       {
@@ -243,17 +265,20 @@ export interface StaffReplyInput {
 /**
  * Support answers on the web. The player sees it at once; the ticket takes the chosen status
  * (answered by default). A game ticket's player also gets it whispered in game, and the ticket's
- * Discord channel shows it as "<staff> (web): ..." when the bridge is on.
+ * Discord channel (a game ticket's, or a web ticket's with DISCORD_WEB_TICKETS) shows it as
+ * "<staff> (web): ..." when the bridge is on.
  */
 export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestContext, relay: RelayOptions, now = Date.now()): { messageId: number } {
   return inTransaction(db, () => {
     const ticket = ticketById(db, input.ticketId);
     if (!ticket) throw new Error(`replyAsStaff: no ticket ${input.ticketId}`);
     if (ticket.status === 'closed') throw new TicketClosedError(ticket.id);
-    const messageId = addWebMessage(db, ticket.id, 'staff', input.user, input.body, input.uploads, now);
+    const { messageId } = addWebMessage(db, ticket.id, 'staff', input.user, input.body, input.uploads, now);
     // The reply's own notification says where the ticket went: the transition stays quiet.
     transition(db, ticket, input.status, changeBy({ id: input.user.id, username: input.user.username }, context, 'reply'), { notify: false }, now);
-    if (ticket.source === 'game') relayStaffAnswerToGame(db, ticket, input.user.username, input.body, messageId, relay, now);
+    if (ticket.source === 'game') queueWhispersForTicket(db, ticket, input.user.username, input.body, relay.whisperMax, now, relay.whisperEncoding);
+    // Staff in the ticket's channel (a game ticket's, or a web ticket's with DISCORD_WEB_TICKETS) read the answer too.
+    if (relay.discord && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'staff', name: input.user.username, text: input.body, via: 'web' }, messageId } }, now);
     // One event, one message per channel: the reply says where the ticket went.
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.user.username, body: input.body, status: input.status }, messageId, input.user.id, relay.notify, now);
     recordAudit(
@@ -269,11 +294,6 @@ export function replyAsStaff(db: Db, input: StaffReplyInput, context: RequestCon
     );
     return { messageId };
   });
-}
-
-function relayStaffAnswerToGame(db: Db, ticket: Ticket, staffName: string, body: string, messageId: number, relay: RelayOptions, now: number): void {
-  queueWhispersForTicket(db, ticket, staffName, body, relay.whisperMax, now, relay.whisperEncoding);
-  if (relay.discord && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'post_message', payload: { post: { from: 'staff', name: staffName, text: body, via: 'web' }, messageId } }, now);
 }
 
 /** Any status, by Support: close, reopen, or move along. A system line tells the player. */

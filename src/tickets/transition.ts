@@ -49,7 +49,8 @@ export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, opt
   updateTicketStatus(db, ticket.id, to, now);
   const reason = to === 'closed' ? options.reason : undefined;
   const lineId = insertSystemLine(db, ticket.id, transitionLine(from, to, by, reason), now);
-  // A closed game ticket's channel goes (its transcript to the log channel; everything stays here).
+  // A closed ticket's channel (a game ticket's, or a web ticket's with DISCORD_WEB_TICKETS) goes
+  // (its transcript to the log channel; everything stays here).
   if (to === 'closed' && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);
   // The owner hears when it is their turn or Support answered, and of every close not their own.
   if (options.notify) {

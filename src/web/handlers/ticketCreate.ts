@@ -44,7 +44,15 @@ export function createTicket(req: Request, res: Response, deps: AppDeps): void {
   }
   const ticketId = createWebTicket(
     deps.db,
-    { user: res.locals.user!, subject: form.data.subject, body: form.data.message, priority: form.data.priority, uploads: requestUploads(req) },
+    {
+      user: res.locals.user!,
+      subject: form.data.subject,
+      body: form.data.message,
+      priority: form.data.priority,
+      uploads: requestUploads(req),
+      // DISCORD_WEB_TICKETS: the ticket also gets a private channel (src/config.ts allows it only with the bridge configured).
+      discordGuildId: deps.config.discord.webTickets ? (deps.config.discord.guildId ?? null) : null,
+    },
     { ip: req.ip ?? null },
   );
   claimUploads(req);
