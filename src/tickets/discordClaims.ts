@@ -8,17 +8,12 @@ import { inTransaction, type Db } from '../db/index.js';
 import { insertSystemLine } from '../db/messages.js';
 import { clearDiscordAssignee, setDiscordAssignee, ticketById } from '../db/tickets.js';
 import type { NotifyChannels } from './notifications.js';
-import { transition, type ChangeBy } from './transition.js';
+import { memberChange, transition } from './transition.js';
 
 /** A guild member: their Discord id and the name the guild shows. */
 export interface DiscordMember {
   id: string;
   name: string;
-}
-
-/** The member as the transition and the audit log name them (as claimFromDiscord does). */
-function memberChange(member: DiscordMember, cause: string): ChangeBy {
-  return { userId: null, name: member.name, auditName: `discord:${member.name}`, ip: null, cause };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { WhisperTemplates } from '../settings.js';
 import { bridged, queueDiscordWork } from './discordWork.js';
 import { statusAfterPlayerReply } from './model.js';
 import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
-import { transition, type ChangeBy } from './transition.js';
+import { memberChange, transition, type ChangeBy } from './transition.js';
 import { splitWhisper } from './whispers.js';
 
 export interface GamePlayer {
@@ -43,11 +43,6 @@ function gameActor(player: GamePlayer) {
 /** The player in game as the one transition names them; the ticket's web owner is the same person. */
 function playerChange(ticket: Ticket, player: Pick<GamePlayer, 'name'>, cause: string): ChangeBy {
   return { userId: ticket.userId, name: player.name, auditName: `game:${player.name}`, ip: null, cause };
-}
-
-/** A Discord member as the one transition names them. */
-function memberChange(member: { name: string }, cause: string): ChangeBy {
-  return { userId: null, name: member.name, auditName: `discord:${member.name}`, ip: null, cause };
 }
 
 /**

@@ -25,6 +25,11 @@ export interface ChangeBy {
   cause: string;
 }
 
+/** A Discord member as the transition and the audit log name them (`Sam`, `discord:Sam`). */
+export function memberChange(member: { name: string }, cause: string): ChangeBy {
+  return { userId: null, name: member.name, auditName: `discord:${member.name}`, ip: null, cause };
+}
+
 export interface TransitionOptions {
   /** Email/Telegram configured. `false` when the caller's own notification says it all (a reply that moves the status). */
   notify: NotifyChannels | false;
