@@ -8,7 +8,7 @@ import { inTransaction, type Db } from '../db/index.js';
 import { insertDiscordMessage } from '../db/messages.js';
 import { recordTicketMessage, ticketById } from '../db/tickets.js';
 import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
-import { transition, type ChangeBy } from './transition.js';
+import { memberChange, transition } from './transition.js';
 
 /**
  * A staff member wrote in a web ticket's Discord channel: a Support reply. Any open status becomes
@@ -23,9 +23,8 @@ export function receiveDiscordWebReply(db: Db, input: { ticketId: number; discor
     const messageId = insertDiscordMessage(db, { ticketId: ticket.id, authorKind: 'staff', authorId: null, authorName: input.authorName, origin: 'discord', body: input.text, discordMessageId: input.discordMessageId, now });
     if (messageId === undefined) return false;
     recordTicketMessage(db, ticket.id, now);
-    const by: ChangeBy = { userId: null, name: input.authorName, auditName: `discord:${input.authorName}`, ip: null, cause: 'discord message' };
     // The reply's own notification says where the ticket went: the transition stays quiet.
-    transition(db, ticket, 'answered', by, { notify: false }, now);
+    transition(db, ticket, 'answered', memberChange({ name: input.authorName }, 'discord message'), { notify: false }, now);
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.authorName, body: input.text, status: 'answered' }, messageId, null, input.notify, now);
     recordAudit(
       db,
