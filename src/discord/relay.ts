@@ -1,6 +1,6 @@
 // Staff answers from Discord into the ticket: a staff member's message in a ticket channel is
-// stored and whispered to the player (src/tickets/game.ts receiveDiscordStaffMessage), or for a web
-// ticket's channel a Support reply on the web (src/tickets/webDiscord.ts), live from the
+// stored and whispered to the player, or for a web ticket's channel a Support reply on the web
+// (src/tickets/game.ts receiveDiscordStaffMessage follows the ticket's source), live from the
 // gateway or read back by a catch-up after a (re)connect, so nothing written while the bridge was
 // away is lost. Each ticket keeps a read-to cursor in the settings table: where its next catch-up
 // starts.
@@ -14,7 +14,6 @@ import { openBridgedTickets, setTicketChannel, ticketByChannelId } from '../db/t
 import { errorText } from '../redact.js';
 import { addDiscordNote, discordChannelGone, receiveDiscordStaffMessage } from '../tickets/game.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
-import { receiveDiscordWebReply } from '../tickets/webDiscord.js';
 import type { BridgeContext } from './context.js';
 import { gameTextOfMessage } from './gameText.js';
 import { isStaffMember } from './staff.js';
@@ -71,11 +70,6 @@ export function relayStaffMessage(ctx: BridgeContext, message: Message, member: 
   }
   // Discord markup as plain game text, timestamps in TZ (src/discord/gameText.ts).
   const text = gameTextOfMessage(message, config.timeZone);
-  if (ticket.source === 'web') {
-    // A web ticket's channel (DISCORD_WEB_TICKETS): a Support reply on the web, never whispered.
-    receiveDiscordWebReply(db, { ticketId: ticket.id, discordMessageId: message.id, authorName: name, text, notify: notifyChannelsOf(config) });
-    return;
-  }
   receiveDiscordStaffMessage(db, {
     ticketId: ticket.id,
     discordMessageId: message.id,

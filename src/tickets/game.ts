@@ -178,9 +178,13 @@ export function queueWhispersForTicket(db: Db, ticket: Ticket, sender: string, t
 }
 
 /**
- * A staff member wrote in the ticket's Discord channel (seed 002 § Staff Response): stored, and
- * whispered to the player. An open ticket becomes answered. Relaying the same Discord message
- * twice (a catch-up after a reconnect) stores and whispers nothing the second time.
+ * A staff member wrote in the ticket's Discord channel: a Support answer, whatever the ticket's
+ * source. A game ticket's (seed 002 § Staff Response): stored and whispered to the player, an open
+ * ticket becomes answered. A web ticket's (DISCORD_WEB_TICKETS): a Support reply on the web, as if
+ * written on the dashboard (src/tickets/service.ts replyAsStaff): any open status becomes answered,
+ * nothing is whispered, and a closed ticket takes nothing. Either way the owner is notified, and
+ * relaying the same Discord message twice (a catch-up after a reconnect) stores nothing the second
+ * time. Returns whether it was stored now.
  */
 export function receiveDiscordStaffMessage(
   db: Db,
@@ -190,15 +194,22 @@ export function receiveDiscordStaffMessage(
   return inTransaction(db, () => {
     const ticket = ticketById(db, input.ticketId);
     if (!ticket || input.text.trim() === '') return false;
+    const web = ticket.source === 'web';
+    if (web && ticket.status === 'closed') return false;
     const messageId = insertDiscordMessage(db, { ticketId: ticket.id, authorKind: 'staff', authorId: null, authorName: input.authorName, origin: 'discord', body: input.text, discordMessageId: input.discordMessageId, now });
     if (messageId === undefined) return false;
     recordTicketMessage(db, ticket.id, now);
-    const status = ticket.status === 'open' ? 'answered' : ticket.status;
+    const status = web || ticket.status === 'open' ? 'answered' : ticket.status;
     // The answer's own notification says it all: the transition stays quiet.
     transition(db, ticket, status, memberChange({ name: input.authorName }, 'discord message'), { notify: false }, now);
+    // A web ticket has no character to whisper to: this queues nothing for it.
     queueWhispersForTicket(db, ticket, input.authorName, input.text, input.whisperMax, now, input.whisperEncoding);
     notifyTicketOwner(db, ticket, { kind: 'support_reply', staffName: input.authorName, body: input.text, status }, messageId, null, input.notify, now);
-    recordAudit(db, { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord' } }, now);
+    recordAudit(
+      db,
+      { actor: { id: null, name: `discord:${input.authorName}` }, action: 'ticket.reply', ticketId: ticket.id, details: { messageId, asSupport: true, via: 'discord', statusFrom: ticket.status, statusTo: status } },
+      now,
+    );
     return true;
   });
 }

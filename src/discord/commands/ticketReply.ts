@@ -1,14 +1,14 @@
 // /ticket reply <snippet>: answer with a saved reply (src/tickets/snippets.ts). The text, filled
 // for this ticket and this member, is stored, whispered and notified exactly like a staff message
-// in the channel (src/tickets/game.ts receiveDiscordStaffMessage, or src/tickets/webDiscord.ts
-// receiveDiscordWebReply for a web ticket; the interaction's id standing in for the message id), then the bot posts it in the channel under the member's name. The bot's own
+// in the channel (src/tickets/game.ts receiveDiscordStaffMessage, which follows the ticket's
+// source; the interaction's id standing in for the message id), then the bot posts it in the
+// channel under the member's name. The bot's own
 // post is not relayed again: the relay ignores the bot (src/discord/relay.ts). The answer is
 // ephemeral; an unknown name is refused and nothing is stored.
 import { ChannelType, MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { snippetByName, snippetNamesLike } from '../../db/snippets.js';
 import { userById } from '../../db/users.js';
 import { receiveDiscordStaffMessage } from '../../tickets/game.js';
-import { receiveDiscordWebReply } from '../../tickets/webDiscord.js';
 import { fillSnippet, SNIPPET_NAME_MAX, snippetValuesFor } from '../../tickets/snippets.js';
 import { sendToChannel } from '../channels.js';
 import { discordName } from '../format.js';
@@ -53,11 +53,7 @@ export const ticketReply: Subcommand<TicketCommandCall> = {
     const owner = ticket.userId === null ? undefined : userById(deps.db, ticket.userId);
     const text = fillSnippet(snippet.body, snippetValuesFor(ticket, owner?.username, member.name));
     const { config } = deps;
-    // A web ticket's channel (DISCORD_WEB_TICKETS): a Support reply on the web, as in src/discord/relay.ts.
-    const stored =
-      ticket.source === 'web'
-        ? receiveDiscordWebReply(deps.db, { ticketId: ticket.id, discordMessageId: interaction.id, authorName: member.name, text, notify })
-        : receiveDiscordStaffMessage(deps.db, { ticketId: ticket.id, discordMessageId: interaction.id, authorName: member.name, text, whisperMax: config.game.whisperMax, whisperEncoding: config.game.textEncoding, notify });
+    const stored = receiveDiscordStaffMessage(deps.db, { ticketId: ticket.id, discordMessageId: interaction.id, authorName: member.name, text, whisperMax: config.game.whisperMax, whisperEncoding: config.game.textEncoding, notify });
     if (!stored) {
       await reply(interaction, 'Nothing was sent: this answer was already stored.');
       return;
