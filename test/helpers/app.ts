@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { createAccount } from '../../src/accounts.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
-import type { Role, User } from '../../src/db/users.js';
+import { markEmailVerified, setUserEmail, type Role, type User } from '../../src/db/users.js';
 import { createLogger } from '../../src/log.js';
 import { saveLimits, type Limits } from '../../src/tickets/quotas.js';
 import { createApp, createHttpServer, type REQUEST_TIMEOUTS, type AppOptions } from '../../src/web/app.js';
@@ -86,6 +86,14 @@ export async function startApp(
 
 export async function addUser(db: Db, username: string, password = 'correct horse battery', role: Role = 'user'): Promise<User> {
   return createAccount(db, { username, password, role });
+}
+
+/** A player who reads mail at a confirmed `email` (notification tests), and plays `gameAccountId` if given. */
+export async function addMailedPlayer(db: Db, username: string, email: string, gameAccountId?: number): Promise<User> {
+  const user = await createAccount(db, { username, password: 'correct horse battery', role: 'user', gameAccountId: gameAccountId ?? null });
+  setUserEmail(db, user.id, email);
+  markEmailVerified(db, user.id, email);
+  return user;
 }
 
 // The cookie-keeping client lives in support/client.ts (shared with scripts/ and bench/).

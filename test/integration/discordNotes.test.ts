@@ -7,10 +7,9 @@ import { prepared } from '../../src/db/index.js';
 import { notificationsForTicket } from '../../src/db/notifications.js';
 import { pendingWhispers } from '../../src/db/outboxes.js';
 import { ticketById } from '../../src/db/tickets.js';
-import { markEmailVerified, setUserEmail } from '../../src/db/users.js';
 import { NOTE_REACTION } from '../../src/discord/relay.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
-import { addUser, Client } from '../helpers/app.js';
+import { addMailedPlayer, addUser, Client } from '../helpers/app.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -23,10 +22,7 @@ before(async () => {
   setup = await startBridged({ env: { SMTP_URL: 'smtp://127.0.0.1:2525' } });
   game = gameServer(setup.app.url);
   saveNotificationSwitches(setup.app.db, { email: true, telegram: false });
-  const user = await addUser(setup.app.db, 'noted_owner');
-  prepared(setup.app.db, 'UPDATE users SET game_account_id = ? WHERE id = ?').run(ACCOUNT, user.id);
-  setUserEmail(setup.app.db, user.id, 'owner@example.org');
-  markEmailVerified(setup.app.db, user.id, 'owner@example.org');
+  await addMailedPlayer(setup.app.db, 'noted_owner', 'owner@example.org', ACCOUNT);
   owner = new Client(setup.app.url);
   await owner.login('noted_owner');
 });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import { notificationsForTicket } from '../../src/db/notifications.js';
 import { ticketById } from '../../src/db/tickets.js';
-import { markEmailVerified, setUserEmail, type User } from '../../src/db/users.js';
+import type { User } from '../../src/db/users.js';
 import { createLogger } from '../../src/log.js';
 import { createEmailSender } from '../../src/notify/email.js';
 import { createNotificationWorker, type NotificationWorker } from '../../src/notify/worker.js';
@@ -14,7 +14,7 @@ import { saveNotificationSwitches } from '../../src/settings.js';
 import { createWebTicket } from '../../src/tickets/service.js';
 import { startFakeSmtp, type FakeSmtp } from '../../support/fakes/smtp.js';
 import { pollUntil } from '../../support/fakes/wait.js';
-import { addUser, Client, PNG_BYTES, uploadedFiles } from '../helpers/app.js';
+import { addMailedPlayer, addUser, Client, PNG_BYTES, uploadedFiles } from '../helpers/app.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -36,11 +36,8 @@ before(async () => {
   worker.start();
   game = gameServer(setup.app.url);
   saveNotificationSwitches(setup.app.db, { email: true, telegram: false });
-  owner = await addUser(setup.app.db, 'owner');
   // The owner plays the game account whose tickets these are, and reads mail.
-  prepared(setup.app.db, 'UPDATE users SET game_account_id = ? WHERE id = ?').run(ACCOUNT, owner.id);
-  setUserEmail(setup.app.db, owner.id, 'owner@example.org');
-  markEmailVerified(setup.app.db, owner.id, 'owner@example.org');
+  owner = await addMailedPlayer(setup.app.db, 'owner', 'owner@example.org', ACCOUNT);
   await addUser(setup.app.db, 'console', 'correct horse battery', 'staff');
   ownerClient = new Client(setup.app.url);
   await ownerClient.login('owner');

@@ -11,11 +11,11 @@ import { notificationsForTicket } from '../../src/db/notifications.js';
 import { pendingWhispers } from '../../src/db/outboxes.js';
 import { snippetByName, snippets } from '../../src/db/snippets.js';
 import { ticketById } from '../../src/db/tickets.js';
-import { markEmailVerified, setUserEmail, userByUsername } from '../../src/db/users.js';
+import { userByUsername } from '../../src/db/users.js';
 import { createWebTicket } from '../../src/tickets/service.js';
 import { createSnippet, fillSnippet } from '../../src/tickets/snippets.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
-import { addUser, Client } from '../helpers/app.js';
+import { addMailedPlayer, addUser, Client } from '../helpers/app.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 const EPHEMERAL = 64;
@@ -30,10 +30,7 @@ before(async () => {
   setup = await startBridged({ env: { SMTP_URL: 'smtp://127.0.0.1:2525' } });
   game = gameServer(setup.app.url);
   saveNotificationSwitches(setup.app.db, { email: true, telegram: false });
-  const player = await addUser(setup.app.db, 'snip_player');
-  prepared(setup.app.db, 'UPDATE users SET game_account_id = ? WHERE id = ?').run(ACCOUNT, player.id);
-  setUserEmail(setup.app.db, player.id, 'player@example.org');
-  markEmailVerified(setup.app.db, player.id, 'player@example.org');
+  await addMailedPlayer(setup.app.db, 'snip_player', 'player@example.org', ACCOUNT);
   await addUser(setup.app.db, 'snip_staff', 'correct horse battery', 'staff');
   await addUser(setup.app.db, 'snip_admin', 'correct horse battery', 'admin');
   for (const who of ['admin', 'staff', 'player'] as const) {

@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config.js';
 import { prepared } from '../../src/db/index.js';
 import { notificationsForTicket } from '../../src/db/notifications.js';
 import { ticketById } from '../../src/db/tickets.js';
-import { markEmailVerified, setUserEmail, type User } from '../../src/db/users.js';
+import type { User } from '../../src/db/users.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
-import { addUser, Client, PNG_BYTES, tempDir } from '../helpers/app.js';
+import { addMailedPlayer, Client, PNG_BYTES, tempDir } from '../helpers/app.js';
 import { startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
 let setup: BridgedSetup;
@@ -21,9 +21,7 @@ before(async () => {
   // SMTP_URL only makes email a channel the owner can be notified on; nothing is sent in this file.
   setup = await startBridged({ env: { DISCORD_WEB_TICKETS: 'true', SMTP_URL: 'smtp://127.0.0.1:9', MAIL_FROM: 'Support <support@example.org>' } });
   saveNotificationSwitches(setup.app.db, { email: true, telegram: false });
-  owner = await addUser(setup.app.db, 'webplayer');
-  setUserEmail(setup.app.db, owner.id, 'webplayer@example.org');
-  markEmailVerified(setup.app.db, owner.id, 'webplayer@example.org');
+  owner = await addMailedPlayer(setup.app.db, 'webplayer', 'webplayer@example.org');
   ownerClient = new Client(setup.app.url);
   await ownerClient.login('webplayer');
 });
