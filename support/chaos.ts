@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, prepared, type Db } from '../src/db/index.js';
 import { discordToGameText } from '../src/discord/gameText.js';
-import { splitWhisper } from '../src/game/whispers.js';
+import { splitWhisper } from '../src/tickets/whispers.js';
 import {
   CHAOS_MIX,
   createEnvironment,

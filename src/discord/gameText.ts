@@ -1,7 +1,7 @@
 // A staff member's Discord message as a whisper line. The relay in src/discord/bridge.ts sends
 // what staff write in a ticket channel to a Ragnarok Online client, which shows plain text on one
 // line: Discord's markup is taken away and its entities (emoji, mentions, timestamps, links) are
-// written out, so the player reads what staff saw rendered. src/game/whispers.ts splits the result.
+// written out, so the player reads what staff saw rendered. src/tickets/whispers.ts splits the result.
 //
 // Decisions:
 // - Spoilers `||x||` show their text: a whisper cannot hide anything until clicked, and an answer

@@ -16,7 +16,7 @@ import { prepared } from '../../src/db/index.js';
 import { markEmailVerified, setTelegramChat, setUserEmail, type User } from '../../src/db/users.js';
 import type { DiscordBridge } from '../../src/discord/bridge.js';
 import { formatPlayerPost } from '../../src/discord/format.js';
-import { splitWhisper } from '../../src/game/whispers.js';
+import { splitWhisper } from '../../src/tickets/whispers.js';
 import { createLogger } from '../../src/log.js';
 import { createEmailSender } from '../../src/notify/email.js';
 import { createTelegramService, type TelegramService } from '../../src/notify/telegram.js';

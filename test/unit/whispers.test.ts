@@ -1,9 +1,9 @@
-// Splitting an answer into whisper lines (src/game/whispers.ts). Every expected list is written
+// Splitting an answer into whisper lines (src/tickets/whispers.ts). Every expected list is written
 // out by hand: lengths count code points, whitespace collapses to single spaces, and a cut
 // prefers the last space in the second half of a piece.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { splitWhisper } from '../../src/game/whispers.js';
+import { splitWhisper } from '../../src/tickets/whispers.js';
 
 describe('splitWhisper', () => {
   test('short text is one line', () => {
