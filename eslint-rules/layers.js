@@ -29,7 +29,7 @@ function place(file) {
 function resolve(file, specifier) {
   if (!specifier.startsWith('.')) return undefined;
   const base = path.resolve(path.dirname(file), specifier);
-  for (const candidate of [base.replace(/\.js$/, '.ts'), `${base}.ts`, path.join(base, 'index.ts')]) {
+  for (const candidate of [base.replace(/\.js$/, '.ts'), `${base}.ts`, path.join(base, 'index.ts'), ...(base.endsWith('.json') ? [base] : [])]) {
     if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
   }
   return undefined;
@@ -77,6 +77,8 @@ function check(context, node) {
   const target = node.source && resolve(file, node.source.value);
   if (!from || !target) return;
   const to = place(target);
+  // Outside src/ (the catalogues in locales/): data, not a layer.
+  if (!to) return;
   const rel = (f) => path.relative(SRC, f);
   if (to.layer > from.layer) {
     context.report({ node, message: `src/${rel(file)} (layer ${from.layer}) imports src/${rel(target)} (layer ${to.layer}): imports point down (eslint-rules/layers.js)` });

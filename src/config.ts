@@ -7,6 +7,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ConfFileError, confBoolean, readConfFile } from './confFile.js';
 import iconv from 'iconv-lite';
+import { LOCALES, supportedLocale } from './i18n/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -69,6 +70,13 @@ export const VARIABLES = {
   TZ: {
     schema: z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin'),
     fallback: systemTimeZone,
+  },
+  DEFAULT_LOCALE: {
+    schema: z
+      .string()
+      .transform((tag) => supportedLocale(tag) ?? tag)
+      .refine((tag) => LOCALES.includes(tag), `must be one of the languages in locales/: ${LOCALES.join(', ')}`),
+    fallback: 'en',
   },
   GAME_API_TOKEN: { schema: z.string().min(16, 'must be at least 16 characters long'), secret: true },
   CHANNELS_CONF: { schema: z.string().min(1), fallback: 'conf/channels.conf' },
@@ -134,6 +142,8 @@ export interface Config {
   /** Unset: a random secret is generated once and kept in the database's settings. */
   sessionSecret: string | undefined;
   timeZone: string;
+  /** DEFAULT_LOCALE: the language of a visitor whose browser asks for none we have, and of notifications to accounts never seen. */
+  defaultLocale: string;
   logLevel: LogLevel;
   uploads: { maxBytes: number; maxFiles: number };
   game: {
@@ -231,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       uploadsDir: path.resolve(cwd, v.UPLOADS_DIR ?? 'uploads'),
       sessionSecret: v.SESSION_SECRET,
       timeZone: v.TZ ?? 'UTC',
+      defaultLocale: v.DEFAULT_LOCALE ?? 'en',
       logLevel: v.LOG_LEVEL ?? 'info',
       uploads: { maxBytes: v.UPLOAD_MAX_BYTES ?? 10 * 1024 * 1024, maxFiles: v.UPLOAD_MAX_FILES ?? 5 },
       game: {

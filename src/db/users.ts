@@ -13,13 +13,17 @@ export interface User {
   gameAccountId: number | null;
   disabledAt: number | null;
   lastLoginAt: number | null;
+  /** The language chosen on view=settings (a catalogue tag), or null to follow the browser. */
+  locale: string | null;
+  /** The language the account's last page was shown in: its notifications follow it when `locale` is null. */
+  seenLocale: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
 const USER_COLUMNS = `id, username, password_hash AS passwordHash, role, display_name AS displayName,
   email, game_account_id AS gameAccountId, disabled_at AS disabledAt, last_login_at AS lastLoginAt,
-  created_at AS createdAt, updated_at AS updatedAt`;
+  locale, seen_locale AS seenLocale, created_at AS createdAt, updated_at AS updatedAt`;
 
 export function userById(db: Db, id: number): User | undefined {
   return prepared(db, `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as User | undefined;
@@ -132,4 +136,13 @@ export function setTelegramChat(db: Db, userId: number, chatId: string | null, n
   // One chat belongs to one account: linking it here unlinks it elsewhere.
   if (chatId !== null) prepared(db, 'UPDATE users SET telegram_chat_id = NULL WHERE telegram_chat_id = ? AND id <> ?').run(chatId, userId);
   prepared(db, 'UPDATE users SET telegram_chat_id = ?, updated_at = ? WHERE id = ?').run(chatId, now, userId);
+}
+
+export function setUserLocale(db: Db, userId: number, locale: string | null, now = Date.now()): void {
+  prepared(db, 'UPDATE users SET locale = ?, updated_at = ? WHERE id = ?').run(locale, now, userId);
+}
+
+/** Written only when it changes, so an ordinary page view costs no write. */
+export function setSeenLocale(db: Db, userId: number, locale: string): void {
+  prepared(db, 'UPDATE users SET seen_locale = ? WHERE id = ? AND seen_locale IS NOT ?').run(locale, userId, locale);
 }

@@ -23,13 +23,12 @@ import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi, type GameApiOptions } from '../game/api.js';
 import { outboxSignals, useOutboxSignals, type OutboxSignals } from '../db/outboxes.js';
 import { logBadSettings } from '../settings.js';
-import { priorityTag, renderText, statusTag } from './text.js';
-import { formatBytes } from './uploads/errors.js';
+import { renderText } from './text.js';
+import { localeLocals, useLocale } from './locale.js';
+import { translator } from '../i18n/index.js';
 import { createUploadMiddleware } from './uploads/middleware.js';
 import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
-import { STATUS_DESCRIPTIONS } from '../tickets/model.js';
-import { formatDateTime } from '../time.js';
 
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -128,13 +127,10 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
   };
   Object.assign(app.locals, {
-    formatDateTime: (ms: number) => formatDateTime(ms, config.timeZone),
     renderText,
-    statusTag,
-    priorityTag,
-    formatBytes,
-    statusDescriptions: STATUS_DESCRIPTIONS,
     timeZone: config.timeZone,
+    // Until a request's language is known (src/web/locale.ts sets the page's own).
+    ...localeLocals(translator(config.defaultLocale, config.timeZone)),
   });
 
   app.use((req, res, next) => {
@@ -229,6 +225,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
         delete req.session.userId;
       }
     }
+    useLocale(req, res, db, config, res.locals.user);
     res.locals.csrfToken = () => csrfToken(req);
     res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
     // Seed 000 § Attention indicators: one indexed COUNT per page for signed-in users.

@@ -12,6 +12,8 @@ import type { FailureLimiter } from './limits.js';
 
 export const SESSION_COOKIE = 'tb_session';
 export const SIDEBAR_COOKIE = 'tb_sidebar';
+/** A visitor's `?lang=` choice (src/web/locale.ts). */
+export const LOCALE_COOKIE = 'tb_lang';
 
 export interface AppDeps {
   db: Db;

@@ -1,13 +1,30 @@
 // Pages are a view template rendered into views/layout.ejs. Every page gets the same locals:
 // the signed-in user, a lazy CSRF token, the sidebar state and the attention badge.
 import type { Request, Response } from 'express';
+import { REFERENCE_LOCALE, translator, type Message, type Translator } from '../i18n/index.js';
+import { takeFlash } from './flash.js';
 
 export interface PageLocals {
   title: string;
   [key: string]: unknown;
 }
 
+/** Field errors and page errors may be Messages: they are put into words in the page's language here. */
+function inWords(value: unknown, i18n: Translator): unknown {
+  if (value && typeof value === 'object' && 'key' in value && typeof (value as Message).key === 'string') return i18n.text(value as Message);
+  return value;
+}
+
 export function renderPage(req: Request, res: Response, template: string, locals: PageLocals): void {
+  const i18n = (res.locals.i18n as Translator | undefined) ?? translator(REFERENCE_LOCALE);
+  if (locals.errors && typeof locals.errors === 'object') {
+    locals = { ...locals, errors: Object.fromEntries(Object.entries(locals.errors).map(([k, v]) => [k, inWords(v, i18n)])) };
+  }
+  if (locals.error !== undefined) locals = { ...locals, error: inWords(locals.error, i18n) };
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const flash = takeFlash(req);
+    if (flash) res.locals.flash = { kind: flash.kind, text: i18n.text(flash) };
+  }
   res.render(template, locals, (err, body) => {
     if (err) {
       req.next?.(err);

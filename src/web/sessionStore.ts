@@ -2,6 +2,7 @@
 // by every request of the process, never held in the in-memory store.
 import session from 'express-session';
 import { z } from 'zod';
+import type { Flash } from './flash.js';
 import type { Db } from '../db/index.js';
 import { deleteEndedSessionsBefore, deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
 
@@ -18,7 +19,11 @@ const storedSession = z
     cookie: z.object({}).passthrough(),
     userId: z.number().int().positive().optional(),
     csrfToken: z.string().optional(),
-    flash: z.object({ kind: z.enum(['info', 'error']), text: z.string() }).optional(),
+    // A flash of an older shape is dropped, not the session with it.
+    flash: z
+      .object({ kind: z.enum(['info', 'error']), key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })
+      .optional()
+      .catch(undefined),
   })
   .passthrough();
 
@@ -105,6 +110,7 @@ declare module 'express-session' {
   interface SessionData {
     userId: number;
     csrfToken: string;
-    flash: { kind: 'info' | 'error'; text: string };
+    /** Said once on the next page (src/web/flash.ts). */
+    flash: Flash;
   }
 }

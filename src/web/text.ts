@@ -2,6 +2,8 @@
 // only http(s) URLs turned into links, so a `javascript:` URL is never clickable.
 
 import { escapeHtml } from '../html.js';
+import type { MessageKey, Translator } from '../i18n/index.js';
+import type { Status } from '../vocabulary.js';
 
 export { escapeHtml };
 
@@ -57,16 +59,19 @@ function isHttpUrl(text: string): boolean {
 }
 
 /**
- * The status label of a ticket (seed 000's name, the guide's description as a tooltip). A function
+ * The status label of a ticket: what a person reads in their language, the guide's description as
+ * its tooltip; the stored value (seed 000's name) stays the class and the data hooks. A function
  * rather than an EJS include: EJS looks an include's file up on disk on every call, and the list
  * shows two labels on each of its 50 rows.
  */
-export function statusTag(status: string, description: string): string {
+export function statusTag(status: Status, i18n: Translator): string {
   const s = escapeHtml(status);
-  return `<span class="tag status status-${s}" title="${s} — ${escapeHtml(description)}">${s}</span>`;
+  const label = escapeHtml(i18n.t(`status.${status}`));
+  return `<span class="tag status status-${s}" data-status="${s}" title="${escapeHtml(i18n.t(`statusDescription.${status}`))}">${label}</span>`;
 }
 
-export function priorityTag(priority: string): string {
+export function priorityTag(priority: string, i18n: Translator): string {
   const p = escapeHtml(priority);
-  return `<span class="tag priority priority-${p}" title="Priority: ${p}">${p}</span>`;
+  const label = escapeHtml(i18n.t(`priority.${priority}` as MessageKey));
+  return `<span class="tag priority priority-${p}" data-priority="${p}" title="${escapeHtml(i18n.t('labels.priorityTitle', { priority: i18n.t(`priority.${priority}` as MessageKey) }))}">${label}</span>`;
 }

@@ -27,9 +27,9 @@ interface SnippetsPageLocals {
 }
 
 function takeFlash(req: Request): string | undefined {
-  const text = req.session.flash?.text;
+  const text = req.session.flash?.params?.text;
   delete req.session.flash;
-  return text;
+  return text === undefined ? undefined : String(text);
 }
 
 function renderSnippets(req: Request, res: Response, deps: AppDeps, status = 200, locals: SnippetsPageLocals = {}): void {
@@ -56,7 +56,7 @@ function byAdmin(req: Request, res: Response): SnippetChangeBy {
 }
 
 function done(req: Request, res: Response, text: string): void {
-  req.session.flash = { kind: 'info', text };
+  req.session.flash = { kind: 'info', key: 'legacy.text', params: { text } };
   redirectAfterPost(res, viewUrl('snippets'));
 }
 

@@ -153,7 +153,7 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
   const uploadError = res.locals.uploadError as UploadError | undefined;
   if (uploadError) {
     const values = { message: String(req.body?.message ?? ''), ...(staff ? { status: String(req.body?.status ?? 'answered') } : {}) };
-    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.publicMessage }, values });
+    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.message }, values });
     return;
   }
   const form = staff ? parseForm(staffReplySchema, req.body) : parseForm(replySchema, req.body);

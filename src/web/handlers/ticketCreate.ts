@@ -33,7 +33,7 @@ export function ticketCreateForm(req: Request, res: Response, deps: AppDeps): vo
 export function createTicket(req: Request, res: Response, deps: AppDeps): void {
   const uploadError = res.locals.uploadError as UploadError | undefined;
   if (uploadError) {
-    renderForm(req, res, deps, uploadError.status, formValues(req.body), { attachments: uploadError.publicMessage });
+    renderForm(req, res, deps, uploadError.status, formValues(req.body), { attachments: uploadError.message });
     return;
   }
   const form = parseForm(createSchema, req.body);

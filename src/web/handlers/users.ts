@@ -44,14 +44,14 @@ function renderUsers(req: Request, res: Response, deps: AppDeps, status = 200, l
     roles: ROLES,
     errors: locals.errors ?? {},
     values: { username: '', role: 'user', email: '', game_account: '', ...locals.values },
-    notice: locals.notice ?? (typeof req.session.flash?.text === 'string' ? takeFlash(req) : undefined),
+    notice: locals.notice ?? (req.session.flash !== undefined ? takeFlash(req) : undefined),
   });
 }
 
 function takeFlash(req: Request): string | undefined {
-  const text = req.session.flash?.text;
+  const text = req.session.flash?.params?.text;
   delete req.session.flash;
-  return text;
+  return text === undefined ? undefined : String(text);
 }
 
 export function usersPage(req: Request, res: Response, deps: AppDeps): void {
@@ -81,7 +81,7 @@ function refused(err: unknown): never {
 }
 
 function done(req: Request, res: Response, text: string): void {
-  req.session.flash = { kind: 'info', text };
+  req.session.flash = { kind: 'info', key: 'legacy.text', params: { text } };
   redirectAfterPost(res, viewUrl('users'));
 }
 
