@@ -1,3 +1,4 @@
+import { REFERENCE_LOCALE, translator, type Message as Line } from '../i18n/index.js';
 import { prepared, type Db } from './index.js';
 
 export type AuthorKind = 'player' | 'staff' | 'system';
@@ -12,13 +13,15 @@ export interface Message {
   origin: MessageOrigin;
   body: string;
   internal: 0 | 1;
+  /** A system line's catalogue key and values, JSON (migration 008); null for everything else. */
+  event: string | null;
   createdAt: number;
 }
 
 const MESSAGE_COLUMNS = `id, ticket_id AS ticketId, author_kind AS authorKind, author_id AS authorId,
-  author_name AS authorName, origin, body, internal, created_at AS createdAt`;
+  author_name AS authorName, origin, body, internal, event, created_at AS createdAt`;
 
-export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'internal'> & { internal?: boolean; now: number };
+export type NewMessage = Omit<Message, 'id' | 'createdAt' | 'internal' | 'event'> & { internal?: boolean; now: number };
 
 export function insertMessage(db: Db, message: NewMessage): number {
   const { lastInsertRowid } = prepared(
@@ -38,9 +41,16 @@ export function insertMessage(db: Db, message: NewMessage): number {
   return Number(lastInsertRowid);
 }
 
-/** A status or event line in the conversation ("Status changed ...", "Ticket closed ..."). */
-export function insertSystemLine(db: Db, ticketId: number, body: string, now: number): number {
-  return insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
+/**
+ * A status or event line in the conversation ("Status changed ...", "Ticket closed ..."): kept as
+ * its catalogue key and values (`event`), so every reader sees it in their language, and as English
+ * text (`body`) for Discord, transcripts and search.
+ */
+export function insertSystemLine(db: Db, ticketId: number, line: Line, now: number): number {
+  const body = translator(REFERENCE_LOCALE).text(line, { raw: true });
+  const id = insertMessage(db, { ticketId, authorKind: 'system', authorId: null, authorName: 'System', origin: 'system', body, now });
+  prepared(db, 'UPDATE messages SET event = ? WHERE id = ?').run(JSON.stringify(line), id);
+  return id;
 }
 
 /** The conversation in order; internal notes only when asked for (staff). */

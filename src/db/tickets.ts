@@ -18,6 +18,8 @@ export interface Ticket {
   discordGuildId: string | null;
   /** Who took the ticket with /ticket claim in Discord (not a dashboard user). */
   discordAssigneeName: string | null;
+  /** Who wrote the last message the player can see (migration 008): whose turn an answered ticket is. */
+  lastAuthor: 'player' | 'staff' | null;
   createdAt: number;
   updatedAt: number;
   closedAt: number | null;
@@ -26,7 +28,7 @@ export interface Ticket {
 export const TICKET_COLUMNS = `t.id, t.user_id AS userId, t.source, t.subject, t.status, t.priority,
   t.assignee_id AS assigneeId, t.message_count AS messageCount, t.game_account_id AS gameAccountId,
   t.game_char_id AS gameCharId, t.game_char_name AS gameCharName, t.discord_channel_id AS discordChannelId, t.discord_guild_id AS discordGuildId,
-  t.discord_assignee_name AS discordAssigneeName, t.created_at AS createdAt,
+  t.discord_assignee_name AS discordAssigneeName, t.last_author AS lastAuthor, t.created_at AS createdAt,
   t.updated_at AS updatedAt, t.closed_at AS closedAt`;
 
 /** A list row: the ticket plus who owns it and who has it, by name. */

@@ -93,8 +93,12 @@ export interface Translator {
   readonly locale: string;
   /** The text for `key` in this language, `{name}` filled from params; a `count` param picks the plural form. */
   t(key: MessageKey, params?: Params): string;
-  /** A Message made earlier (an error, a flash) in this language. */
-  text(message: Message): string;
+  /** A Message made earlier (an error, a flash, a system line) in this language. */
+  text(message: Message, options?: TextOptions): string;
+  /** A system line as stored (messages.event, JSON); `fallback` (its English body) when it is not one. */
+  line(event: string | null, fallback: string, options?: TextOptions): string;
+  /** A status's label: staff read `waiting_user` as "Waiting for the player", its owner as "Waiting for you". */
+  status(status: string, options?: TextOptions): string;
   number(n: number): string;
   /** Date and time in the app's time zone, with the zone named. */
   dateTime(ms: number): string;
@@ -102,6 +106,13 @@ export interface Translator {
   /** "3 minutes ago", "in 2 days". */
   relative(ms: number, now?: number): string;
   bytes(n: number): string;
+}
+
+export interface TextOptions {
+  /** Read by staff: statuses are named from Support's side (`status.staff.*`). */
+  staff?: boolean;
+  /** Stored values as they are (`waiting_user`), not their labels: the English text kept for Discord and search. */
+  raw?: boolean;
 }
 
 const translators = new Map<string, Translator>();
@@ -129,28 +140,52 @@ function makeTranslator(locale: string, timeZone: string): Translator {
   const dates = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'medium' });
   const relatives = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
 
-  const fill = (template: string, params: Params | undefined): string =>
+  const status = (value: string, options?: TextOptions): string => {
+    const label = (options?.staff ? own[`status.staff.${value}`] : undefined) ?? own[`status.${value}`];
+    return typeof label === 'string' ? label : value;
+  };
+  const fill = (template: string, params: Params | undefined, options?: TextOptions): string =>
     params
       ? template.replace(PLACEHOLDER, (whole, name: string) => {
           const value = params[name];
           if (value === undefined) return whole;
-          return typeof value === 'number' ? numbers.format(value) : value;
+          if (typeof value === 'number') return numbers.format(value);
+          // A stored status or priority (a system line's `fromStatus`, `toPriority`) reads as its label.
+          if (options?.raw) return value;
+          if (name.endsWith('Status')) return status(value, options);
+          if (name.endsWith('Priority')) {
+            const label = own[`priority.${value}`];
+            if (typeof label === 'string') return label;
+          }
+          return value;
         })
       : template;
 
-  const t = (key: MessageKey, params?: Params): string => {
+  const t = (key: MessageKey, params?: Params, options?: TextOptions): string => {
     const value = own[key] ?? reference[key];
     if (value === undefined) return key;
-    if (typeof value === 'string') return fill(value, params);
+    if (typeof value === 'string') return fill(value, params, options);
     const count = params?.count;
     const form = typeof count === 'number' ? plurals.select(count) : 'other';
-    return fill(value[form] ?? value.other, params);
+    return fill(value[form] ?? value.other, params, options);
   };
 
   return {
     locale,
-    t,
-    text: (m) => t(m.key, m.params),
+    t: (key, params) => t(key, params),
+    text: (m, options) => t(m.key, m.params, options),
+    status,
+    line: (event, fallback, options) => {
+      if (!event) return fallback;
+      try {
+        const m = JSON.parse(event) as Partial<Message>;
+        if (typeof m.key !== 'string' || !Object.hasOwn(reference, m.key)) return fallback;
+        const params = m.params && typeof m.params === 'object' ? (m.params as Params) : undefined;
+        return t(m.key as MessageKey, params, options);
+      } catch {
+        return fallback;
+      }
+    },
     number: (n) => numbers.format(n),
     dateTime: (ms) => {
       const zone = zoneName.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value;

@@ -6,6 +6,7 @@
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { insertSystemLine } from '../db/messages.js';
+import { message } from '../i18n/index.js';
 import { clearDiscordAssignee, setDiscordAssignee, ticketById } from '../db/tickets.js';
 import type { NotifyChannels } from './notifications.js';
 import { memberChange, transition } from './transition.js';
@@ -26,7 +27,7 @@ export function unclaimFromDiscord(db: Db, ticketId: number, member: DiscordMemb
     const ticket = ticketById(db, ticketId);
     if (!ticket || ticket.discordAssigneeName === null) return false;
     clearDiscordAssignee(db, ticketId);
-    insertSystemLine(db, ticketId, `Ticket unclaimed by ${member.name}.`, now);
+    insertSystemLine(db, ticketId, message('line.unclaimed', { by: member.name }), now);
     if (ticket.status === 'in_progress') transition(db, ticket, 'open', memberChange(member, '/ticket unclaim'), { notify }, now);
     recordAudit(db, { actor: { id: null, name: `discord:${member.name}` }, action: 'ticket.unclaim', ticketId, details: { from: ticket.discordAssigneeName } }, now);
     return true;
@@ -43,7 +44,7 @@ export function transferFromDiscord(db: Db, ticketId: number, by: DiscordMember,
     const ticket = ticketById(db, ticketId);
     if (!ticket || ticket.discordAssigneeName === to.name) return false;
     setDiscordAssignee(db, ticketId, to.id, to.name);
-    insertSystemLine(db, ticketId, `Ticket transferred to ${to.name} by ${by.name}.`, now);
+    insertSystemLine(db, ticketId, message('line.transferred', { to: to.name, by: by.name }), now);
     recordAudit(
       db,
       { actor: { id: null, name: `discord:${by.name}` }, action: 'ticket.transfer', ticketId, details: { from: ticket.discordAssigneeName, to: to.name, toMemberId: to.id } },

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
 import { insertDiscordMessage, insertMessage } from '../db/messages.js';
+import { message } from '../i18n/index.js';
 import { insertWhisper } from '../db/outboxes.js';
 import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
@@ -162,7 +163,7 @@ export function gamePlayerLoggedOut(db: Db, player: GamePlayer, closeOnLogout: b
     const ticket = openGameTicketForChar(db, player.charId);
     if (!ticket) return { ticketId: null, closed: false };
     if (!closeOnLogout) return { ticketId: ticket.id, closed: false };
-    transition(db, ticket, 'closed', playerChange(ticket, player, 'logout'), { notify, reason: `${player.name} logged out` }, now);
+    transition(db, ticket, 'closed', playerChange(ticket, player, 'logout'), { notify, reason: message('line.closedLogout', { player: player.name }) }, now);
     return { ticketId: ticket.id, closed: true };
   });
 }
@@ -237,7 +238,7 @@ export function discordChannelGone(db: Db, ticketId: number, notify: NotifyChann
     const ticket = ticketById(db, ticketId);
     if (!ticket || ticket.status === 'closed') return false;
     const by: ChangeBy = { userId: null, name: 'Support', auditName: 'discord', ip: null, cause: 'channel deleted' };
-    return transition(db, ticket, 'closed', by, { notify, reason: 'its Discord channel was deleted' }, now) !== undefined;
+    return transition(db, ticket, 'closed', by, { notify, reason: message('line.closedChannelDeleted') }, now) !== undefined;
   });
 }
 

@@ -6,6 +6,7 @@ import { bridged, queueDiscordWork, type ChannelPost } from './discordWork.js';
 import { transition, type ChangeBy } from './transition.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
+import { message } from '../i18n/index.js';
 import { insertMessage, insertSystemLine } from '../db/messages.js';
 import {
   countTickets,
@@ -312,7 +313,7 @@ export function setTicketPriority(db: Db, ticketId: number, priority: Priority, 
     if (!ticket) throw new Error(`setTicketPriority: no ticket ${ticketId}`);
     if (ticket.priority === priority) return false;
     updateTicketPriority(db, ticketId, priority, now);
-    insertSystemLine(db, ticketId, `Priority changed from ${ticket.priority} to ${priority} by ${user.username}.`, now);
+    insertSystemLine(db, ticketId, message('line.priorityChanged', { fromPriority: ticket.priority, toPriority: priority, by: user.username }), now);
     recordAudit(db, { actor: staffActor(user), action: 'ticket.priority', ticketId, ip: context.ip, details: { from: ticket.priority, to: priority } }, now);
     return true;
   });
@@ -329,6 +330,8 @@ export function assignTicket(db: Db, ticketId: number, assigneeId: number | null
     }
     if (ticket.assigneeId === assigneeId) return false;
     updateTicketAssignee(db, ticketId, assigneeId);
+    const assignee = assigneeId === null ? undefined : userById(db, assigneeId);
+    insertSystemLine(db, ticketId, assignee ? message('line.assigned', { to: assignee.username, by: user.username }) : message('line.unassigned', { by: user.username }), now);
     recordAudit(db, { actor: staffActor(user), action: 'ticket.assign', ticketId, ip: context.ip, details: { from: ticket.assigneeId, to: assigneeId } }, now);
     return true;
   });

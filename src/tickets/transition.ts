@@ -7,6 +7,7 @@
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db/index.js';
 import { insertSystemLine } from '../db/messages.js';
+import { message, REFERENCE_LOCALE, translator, type Message } from '../i18n/index.js';
 import { updateTicketStatus, type Ticket } from '../db/tickets.js';
 import { bridged, queueDiscordWork } from './discordWork.js';
 import type { Status } from './model.js';
@@ -33,15 +34,15 @@ export function memberChange(member: { name: string }, cause: string): ChangeBy 
 export interface TransitionOptions {
   /** Email/Telegram configured. `false` when the caller's own notification says it all (a reply that moves the status). */
   notify: NotifyChannels | false;
-  /** For a close without a person behind it: `Ticket closed: <reason>.` */
-  reason?: string;
+  /** For a close without a person behind it, the line that says why (`line.closedLogout`, ...). */
+  reason?: Message;
 }
 
 /** The conversation's line for a change (the same whatever path made it). */
-export function transitionLine(from: Status, to: Status, by: Pick<ChangeBy, 'name'>, reason?: string): string {
-  if (to === 'closed') return reason ? `Ticket closed: ${reason}.` : `Ticket closed by ${by.name}.`;
-  if (from === 'closed') return `Ticket reopened by ${by.name} (${to}).`;
-  return `Status changed from ${from} to ${to} by ${by.name}.`;
+export function transitionLine(from: Status, to: Status, by: Pick<ChangeBy, 'name'>, reason?: Message): Message {
+  if (to === 'closed') return reason ?? message('line.closedBy', { by: by.name });
+  if (from === 'closed') return message('line.reopened', { by: by.name, toStatus: to });
+  return message('line.statusChanged', { fromStatus: from, toStatus: to, by: by.name });
 }
 
 /**
@@ -52,8 +53,10 @@ export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, opt
   const from = ticket.status;
   if (from === to) return undefined;
   updateTicketStatus(db, ticket.id, to, now);
-  const reason = to === 'closed' ? options.reason : undefined;
-  const lineId = insertSystemLine(db, ticket.id, transitionLine(from, to, by, reason), now);
+  const reasonLine = to === 'closed' ? options.reason : undefined;
+  // In English for Discord's close message and the audit log, as the line's body is.
+  const reason = reasonLine ? translator(REFERENCE_LOCALE).text(reasonLine, { raw: true }) : undefined;
+  const lineId = insertSystemLine(db, ticket.id, transitionLine(from, to, by, reasonLine), now);
   // A closed ticket's channel (a game ticket's, or a web ticket's with DISCORD_WEB_TICKETS) goes
   // (its transcript to the log channel; everything stays here).
   if (to === 'closed' && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);

@@ -64,9 +64,9 @@ function isHttpUrl(text: string): boolean {
  * rather than an EJS include: EJS looks an include's file up on disk on every call, and the list
  * shows two labels on each of its 50 rows.
  */
-export function statusTag(status: Status, i18n: Translator): string {
+export function statusTag(status: Status, i18n: Translator, staffView = false): string {
   const s = escapeHtml(status);
-  const label = escapeHtml(i18n.t(`status.${status}`));
+  const label = escapeHtml(i18n.status(status, { staff: staffView }));
   return `<span class="tag status status-${s}" data-status="${s}" title="${escapeHtml(i18n.t(`statusDescription.${status}`))}">${label}</span>`;
 }
 
