@@ -1,4 +1,4 @@
-// npm run sim -- [--url URL] [--token T] [--encoding E]
+// npm run sim -- [--url URL] [--token T] [--encoding E] [--lang L]
 //
 // A game server in the terminal: the reference for how a game server uses the game API
 // (README.md "The game-server API" and "Connect your game server"; src/game/api.ts). Players log
@@ -17,7 +17,8 @@
 //
 // Defaults: --url from APP_URL, else http://127.0.0.1:$PORT (3000); --token from GAME_API_TOKEN;
 // --encoding from GAME_TEXT_ENCODING, else utf-8 (the code page the "game client" decodes
-// whispers in). A .env file in the working directory is read first, as the server does.
+// whispers in). --lang sends the players' language with every action (`"lang"`: es, pt-BR, ru,
+// th, id, en), so the whisper texts come in that language. A .env file in the working directory is read first, as the server does.
 import { createHash, randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +29,7 @@ import iconv from 'iconv-lite';
 // Settings
 
 function usage(problem: string): never {
-  console.error(`sim: ${problem} (usage: npm run sim -- [--url URL] [--token T] [--encoding E])`);
+  console.error(`sim: ${problem} (usage: npm run sim -- [--url URL] [--token T] [--encoding E] [--lang L])`);
   process.exit(2);
 }
 
@@ -38,15 +39,17 @@ try {
   // No .env here: the environment alone.
 }
 
-let flags: { url?: string | undefined; token?: string | undefined; encoding?: string | undefined };
+let flags: { url?: string | undefined; token?: string | undefined; encoding?: string | undefined; lang?: string | undefined };
 try {
-  flags = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' }, encoding: { type: 'string' } } }).values;
+  flags = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' }, encoding: { type: 'string' }, lang: { type: 'string' } } }).values;
 } catch (err) {
   usage((err as Error).message.split('\n')[0]!);
 }
 const baseUrl = (flags.url ?? process.env.APP_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
 const token = flags.token ?? process.env.GAME_API_TOKEN;
 const encoding = flags.encoding ?? process.env.GAME_TEXT_ENCODING ?? 'utf-8';
+/** The players' language, sent as `lang` with every action (the server ignores one it has no texts for). */
+const lang = flags.lang ? { lang: flags.lang } : {};
 if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) usage(`--url must be an http(s) URL (got "${baseUrl}")`);
 if (!token) usage('no token: pass --token or set GAME_API_TOKEN');
 if (!iconv.encodingExists(encoding)) usage(`unknown --encoding "${encoding}"`);
@@ -184,7 +187,7 @@ async function act(label: string, action: Record<string, unknown>): Promise<void
 async function ticket(via: 'pm' | 'request', message: string): Promise<void> {
   if (!current) return say('error: nobody is online: /login <name> first');
   if (message === '') return say('error: nothing to send');
-  await act(`${current.name} ${via === 'pm' ? 'PM to @Support' : '@request'}`, { action: 'ticket', via, ...current, message });
+  await act(`${current.name} ${via === 'pm' ? 'PM to @Support' : '@request'}`, { action: 'ticket', via, ...current, message, ...lang });
 }
 
 // ------------------------------------------------------------------------------------------
@@ -223,7 +226,7 @@ async function logout(): Promise<void> {
   online.delete(character.name);
   setCurrent([...online.values()].at(-1));
   say(`${character.name} logged out${current ? `; now playing ${current.name}` : ''}`);
-  await act(`${character.name} logout`, { action: 'logout', ...character });
+  await act(`${character.name} logout`, { action: 'logout', ...character, ...lang });
 }
 
 /** One line typed by the player; resolves once the API has answered it. */

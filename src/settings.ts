@@ -27,8 +27,34 @@ const whisperTemplatesSchema = z
   .object({ request: z.string(), pmCreated: z.string(), offline: z.string(), disabled: z.string() } satisfies Record<WhisperTemplateName, z.ZodString>)
   .partial();
 
+/** The texts as the admin stored them (a name not stored is not in it). */
+export function storedWhisperTemplates(db: Db): Partial<WhisperTemplates> {
+  return setting(db, 'game.whisper_templates', whisperTemplatesSchema) ?? {};
+}
+
+/** The texts in force without a player's language: the admin's, else seed 002's. */
 export function whisperTemplates(db: Db): WhisperTemplates {
-  return { ...DEFAULT_WHISPER_TEMPLATES, ...setting(db, 'game.whisper_templates', whisperTemplatesSchema) };
+  return { ...DEFAULT_WHISPER_TEMPLATES, ...storedWhisperTemplates(db) };
+}
+
+/**
+ * Whether the admin changed a text: one stored and different from seed 002's English. An
+ * overridden text is whispered as written whatever the player's language; one not stored, or
+ * stored as the seed's words, is whispered in the player's language (issue #16).
+ */
+export function isWhisperOverride(name: WhisperTemplateName, stored: string | undefined): stored is string {
+  return stored !== undefined && stored !== DEFAULT_WHISPER_TEMPLATES[name];
+}
+
+/** For the admin page: which of the four texts are the admin's own (true) and which follow the player's language (false). */
+export function whisperOverrides(db: Db): Record<WhisperTemplateName, boolean> {
+  const stored = storedWhisperTemplates(db);
+  return {
+    request: isWhisperOverride('request', stored.request),
+    pmCreated: isWhisperOverride('pmCreated', stored.pmCreated),
+    offline: isWhisperOverride('offline', stored.offline),
+    disabled: isWhisperOverride('disabled', stored.disabled),
+  };
 }
 
 export function saveWhisperTemplates(db: Db, templates: WhisperTemplates): void {

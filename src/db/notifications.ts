@@ -36,12 +36,14 @@ export interface PendingNotification {
   event: string;
   payload: string;
   attempts: number;
+  /** When the change was queued: the time the message names. */
+  createdAt: number;
 }
 
 export function nextNotification(db: Db, now: number, channel: NotificationChannel): PendingNotification | undefined {
   return prepared(
     db,
-    `SELECT id, user_id AS userId, ticket_id AS ticketId, channel, event, payload, attempts FROM notification_outbox
+    `SELECT id, user_id AS userId, ticket_id AS ticketId, channel, event, payload, attempts, created_at AS createdAt FROM notification_outbox
      WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`,
   ).get(channel, now) as PendingNotification | undefined;
 }

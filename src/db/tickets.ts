@@ -356,3 +356,13 @@ export function clearDiscordAssignee(db: Db, ticketId: number): void {
 export function setGameTicketsOwner(db: Db, gameAccountId: number, userId: number | null): number {
   return prepared(db, "UPDATE tickets SET user_id = ? WHERE source = 'game' AND game_account_id = ?").run(userId, gameAccountId).changes;
 }
+
+/** The language a game ticket's game actions asked for (`lang`), or null when none did. */
+export function ticketLocale(db: Db, ticketId: number): string | null {
+  return (prepared(db, 'SELECT locale FROM tickets WHERE id = ?').get(ticketId) as { locale: string | null } | undefined)?.locale ?? null;
+}
+
+/** A game action named its language: later whispers on the ticket use it too. */
+export function setTicketLocale(db: Db, ticketId: number, locale: string): void {
+  prepared(db, 'UPDATE tickets SET locale = ? WHERE id = ? AND locale IS NOT ?').run(locale, ticketId, locale);
+}

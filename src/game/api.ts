@@ -20,9 +20,10 @@ import {
   type StoredGameResponse,
 } from '../db/outboxes.js';
 import type { Logger } from '../log.js';
-import { whisperTemplates } from '../settings.js';
+import { negotiateLocale } from '../i18n/index.js';
+import { storedWhisperTemplates } from '../settings.js';
 import type { Signal } from '../signal.js';
-import { gameAction, type Whisper } from '../tickets/game.js';
+import { gameAction, localWhisperTemplates, type Whisper } from '../tickets/game.js';
 import { encodeGameText, splitWhisper } from '../tickets/whispers.js';
 import { notifyChannelsOf } from '../tickets/notifications.js';
 import { BracketFormError, parseBracketForm } from './bracket.js';
@@ -71,6 +72,13 @@ const name = z
   .transform((text) => cleanText(text).replace(/[\s\u0085]+/gu, ' '))
   .pipe(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 const requestId = z.string().min(1).max(200, 'must be at most 200 characters').optional();
+// The player's language (issue #16): a tag such as "es", "pt-BR", "pt_BR", "ru-RU" or "pt" becomes
+// a supported one; anything else (unknown, malformed, not a string) is ignored, never refused, so a
+// game server sending a language we have no catalogue for loses nothing of the player's message.
+const lang = z
+  .unknown()
+  .optional()
+  .transform((value) => negotiateLocale(value));
 
 const ticketAction = z
   .object({
@@ -85,9 +93,10 @@ const ticketAction = z
       .pipe(z.string().max(4000, 'must be at most 4000 characters'))
       .refine((text) => text.trim() !== '', 'must not be empty'),
     request_id: requestId,
+    lang,
   })
   .strict();
-const logoutAction = z.object({ action: z.literal('logout'), account_id: id, char_id: id, name, request_id: requestId }).strict();
+const logoutAction = z.object({ action: z.literal('logout'), account_id: id, char_id: id, name, request_id: requestId, lang }).strict();
 const actionSchema = z.discriminatedUnion('action', [ticketAction, logoutAction], { error: 'action must be "ticket" or "logout"' });
 type GameAction = z.output<typeof actionSchema>;
 
@@ -249,16 +258,18 @@ export function createGameApi(options: GameApiOptions): Router {
       const stored = storedGameResponse(db, action.request_id);
       if (stored !== undefined) return replay(stored, identity);
     }
-    const player = { accountId: action.account_id, charId: action.char_id, name: action.name };
+    const player = { accountId: action.account_id, charId: action.char_id, name: action.name, ...(action.lang !== undefined ? { lang: action.lang } : {}) };
+    const stored = storedWhisperTemplates(db);
+    const discord = config.discord.guildId !== undefined;
     const answer = gameAction(db, action.action === 'logout' ? { action: 'logout', ...player } : { action: 'ticket', ...player, via: action.via, message: action.message }, {
       enabled: config.game.ticketSupportEnabled,
       // GAME_TICKETS_WITHOUT_DISCORD with no Discord configured: tickets are answered from the console.
       bridgeConnected: withoutDiscord ? () => true : options.bridgeConnected,
       bridgeHasRoom: withoutDiscord ? () => true : (options.bridgeHasRoom ?? (() => true)),
-      discord: config.discord.guildId !== undefined,
+      discord,
       guildId: config.discord.guildId ?? null,
       closeOnLogoutDefault: config.game.closeOnLogoutDefault,
-      templates: whisperTemplates(db),
+      templates: (locale) => localWhisperTemplates(stored, locale, { encoding: config.game.textEncoding, discord }),
       notify: notifyChannelsOf(config),
     });
     const response: ActionResponse = { ok: true, ticket_id: answer.ticketId, whispers: answerWhispers(answer.whispers, config), ...(answer.closed !== undefined ? { closed: answer.closed } : {}) };

@@ -1,5 +1,7 @@
 // The game server's bracket form (README.md "The game-server API"):
 //   [action: ticket][via: pm][account_id: 2000001][char_id: 150001][name: Player Name][message: text]
+// with optional fields before the message: [request_id: srv1-000123], [lang: es] (the player's
+// language; src/game/api.ts reads it, and ignores a tag it has no catalogue for).
 // Values are text up to the field's closing `]`; `message` comes last and runs to the final `]`,
 // so a player may type brackets. Numbers stay strings here; the one zod schema decides.
 // A field given twice is refused (400). Everything after `[message: ` is the player's text, so a

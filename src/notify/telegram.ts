@@ -5,10 +5,12 @@ import { Telegraf } from 'telegraf';
 import { linkTelegramChat } from '../accounts.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { userByUsername } from '../db/users.js';
+import { translator } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import { PermanentSendError } from './worker.js';
-import { telegramHtml } from './templates.js';
+import { recipientLocale, telegramText } from './templates.js';
 
 const SEND_TIMEOUT_MS = 15_000;
 type TelegrafSignal = NonNullable<Parameters<Telegraf['telegram']['callApi']>[2]>['signal'];
@@ -32,19 +34,21 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
   let username: string | undefined;
   let running = false;
 
+  // The bot answers in the linked account's language; before the link, in the Telegram user's own
+  // (`language_code`), else DEFAULT_LOCALE.
+  const i18nFor = (user: { locale: string | null; seenLocale: string | null } | undefined, languageCode: string | undefined) =>
+    translator(recipientLocale(user, config.defaultLocale, languageCode), config.timeZone);
+
   bot.start(async (ctx) => {
     const code = ctx.payload.trim();
+    const languageCode = ctx.from?.language_code;
     if (!code) {
-      await ctx.reply('Open the link on your Support settings page to connect this chat.');
+      await ctx.reply(telegramText(i18nFor(undefined, languageCode), 'telegram.start.noCode'), { parse_mode: 'HTML' });
       return;
     }
     const linked = linkTelegramChat(db, code, String(ctx.chat.id));
-    await ctx.reply(
-      linked
-        ? `Linked to <b>${telegramHtml(linked)}</b>. You will hear here when Support answers your tickets.`
-        : 'This link is not valid any more. Make a new one on your Support settings page.',
-      { parse_mode: 'HTML' },
-    );
+    const i18n = i18nFor(linked === undefined ? undefined : userByUsername(db, linked), languageCode);
+    await ctx.reply(linked ? telegramText(i18n, 'telegram.start.linked', {}, { name: linked }) : telegramText(i18n, 'telegram.start.invalid'), { parse_mode: 'HTML' });
   });
   bot.catch((err) => logger.warn({ err: errorText(err, redact) }, 'telegram: update handling failed'));
 

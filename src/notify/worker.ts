@@ -13,13 +13,14 @@ import {
   type NotificationChannel,
   type PendingNotification,
 } from '../db/notifications.js';
-import { notificationProfile } from '../db/users.js';
+import { notificationProfile, userById } from '../db/users.js';
+import { translator } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import { notificationSwitches } from '../settings.js';
 import type { Signal } from '../signal.js';
 import { ticketNotificationPayloadSchema, verificationPayloadSchema } from '../tickets/notifications.js';
-import { renderTicketEmail, renderTicketTelegram, renderVerificationEmail } from './templates.js';
+import { recipientLocale, renderTicketEmail, renderTicketTelegram, renderVerificationEmail } from './templates.js';
 
 // With backoffMs (5 s doubling, at most an hour apart) the 16th attempt comes 6 h 25 min after the
 // first, so rows hold through an outage of about six and a half hours; after that they show as
@@ -83,10 +84,12 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
   async function deliver(n: PendingNotification): Promise<void> {
     const profile = notificationProfile(db, n.userId);
     if (!profile || profile.disabledAt !== null) throw new PermanentSendError('the account is gone or disabled');
+    // The language is the account's as it is now, not as it was when the row was queued.
+    const i18n = translator(recipientLocale(userById(db, n.userId), config.defaultLocale), config.timeZone);
     if (n.event === 'verify_email') {
       const { email, link } = readPayload(n, verificationPayloadSchema);
       if (!senders.email || !notificationSwitches(db).email) throw new PermanentSendError('email notifications are switched off');
-      const rendered = renderVerificationEmail(profile.username, link);
+      const rendered = renderVerificationEmail(profile.username, link, { i18n });
       await senders.email({ to: email, ...rendered, headers: {}, messageId: `<verify-${n.id}@${host}>` });
       return;
     }
@@ -95,14 +98,14 @@ export function createNotificationWorker(options: { db: Db; config: Config; logg
     if (n.channel === 'email') {
       if (!senders.email || !switches.email) throw new PermanentSendError('email notifications are switched off');
       if (!profile.email || profile.emailVerifiedAt === null || profile.notifyEmail !== 1) throw new PermanentSendError('the player no longer wants email');
-      const rendered = renderTicketEmail(payload, profile.username, config.appUrl);
+      const rendered = renderTicketEmail(payload, profile.username, config.appUrl, { i18n, at: n.createdAt });
       // All mails of one ticket form one thread in the player's mail program.
       const thread = `<ticket-${payload.ticketId}@${host}>`;
       await senders.email({ to: profile.email, ...rendered, headers: { 'In-Reply-To': thread, References: thread }, messageId: `<ticket-${payload.ticketId}.n${n.id}@${host}>` });
     } else {
       if (!senders.telegram || !switches.telegram) throw new PermanentSendError('Telegram notifications are switched off');
       if (!profile.telegramChatId || profile.notifyTelegram !== 1) throw new PermanentSendError('the player no longer wants Telegram');
-      await senders.telegram(profile.telegramChatId, renderTicketTelegram(payload, config.appUrl));
+      await senders.telegram(profile.telegramChatId, renderTicketTelegram(payload, config.appUrl, { i18n, at: n.createdAt }));
     }
   }
 

@@ -6,16 +6,16 @@ import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db/index.js';
 import { guildSettings } from '../db/guilds.js';
 import { insertDiscordMessage, insertMessage } from '../db/messages.js';
-import { message } from '../i18n/index.js';
+import { message, REFERENCE_LOCALE, translator, type MessageKey } from '../i18n/index.js';
 import { insertWhisper } from '../db/outboxes.js';
-import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, ticketById, type Ticket } from '../db/tickets.js';
+import { insertGameTicket, openGameTicketForChar, recordTicketMessage, setDiscordAssignee, setTicketLocale, ticketById, ticketLocale, type Ticket } from '../db/tickets.js';
 import { userByGameAccount } from '../db/users.js';
-import type { WhisperTemplates } from '../settings.js';
+import { isWhisperOverride, type WhisperTemplateName, type WhisperTemplates } from '../settings.js';
 import { bridged, queueDiscordWork } from './discordWork.js';
 import { statusAfterPlayerReply } from './model.js';
 import { notifyTicketOwner, type NotifyChannels } from './notifications.js';
 import { memberChange, transition, type ChangeBy } from './transition.js';
-import { splitWhisper } from './whispers.js';
+import { representable, splitWhisper } from './whispers.js';
 
 export interface GamePlayer {
   accountId: number;
@@ -60,6 +60,30 @@ function subjectFrom(message: string): string {
   return line.length > 80 ? `${line.slice(0, 77)}...` : line || 'In-game ticket';
 }
 
+const WHISPER_KEYS: Record<WhisperTemplateName, MessageKey> = { request: 'whisper.request', pmCreated: 'whisper.pmCreated', offline: 'whisper.offline', disabled: 'whisper.disabled' };
+
+/**
+ * The whisper texts for a player (issue #16): a text the admin overrode (stored and different
+ * from seed 002's English) as the admin wrote it, for every language; any other in the player's
+ * `locale` (catalogue `whisper.*`) when the game's code page (`encoding`) can show it, else in
+ * seed 002's English. Without Discord (`discord` false) the PM confirmation does not say "on
+ * Discord" (`whisper.pmCreatedNoDiscord`) unless the admin wrote their own.
+ */
+export function localWhisperTemplates(stored: Partial<WhisperTemplates>, locale: string | undefined, options: { encoding: string; discord: boolean }): WhisperTemplates {
+  const english = translator(REFERENCE_LOCALE);
+  const own = locale === undefined ? undefined : translator(locale);
+  const text = (name: WhisperTemplateName): string => {
+    const admin = stored[name];
+    if (isWhisperOverride(name, admin)) return admin;
+    const key: MessageKey = name === 'pmCreated' && !options.discord ? 'whisper.pmCreatedNoDiscord' : WHISPER_KEYS[name];
+    // No params: `{message}` stays in the template for fillTemplate.
+    const translated = own?.t(key);
+    if (translated !== undefined && representable(translated, options.encoding) === translated) return translated;
+    return english.t(key);
+  };
+  return { request: text('request'), pmCreated: text('pmCreated'), offline: text('offline'), disabled: text('disabled') };
+}
+
 /**
  * What the desk can do for a game action right now (seed 002 § Player Messages and § Database):
  * whether the feature is on, whether the Discord bridge is connected and has room for a new
@@ -72,13 +96,15 @@ export interface GameDesk {
   guildId: string | null;
   /** ragnasync_ticket_support_system_close_on_logout from channels.conf: the default of a new guild row. */
   closeOnLogoutDefault: boolean;
-  templates: WhisperTemplates;
+  /** The whisper texts in a player's language (undefined: none asked for): localWhisperTemplates. */
+  templates: (locale: string | undefined) => WhisperTemplates;
   notify: NotifyChannels;
   /** Whether game tickets get Discord channels (false: answered from the console only, GAME_TICKETS_WITHOUT_DISCORD). */
   discord: boolean;
 }
 
-export type GameAction = (GamePlayer & { action: 'ticket'; via: 'request' | 'pm'; message: string }) | (GamePlayer & { action: 'logout' });
+/** `lang`: the language the action asked for, already a supported catalogue tag (or absent). */
+export type GameAction = (GamePlayer & { action: 'ticket'; via: 'request' | 'pm'; message: string; lang?: string }) | (GamePlayer & { action: 'logout'; lang?: string });
 
 export interface GameAnswer {
   ticketId: number | null;
@@ -96,15 +122,20 @@ export interface GameAnswer {
  */
 export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Date.now()): GameAnswer {
   const player: GamePlayer = { accountId: action.accountId, charId: action.charId, name: action.name };
+  const open = openGameTicketForChar(db, action.charId);
+  // The action's language, else the one an earlier action stored on the character's open ticket.
+  const locale = action.lang ?? (open ? (ticketLocale(db, open.id) ?? undefined) : undefined);
   if (action.action === 'logout') {
+    if (open && action.lang !== undefined) setTicketLocale(db, open.id, action.lang);
     const closeOnLogout = desk.guildId ? guildSettings(db, desk.guildId, desk.closeOnLogoutDefault, now).ticketCloseOnLogout : desk.closeOnLogoutDefault;
     const result = gamePlayerLoggedOut(db, player, closeOnLogout, desk.notify, now);
     return { ticketId: result.ticketId, closed: result.closed, whispers: [] };
   }
-  if (!desk.enabled) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.disabled }] };
-  const needsChannel = openGameTicketForChar(db, action.charId) === undefined;
-  if (!desk.bridgeConnected() || (needsChannel && !desk.bridgeHasRoom())) return { ticketId: null, whispers: [{ to: action.name, text: desk.templates.offline }] };
-  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message }, { templates: desk.templates, guildId: desk.discord ? desk.guildId : null }, now);
+  const templates = desk.templates(locale);
+  if (!desk.enabled) return { ticketId: null, whispers: [{ to: action.name, text: templates.disabled }] };
+  const needsChannel = open === undefined;
+  if (!desk.bridgeConnected() || (needsChannel && !desk.bridgeHasRoom())) return { ticketId: null, whispers: [{ to: action.name, text: templates.offline }] };
+  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message, lang: action.lang }, { templates, guildId: desk.discord ? desk.guildId : null }, now);
   return { ticketId: result.ticketId, whispers: result.whispers };
 }
 
@@ -116,7 +147,7 @@ export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Dat
  */
 export function receiveGameMessage(
   db: Db,
-  input: GamePlayer & { via: 'request' | 'pm'; message: string },
+  input: GamePlayer & { via: 'request' | 'pm'; message: string; lang?: string | undefined },
   options: { templates: WhisperTemplates; guildId: string | null },
   now = Date.now(),
 ): GameMessageResult {
@@ -139,6 +170,7 @@ export function receiveGameMessage(
       });
       if (options.guildId !== null) queueDiscordWork(db, ticketId, { kind: 'create_channel', payload: { name: input.name, accountId: input.accountId, charId: input.charId } }, now);
     }
+    if (input.lang !== undefined) setTicketLocale(db, ticketId, input.lang);
     const messageId = insertMessage(db, { ticketId, authorKind: 'player', authorId: null, authorName: input.name, origin: 'game', body: input.message, now });
     recordTicketMessage(db, ticketId, now);
     if (ticket) transition(db, ticket, statusAfterPlayerReply(ticket.status), playerChange(ticket, player, 'player reply'), { notify: false }, now);

@@ -173,6 +173,15 @@ describe('npm run sim against the real server with the fake Discord', () => {
     assert.ok(lines.includes('Piper sees: [RagnaSync Ticket]: and a request'), lines.join('\n'));
   });
 
+  test('--lang es: the whisper texts come in Spanish', async () => {
+    const piped = sim(['--url', url, '--token', TOKEN, '--lang', 'es']);
+    piped.child.stdin!.end('/login Lola\nhola\n/request otra vez\n');
+    assert.equal((await piped.exited).code, 0);
+    const lines = piped.lines();
+    assert.ok(lines.includes('Lola sees: Ticket creado en Discord. Envía un PM a @Support para usarlo'), lines.join('\n'));
+    assert.ok(lines.includes('Lola sees: [Ticket RagnaSync]: otra vez'), lines.join('\n'));
+  });
+
   test('a wrong token: the action and the long poll print the error', async () => {
     const wrong = sim(['--url', url, '--token', 'not-the-right-token']);
     wrong.send('/login Hero');
@@ -260,7 +269,7 @@ describe('npm run sim: bad usage is one line and exit code 2', () => {
   test('an unknown flag', () => {
     const result = run(['--bogus', '--token', TOKEN]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^sim: Unknown option '--bogus' \(usage: npm run sim -- \[--url URL\] \[--token T\] \[--encoding E\]\)\n$/);
+    assert.match(result.stderr, /^sim: Unknown option '--bogus' \(usage: npm run sim -- \[--url URL\] \[--token T\] \[--encoding E\] \[--lang L\]\)\n$/);
   });
   test('no token', () => {
     const result = run([]);
