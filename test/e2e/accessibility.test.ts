@@ -1,0 +1,125 @@
+// axe-core at zero violations (WCAG 2.0/2.1 A and AA) on every page of the dashboard, in headless
+// Chromium at desktop (1366 px) and phone (390 px) widths, in light and dark colour schemes
+// (issue #16). One browser; one signed-in page per person, each page loaded once and checked in
+// the four combinations. A failure lists every violation as "rule (impact): selector — reason".
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startApp, type TestApp } from '../helpers/app.js';
+import {
+  axeViolations,
+  browserSkipReason,
+  DESK_PASSWORD,
+  DESKTOP,
+  describeViolations,
+  launchBrowser,
+  openPage,
+  PHONE,
+  seedDesk,
+  signIn,
+  type Desk,
+} from '../helpers/browser.js';
+
+const skip = browserSkipReason();
+let app: TestApp;
+let browser: Browser;
+let desk: Desk;
+type Who = 'visitor' | 'player' | 'newcomer' | 'staff' | 'admin';
+const pages = new Map<Who, { page: Page; problems: string[] }>();
+
+before(async () => {
+  if (skip) return;
+  app = await startApp();
+  desk = await seedDesk(app.db);
+  browser = await launchBrowser();
+  const users: Record<Exclude<Who, 'visitor'>, string> = { player: 'player_one', newcomer: 'new_player', staff: 'support_sam', admin: 'admin_ada' };
+  pages.set('visitor', await openPage(browser, { axe: true }));
+  for (const [who, username] of Object.entries(users) as [Who, string][]) {
+    const opened = await openPage(browser, { axe: true });
+    await signIn(opened.page, app.url, username, DESK_PASSWORD);
+    pages.set(who, opened);
+  }
+});
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+const COMBINATIONS = [
+  { width: 'desktop', viewport: DESKTOP, colorScheme: 'light' },
+  { width: 'desktop', viewport: DESKTOP, colorScheme: 'dark' },
+  { width: 'phone', viewport: PHONE, colorScheme: 'light' },
+  { width: 'phone', viewport: PHONE, colorScheme: 'dark' },
+] as const;
+
+/** Loads `url` as `who` (after `prepare`, if any), then runs axe in every combination. */
+async function checkPage(who: Who, url: string, expectStatus = 200, prepare?: (page: Page) => Promise<void>): Promise<void> {
+  const { page, problems } = pages.get(who)!;
+  await page.setViewportSize(DESKTOP);
+  await page.emulateMedia({ colorScheme: 'light' });
+  const response = await page.goto(`${app.url}${url}`);
+  assert.equal(response?.status(), expectStatus, `${url} answers ${expectStatus}`);
+  if (prepare) await prepare(page);
+  const found: string[] = [];
+  for (const { width, viewport, colorScheme } of COMBINATIONS) {
+    await page.setViewportSize(viewport);
+    await page.emulateMedia({ colorScheme });
+    const violations = await axeViolations(page);
+    if (violations.length) found.push(`[${width} ${colorScheme}]\n${describeViolations(violations)}`);
+  }
+  // The browser logs every 4xx answer of a document as an error: only the expected one is fine.
+  const unexpected = problems.splice(0).filter((p) => !/^Failed to load resource: the server responded with a status of (401|404|422)\b/.test(p));
+  assert.deepEqual(unexpected, [], 'no console or page errors');
+  assert.equal(found.length, 0, `axe violations on ${url} as ${who}:\n${found.join('\n')}`);
+}
+
+test('the check finds what it looks for: planted violations are reported', { skip }, async () => {
+  const { page } = pages.get('visitor')!;
+  await page.goto(`${app.url}/index.php?view=login`);
+  await page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: { getElementById(id: string): { removeAttribute(name: string): void; id: string } | null } }).document;
+    doc.getElementById('username')!.id = 'renamed'; // the label's for= now points nowhere
+  });
+  await page.emulateMedia({ colorScheme: 'light' });
+  const violations = await axeViolations(page);
+  assert.ok(violations.some((v) => v.rule === 'label' && v.nodes.some((n) => n.target.includes('#renamed'))), describeViolations(violations));
+});
+
+test('sign-in page', { skip }, () => checkPage('visitor', '/index.php?view=login'));
+test('sign-in page with an error', { skip }, () =>
+  checkPage('visitor', '/index.php?view=login', 200, async (page) => {
+    await page.fill('#username', 'nobody');
+    await page.fill('#password', 'wrong password');
+    await Promise.all([page.waitForURL(/view=login/), page.click('button[type=submit]')]);
+    await page.waitForLoadState('load');
+  }));
+test('error page (404) for a visitor', { skip }, () => checkPage('visitor', '/no-such-page', 404));
+
+test('tickets list: a new player with none', { skip }, () => checkPage('newcomer', '/index.php?view=tickets'));
+test('tickets list: a player with tickets in every status', { skip }, () => checkPage('player', '/index.php?view=tickets&status=all'));
+test('tickets list: a search with no match', { skip }, () => checkPage('player', '/index.php?view=tickets&q=qwxplorfz'));
+test('create a ticket', { skip }, () => checkPage('player', '/index.php?view=ticket_create'));
+test('create a ticket: the form sent empty', { skip }, () =>
+  checkPage('player', '/index.php?view=ticket_create', 200, async (page) => {
+    await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('main button[type=submit]')]);
+    await page.waitForLoadState('load');
+    assert.ok((await page.locator('[aria-invalid="true"]').count()) > 0, 'the empty form comes back with its fields marked');
+  }));
+test('ticket page (player)', { skip }, () => checkPage('player', `/index.php?view=ticket&id=${desk.conversationId}`));
+test('ticket page (player) after a reply', { skip }, () =>
+  checkPage('player', `/index.php?view=ticket&id=${desk.ticketIds.in_progress}`, 200, async (page) => {
+    await page.fill('#message', 'Still happening after the patch.');
+    await Promise.all([page.waitForURL(/#message-\d+$/), page.click('.reply button[type=submit]')]);
+    await page.waitForLoadState('load');
+  }));
+test('ticket page (player): closed', { skip }, () => checkPage('player', `/index.php?view=ticket&id=${desk.ticketIds.closed}`));
+test('settings', { skip }, () => checkPage('player', '/index.php?view=settings'));
+test('error page (404) for a signed-in player', { skip }, () => checkPage('player', '/index.php?view=ticket&id=999999', 404));
+
+test('tickets list (Support queue)', { skip }, () => checkPage('staff', '/index.php?view=tickets&status=all'));
+test('ticket page (Support, with an internal note)', { skip }, () => checkPage('staff', `/index.php?view=ticket&id=${desk.conversationId}`));
+
+test('users (admin)', { skip }, () => checkPage('admin', '/index.php?view=users'));
+test('saved replies (admin)', { skip }, () => checkPage('admin', '/index.php?view=snippets'));
+test('audit log (admin)', { skip }, () => checkPage('admin', '/index.php?view=audit'));
+test('administration (admin)', { skip }, () => checkPage('admin', '/index.php?view=admin'));
