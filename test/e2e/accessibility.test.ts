@@ -123,3 +123,117 @@ test('users (admin)', { skip }, () => checkPage('admin', '/index.php?view=users'
 test('saved replies (admin)', { skip }, () => checkPage('admin', '/index.php?view=snippets'));
 test('audit log (admin)', { skip }, () => checkPage('admin', '/index.php?view=audit'));
 test('administration (admin)', { skip }, () => checkPage('admin', '/index.php?view=admin'));
+
+// ---------------------------------------------------------------------------------------------
+// The keyboard path: with Tab and Enter only, a player skips the menu, opens a ticket from the
+// list and replies. Every stop on the way is visible and shows where the focus is.
+
+interface FocusStop {
+  /** e.g. `a "#3"`, `textarea#message`. */
+  label: string;
+  inMain: boolean;
+  /** Within `tbody tr[data-ticket-id]`: that row's ticket id. */
+  rowTicket: string | null;
+  id: string;
+  visible: boolean;
+  /** An outline or a box-shadow marks the focused element. */
+  ring: boolean;
+}
+
+async function focusStop(page: Page): Promise<FocusStop | null> {
+  return page.evaluate(() => {
+    interface El {
+      tagName: string;
+      id: string;
+      textContent: string | null;
+      closest(selector: string): El | null;
+      getAttribute(name: string): string | null;
+      getBoundingClientRect(): { width: number; height: number };
+      matches(selector: string): boolean;
+    }
+    const doc = (globalThis as unknown as { document: { activeElement: El | null; body: El } }).document;
+    const style = (globalThis as unknown as { getComputedStyle(el: El): { outlineStyle: string; outlineWidth: string; boxShadow: string; visibility: string } }).getComputedStyle;
+    const el = doc.activeElement;
+    if (!el || el === doc.body) return null;
+    const box = el.getBoundingClientRect();
+    const css = style(el);
+    return {
+      label: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"`,
+      inMain: el.closest('main') !== null,
+      rowTicket: el.closest('tbody tr[data-ticket-id]')?.getAttribute('data-ticket-id') ?? null,
+      id: el.id,
+      visible: box.width > 0 && box.height > 0 && css.visibility !== 'hidden',
+      // A date field's own parts (its calendar button) take the focus inside the field's shadow
+      // tree: the field then is not :focus, and Chromium draws that part's ring itself.
+      ring: !el.matches(':focus') || (css.outlineStyle !== 'none' && css.outlineWidth !== '0px') || css.boxShadow !== 'none',
+    };
+  });
+}
+
+/** Presses Tab until `done` holds for the focused element (at most `max` presses); every stop must be visible with a ring. */
+async function tabUntil(page: Page, done: (stop: FocusStop) => boolean, max = 80): Promise<FocusStop[]> {
+  const path: FocusStop[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await focusStop(page);
+    if (!stop) continue;
+    path.push(stop);
+    assert.ok(stop.visible, `the focus never rests on something invisible: ${stop.label}`);
+    assert.ok(stop.ring, `the focused element shows a focus ring: ${stop.label}`);
+    if (done(stop)) return path;
+  }
+  assert.fail(`not reached with ${max} presses of Tab; stops: ${path.map((s) => s.label).join(', ')}`);
+}
+
+test('keyboard only: skip link, list to ticket, reply', { skip }, async () => {
+  const { page, problems } = await openPage(browser);
+  await signIn(page, app.url, 'player_one', DESK_PASSWORD);
+  await page.goto(`${app.url}/index.php?view=tickets`);
+
+  // The first Tab shows the skip link; Enter on it moves the focus past the menu.
+  await page.keyboard.press('Tab');
+  const first = await focusStop(page);
+  assert.ok(first && (await page.locator('.skip-link').evaluate((el, active) => el === active, await page.evaluateHandle(() => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement))), `the first stop is the skip link, not ${first?.label}`);
+  const skipBox = (await page.locator('.skip-link').boundingBox())!;
+  assert.ok(skipBox.y >= 0 && skipBox.height > 0, 'the focused skip link is on screen');
+  assert.ok(first.visible && first.ring);
+  await page.keyboard.press('Enter');
+  assert.match(page.url(), /#main$/);
+  await page.keyboard.press('Tab');
+  const afterSkip = await focusStop(page);
+  assert.ok(afterSkip?.inMain, `after the skip link the next stop is in the page's content, not the menu: ${afterSkip?.label}`);
+
+  // On to the ticket's row, and Enter opens it.
+  const ticket = String(desk.conversationId);
+  await tabUntil(page, (stop) => stop.rowTicket === ticket);
+  await Promise.all([page.waitForURL(new RegExp(`view=ticket&id=${ticket}`)), page.keyboard.press('Enter')]);
+
+  // To the message box, type, then to Send, and Enter sends.
+  await tabUntil(page, (stop) => stop.id === 'message');
+  await page.keyboard.type('Typed with the keyboard only.');
+  const toSend = await tabUntil(page, (stop) => /^button "/.test(stop.label) && stop.inMain, 10);
+  assert.match(toSend.at(-1)!.label, /^button/);
+  assert.equal(await page.locator('.reply button[type=submit]').evaluate((el, active) => el === active, await page.evaluateHandle(() => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)), true, 'the focus is on the reply form\'s submit button');
+  await Promise.all([page.waitForURL(/#message-\d+$/), page.keyboard.press('Enter')]);
+  assert.ok(await page.locator('.message-body', { hasText: 'Typed with the keyboard only.' }).isVisible(), 'the reply is in the conversation');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('one tab stop per row of the tickets list', { skip }, async () => {
+  for (const who of ['player', 'staff'] as const) {
+    const { page } = pages.get(who)!;
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${app.url}/index.php?view=tickets&status=all`);
+    const counts = await page.locator('tbody tr[data-ticket-id]').evaluateAll((rows) =>
+      rows.map((row) => {
+        const r = row as unknown as { getAttribute(n: string): string; querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): { width: number; height: number } }> };
+        const focusable = Array.from(r.querySelectorAll('a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'));
+        return { id: r.getAttribute('data-ticket-id'), stops: focusable.filter((el) => el.getBoundingClientRect().width > 0).length };
+      }),
+    );
+    assert.ok(counts.length >= 4, `${who}: the list has rows`);
+    const wrong = counts.filter((row) => row.stops !== 1).map(({ id, stops }) => `#${id}: ${stops}`);
+    assert.deepEqual(wrong, [], `${who}: rows with other than one tab stop (ticket: stops)`);
+  }
+});
