@@ -23,9 +23,11 @@ export function browserSkipReason(): string | undefined {
   return `Chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium); browser tests skipped`;
 }
 
-export function launchBrowser(): Promise<Browser> {
+/** `env` replaces the browser's environment (e.g. FONTCONFIG_FILE for a browser with fewer fonts). */
+export function launchBrowser(options: { env?: Record<string, string | undefined> } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
+    ...(options.env ? { env: options.env } : {}),
     args: [
       '--headless',
       '--no-sandbox',
