@@ -24,7 +24,7 @@ const skip = browserSkipReason();
 let app: TestApp;
 let browser: Browser;
 let desk: Desk;
-type Who = 'visitor' | 'player' | 'newcomer' | 'staff' | 'admin';
+type Who = 'visitor' | 'player' | 'newcomer' | 'staff' | 'admin' | 'translated';
 const pages = new Map<Who, { page: Page; problems: string[] }>();
 
 before(async () => {
@@ -32,7 +32,7 @@ before(async () => {
   app = await startApp();
   desk = await seedDesk(app.db);
   browser = await launchBrowser();
-  const users: Record<Exclude<Who, 'visitor'>, string> = { player: 'player_one', newcomer: 'new_player', staff: 'support_sam', admin: 'admin_ada' };
+  const users: Record<Exclude<Who, 'visitor' | 'translated'>, string> = { player: 'player_one', newcomer: 'new_player', staff: 'support_sam', admin: 'admin_ada' };
   pages.set('visitor', await openPage(browser, { axe: true }));
   for (const [who, username] of Object.entries(users) as [Who, string][]) {
     const opened = await openPage(browser, { axe: true });
@@ -109,7 +109,7 @@ test('ticket page (player)', { skip }, () => checkPage('player', `/index.php?vie
 test('ticket page (player) after a reply', { skip }, () =>
   checkPage('player', `/index.php?view=ticket&id=${desk.ticketIds.in_progress}`, 200, async (page) => {
     await page.fill('#message', 'Still happening after the patch.');
-    await Promise.all([page.waitForURL(/#message-\d+$/), page.click('.reply button[type=submit]')]);
+    await Promise.all([page.waitForURL(/#message-\d+/), page.click('.reply button[type=submit]')]);
     await page.waitForLoadState('load');
   }));
 test('ticket page (player): closed', { skip }, () => checkPage('player', `/index.php?view=ticket&id=${desk.ticketIds.closed}`));
@@ -123,6 +123,24 @@ test('users (admin)', { skip }, () => checkPage('admin', '/index.php?view=users'
 test('saved replies (admin)', { skip }, () => checkPage('admin', '/index.php?view=snippets'));
 test('audit log (admin)', { skip }, () => checkPage('admin', '/index.php?view=audit'));
 test('administration (admin)', { skip }, () => checkPage('admin', '/index.php?view=admin'));
+
+// The same pages in Thai and Russian (a page of its own: ?lang= stays in the context's cookie).
+for (const lang of ['th', 'ru'] as const) {
+  test(`player pages in ${lang}`, { skip }, async () => {
+    const opened = await openPage(browser, { axe: true });
+    await signIn(opened.page, app.url, 'player_one', DESK_PASSWORD);
+    pages.set('translated', opened);
+    try {
+      for (const url of ['/index.php?view=tickets', `/index.php?view=ticket&id=${desk.conversationId}`, '/index.php?view=ticket_create', '/index.php?view=settings']) {
+        await checkPage('translated', `${url}&lang=${lang}`);
+        assert.equal(await opened.page.locator('html').getAttribute('lang'), lang);
+      }
+    } finally {
+      await opened.page.context().close();
+      pages.delete('translated');
+    }
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // The keyboard path: with Tab and Enter only, a player skips the menu, opens a ticket from the
@@ -214,7 +232,7 @@ test('keyboard only: skip link, list to ticket, reply', { skip }, async () => {
   const toSend = await tabUntil(page, (stop) => /^button "/.test(stop.label) && stop.inMain, 10);
   assert.match(toSend.at(-1)!.label, /^button/);
   assert.equal(await page.locator('.reply button[type=submit]').evaluate((el, active) => el === active, await page.evaluateHandle(() => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)), true, 'the focus is on the reply form\'s submit button');
-  await Promise.all([page.waitForURL(/#message-\d+$/), page.keyboard.press('Enter')]);
+  await Promise.all([page.waitForURL(/#message-\d+/), page.keyboard.press('Enter')]);
   assert.ok(await page.locator('.message-body', { hasText: 'Typed with the keyboard only.' }).isVisible(), 'the reply is in the conversation');
   assert.deepEqual(problems, []);
   await page.context().close();

@@ -201,6 +201,8 @@ test('print: a ticket is its conversation, black on white, even from a dark scre
   }
   for (const kept of ['h1', '.conversation', '.message', '.system-line', '.facts']) assert.ok(shown[kept]!.length > 0 && !shown[kept]!.includes('none'), `${kept} is printed`);
   assert.equal(await staff.locator('.message').count(), 3, 'the player message, the internal note and the answer');
+  assert.notEqual(await staff.locator('.breadcrumb').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(el).display), 'none');
+  assert.match(await staff.locator('main').innerText(), new RegExp(`#${desk.conversationId}\\b`), "the ticket's number is printed");
 
   const layout = await staff.evaluate(() => {
     const g = globalThis as unknown as { document: { querySelector(s: string): unknown; documentElement: unknown }; getComputedStyle(el: unknown, pseudo?: string): { breakInside: string; backgroundColor: string; content: string } };
