@@ -188,6 +188,54 @@ for (const lang of ['th', 'ru'] as const) {
   }
 }
 
+// Runs in the page: the words in Latin letters a person reads (text, placeholders, tooltips,
+// labels for screen readers, confirmations), leaving out what people wrote (under dir="auto", as
+// user text must be), parts marked in another language (lang=...), hidden decoration and code.
+const LATIN_WORDS = String.raw`(() => {
+  const pageLang = document.documentElement.lang;
+  const skipped = (el) => !el || el.closest('script, style, noscript, template, code, [dir=auto], [aria-hidden=true]') || (el.closest('[lang]') && el.closest('[lang]').lang !== pageLang);
+  const words = [];
+  const add = (text, where) => {
+    for (const m of (text || '').matchAll(/[A-Za-z][A-Za-z_'’.-]*[A-Za-z]/g)) words.push(m[0] + ' (' + where + ')');
+  };
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) if (!skipped(node.parentElement)) add(node.textContent, describe(node.parentElement));
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label], [alt], [data-confirm], input[type=submit], input[type=button]')) {
+    if (skipped(el)) continue;
+    for (const name of ['placeholder', 'title', 'aria-label', 'alt', 'data-confirm']) add(el.getAttribute(name), describe(el) + '[' + name + ']');
+    if (el.type === 'submit' || el.type === 'button') add(el.value, describe(el) + '[value]');
+  }
+  return words;
+})()`;
+
+/** Latin-letter words a th or ru page may show: names, the brand, units and abbreviations. */
+function allowedWord(word: string): boolean {
+  if (/^[A-Z]{2,5}$/.test(word) || /^(Ki|Mi|Gi)B$/.test(word)) return true; // UTC, PDF, ZIP, MB, MiB
+  if (['ticketbridge', 'Discord', 'Telegram', 'player_one', 'support_sam', 'new_player', 'admin_ada'].includes(word)) return true;
+  // The languages' own names in the language menu (catalogue key language.name).
+  return LANGUAGE_NAMES.has(word);
+}
+const LANGUAGE_NAMES = new Set(
+  fs
+    .readdirSync(path.join(import.meta.dirname, '../../locales'))
+    .flatMap((file) => String((JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../locales', file), 'utf8')) as Record<string, unknown>)['language.name'] ?? '').split(/[^A-Za-z]+/))
+    .filter(Boolean),
+);
+
+for (const lang of ['th', 'ru'] as const) {
+  test(`${lang}: list, ticket and create pages have no English words but what people wrote`, { skip }, async () => {
+    const found: string[] = [];
+    for (const { name, url } of PAGES) {
+      const target = url(lang);
+      await player.goto(`${app.url}${target}${target.includes('?') ? '&' : '?'}lang=${lang}`);
+      const words = ((await player.evaluate(LATIN_WORDS)) as string[]).filter((w) => !allowedWord(w.replace(/ \(.*$/, '')));
+      found.push(...[...new Set(words)].map((w) => `${name}: ${w}`));
+    }
+    assert.equal(found.length, 0, `English words on ${lang} pages (word (element)):\n${found.join('\n')}`);
+  });
+}
+
 test('screenshots folder', { skip }, () => {
   const shots = fs.readdirSync(OUT).filter((f) => f.endsWith('.png'));
   console.log(`# screenshots (${shots.length}): ${OUT}`);
