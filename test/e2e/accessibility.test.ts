@@ -239,9 +239,9 @@ test('keyboard only: skip link, list to ticket, reply', { skip }, async () => {
 });
 
 test('one tab stop per row of the tickets list', { skip }, async () => {
-  for (const who of ['player', 'staff'] as const) {
+  for (const [who, viewport] of [['player', DESKTOP], ['player', PHONE], ['staff', DESKTOP], ['staff', PHONE]] as const) {
     const { page } = pages.get(who)!;
-    await page.setViewportSize(DESKTOP);
+    await page.setViewportSize(viewport);
     await page.goto(`${app.url}/index.php?view=tickets&status=all`);
     const counts = await page.locator('tbody tr[data-ticket-id]').evaluateAll((rows) =>
       rows.map((row) => {
@@ -252,6 +252,6 @@ test('one tab stop per row of the tickets list', { skip }, async () => {
     );
     assert.ok(counts.length >= 4, `${who}: the list has rows`);
     const wrong = counts.filter((row) => row.stops !== 1).map(({ id, stops }) => `#${id}: ${stops}`);
-    assert.deepEqual(wrong, [], `${who}: rows with other than one tab stop (ticket: stops)`);
+    assert.deepEqual(wrong, [], `${who} at ${viewport.width} px: rows with other than one tab stop (ticket: stops)`);
   }
 });

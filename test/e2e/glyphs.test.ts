@@ -9,6 +9,9 @@
 // no font has) drawn in the same font. Chromium draws a character no installed font has as that
 // font's .notdef box, the same box as U+10FFFD: identical pixels mean tofu. The last test proves
 // the check fails when fonts are missing: a second browser sees only the DejaVu fonts (no Thai).
+//
+// And the same pages in th and ru show no English word outside what people wrote (user text is
+// under dir="auto"), bar names, the brand, units and abbreviations.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
