@@ -28,6 +28,8 @@ export interface AppDeps {
   refusals: RefusalAudit;
   /** Current state of the optional integrations (health page, admin page). */
   integrations: () => Record<string, IntegrationState>;
+  /** Checks Discord's setup again now, from freshly fetched roles and channels; integrations() shows the result. */
+  recheckIntegrations: () => Promise<void>;
   /** The Telegram bot's @username, once known (for the deep link on the settings page). */
   telegramBotUsername: () => string | undefined;
 }
