@@ -74,6 +74,18 @@ export interface NotificationWorker {
 }
 
 /**
+ * The service answered, refusing this one message (an SMTP 4xx or 5xx reply, a Bot API 4xx such as
+ * a blocked chat or 429): it is up. Only a failure to reach it (refused, timed out, 5xx of the Bot
+ * API) makes the integration down. Such errors name the server, never a player's address.
+ */
+function answered(err: unknown): boolean {
+  if (err instanceof PermanentSendError) return true;
+  const smtp = (err as { responseCode?: unknown }).responseCode;
+  const telegram = (err as { response?: { error_code?: unknown } }).response?.error_code;
+  return (typeof smtp === 'number' && smtp >= 400) || (typeof telegram === 'number' && telegram >= 400 && telegram < 500);
+}
+
+/**
  * `senders` with each attempt written to its channel's record: /healthz and the admin page show an
  * unreachable SMTP server or Bot API as down, with the error, until a delivery works again.
  */
@@ -83,7 +95,7 @@ export function trackedSenders(senders: Senders, records: Partial<Record<Notific
       await attempt();
       record?.success();
     } catch (err) {
-      record?.failure(errorText(err, redact), { refusedOne: err instanceof PermanentSendError });
+      record?.failure(errorText(err, redact), { refusedOne: answered(err) });
       throw err;
     }
   };

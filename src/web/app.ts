@@ -90,6 +90,23 @@ export function createHttpServer(app: express.Express, timeouts = REQUEST_TIMEOU
   return http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs }, app);
 }
 
+/**
+ * /healthz answers anyone: each integration's state, what to do (detail), its setup problems and
+ * room, but not the last error text and times (a refused message's error can name its recipient);
+ * the admin page shows those.
+ */
+function publicStates(states: Record<string, IntegrationState>): Record<string, IntegrationState> {
+  const out: Record<string, IntegrationState> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const shown: IntegrationState = { ...state };
+    delete shown.lastError;
+    delete shown.lastErrorAt;
+    delete shown.lastSuccessAt;
+    out[name] = shown;
+  }
+  return out;
+}
+
 /** The bearer token of a request compared with `expected` in constant time (both hashed first: equal lengths). */
 function bearerMatches(req: Request, expectedDigest: Buffer): boolean {
   const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
@@ -211,7 +228,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     res.status(database ? 200 : 503).json({
       status: database ? 'ok' : 'error',
       database: database ? 'ok' : 'error',
-      integrations: deps.integrations(),
+      integrations: publicStates(deps.integrations()),
     });
   });
 
