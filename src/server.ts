@@ -15,7 +15,9 @@ import { outboxSignals } from './db/outboxes.js';
 import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
-import { createNotificationWorker } from './notify/worker.js';
+import { sendTestNotification } from './notify/doctor.js';
+import { createNotificationWorker, trackedSenders } from './notify/worker.js';
+import { createRedactor } from './redact.js';
 import { createApp, createHttpServer } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads/sweep.js';
 
@@ -126,6 +128,13 @@ async function main(): Promise<void> {
     recheckIntegrations: async () => {
       await discord?.checkSetup();
     },
+    sendTestNotification: (channel, to) =>
+      sendTestNotification(
+        trackedSenders({ ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) }, deliveries, createRedactor(config)),
+        channel,
+        to,
+        config,
+      ),
     deliveries: () => ({ ...(email ? { email: deliveries.email } : {}), ...(telegram ? { telegram: deliveries.telegram } : {}), ...(discord ? { discord: deliveries.discord } : {}) }),
     bridgeConnected: () => discord?.isConnected() ?? false,
     bridgeHasRoom: () => discord?.canOpenTickets() ?? false,

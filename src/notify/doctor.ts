@@ -4,6 +4,7 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import { createRedactor, errorText } from '../redact.js';
+import type { Senders } from './worker.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ESOCKET', 'ECONNECTION']);
 
@@ -42,5 +43,29 @@ export async function checkTelegram(config: Config, timeoutMs = 10_000): Promise
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? (cause?.message ? redact(cause.message) : errorText(err, redact));
     return { problem: `Cannot reach the Telegram Bot API at ${root} (${why}): check the server's network, or TELEGRAM_API_ROOT.` };
+  }
+}
+
+/** A test message for the admin page's "send a test" button, through the same senders as the outbox. */
+export async function sendTestNotification(
+  senders: Senders,
+  channel: 'email' | 'telegram',
+  to: string,
+  config: Config,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const redact = createRedactor(config);
+  const text = `This is a test from ticketbridge at ${config.appUrl}. Notifications can reach you here.`;
+  try {
+    if (channel === 'email') {
+      if (!senders.email) return { ok: false, error: 'email is off: set SMTP_URL (and MAIL_FROM) and restart' };
+      const host = new URL(config.appUrl).hostname;
+      await senders.email({ to, subject: 'ticketbridge: test message', text, html: `<p>${text}</p>`, headers: {}, messageId: `<test-${Date.now()}@${host}>` });
+    } else {
+      if (!senders.telegram) return { ok: false, error: 'Telegram is off: set TELEGRAM_BOT_TOKEN and restart' };
+      await senders.telegram(to, text);
+    }
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: errorText(err, redact) };
   }
 }

@@ -48,6 +48,8 @@ export interface AppOptions {
   integrations?: () => Record<string, IntegrationState>;
   /** Checks Discord's setup again now (the admin page's button); the states above show the result. */
   recheckIntegrations?: () => Promise<void>;
+  /** Sends a test email or Telegram message now (the admin page's button); its outcome shows in integrations() too. */
+  sendTestNotification?: (channel: 'email' | 'telegram', to: string) => Promise<{ ok: true } | { ok: false; error: string }>;
   /** Each integration's deliveries, for the failure counter of GET /metrics. */
   deliveries?: () => Partial<Record<string, DeliveryRecord>>;
   /** True while the Discord bridge's gateway is Ready (game tickets need it). */
@@ -153,6 +155,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     },
     integrations: options.integrations ?? (() => ({})),
     recheckIntegrations: options.recheckIntegrations ?? (async () => undefined),
+    sendTestNotification: options.sendTestNotification ?? (async (channel) => ({ ok: false, error: `${channel} is not configured` })),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
     refusals: new RefusalAudit(db, options.refusalWindowMs),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),

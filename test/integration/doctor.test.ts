@@ -128,3 +128,34 @@ describe('doctor', () => {
     assert.match(line(again.lines, 'database')[0]!, /^database: ok \(.*app\.db, quick_check ok, migrations current \(\d+\)\)$/);
   });
 });
+
+describe("the admin page's test message", () => {
+  test('goes through the configured sender and is recorded in the integration state', async () => {
+    const { testConfig } = await import('../helpers/app.js');
+    const { DeliveryRecord } = await import('../../src/integrations.js');
+    const { createEmailSender } = await import('../../src/notify/email.js');
+    const { sendTestNotification } = await import('../../src/notify/doctor.js');
+    const { trackedSenders } = await import('../../src/notify/worker.js');
+    const smtp = await startFakeSmtp();
+    stops.push(() => smtp.stop());
+    const config = testConfig(tempDir(), { SMTP_URL: smtp.url, MAIL_FROM: 'Support <support@example.org>' });
+    const email = createEmailSender(config, 300);
+    const record = new DeliveryRecord();
+    const senders = trackedSenders({ email: email.send }, { email: record });
+    try {
+      assert.deepEqual(await sendTestNotification(senders, 'email', 'admin@example.org', config), { ok: true });
+      await smtp.waitFor(() => smtp.messages.length === 1, 5000, 'the test mail');
+      assert.equal(record.state().state, 'ready');
+      assert.ok(record.state().lastSuccessAt);
+
+      await smtp.down();
+      const failed = await sendTestNotification(senders, 'email', 'admin@example.org', config);
+      assert.equal(failed.ok, false);
+      assert.match(failed.ok ? '' : failed.error, /ECONNREFUSED/);
+      assert.equal(record.state().state, 'down');
+      assert.deepEqual(await sendTestNotification(senders, 'telegram', '42', config), { ok: false, error: 'Telegram is off: set TELEGRAM_BOT_TOKEN and restart' });
+    } finally {
+      email.close();
+    }
+  });
+});
