@@ -146,3 +146,23 @@ describe('the Message Content intent off in the developer portal', () => {
     assert.equal(logged(server, `discord setup: ${MESSAGE_CONTENT_PROBLEM}`), 1);
   });
 });
+
+describe('on demand', () => {
+  test('checkSetup() reads roles and channels afresh: a change the gateway never announced is found', async () => {
+    const { startBridged } = await import('../helpers/bridge.js');
+    const setup = await startBridged();
+    try {
+      await pollUntilAsync(async () => setup.bridge.state().room !== undefined, 10_000, 'the first setup check');
+      assert.deepEqual(setup.bridge.state().problems, []);
+      // Edited behind the gateway's back (no CHANNEL_UPDATE): only a fresh fetch sees it.
+      setup.fake.channels.get(setup.logChannelId)!.permission_overwrites = [{ id: setup.fake.botRoleId, type: 0, allow: '0', deny: String(P.ViewChannel) }];
+      const problems = await setup.bridge.checkSetup();
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0]!, /^The bot cannot post in the log channel #ticket-log \(it lacks View Channel/);
+      assert.deepEqual(setup.bridge.state().problems, problems);
+      assert.equal(setup.logs.filter((line) => line.msg === `discord setup: ${problems[0]}`).length, 1);
+    } finally {
+      await setup.close();
+    }
+  });
+});
