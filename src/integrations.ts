@@ -9,6 +9,8 @@ export interface IntegrationState {
   detail?: string;
   /** Setup mistakes found by a check, one plain sentence each with its fix (Discord's setup check). */
   problems?: string[];
+  /** Discord only: channels the server can still take (of 500), and the ticket category's room (of 50). */
+  room?: { guild: number; category?: { name: string; left: number } };
   /** The last failed delivery or connection, without secrets (src/redact.ts), and when (ISO time). */
   lastError?: string;
   lastErrorAt?: string;

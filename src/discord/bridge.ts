@@ -28,7 +28,7 @@ export interface DiscordBridge {
   /** Connected, and the guild has room for one more ticket channel. */
   canOpenTickets(): boolean;
   /** Connection state, the setup's problems (one sentence each with its fix) and the room left. */
-  state(): IntegrationState & { room?: DiscordSetupReport['room'] };
+  state(): IntegrationState;
   /** Runs the setup check now, from freshly fetched roles and channels, and returns its problems. */
   checkSetup(): Promise<string[]>;
 }
