@@ -155,7 +155,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     },
     integrations: options.integrations ?? (() => ({})),
     recheckIntegrations: options.recheckIntegrations ?? (async () => undefined),
-    sendTestNotification: options.sendTestNotification ?? (async (channel) => ({ ok: false, error: `${channel} is not configured` })),
+    ...(options.sendTestNotification ? { sendTestNotification: options.sendTestNotification } : {}),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
     refusals: new RefusalAudit(db, options.refusalWindowMs),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
@@ -239,7 +239,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     const expected = createHash('sha256').update(config.metricsToken!).digest();
     app.get('/metrics', (req, res, next) => {
       if (!bearerMatches(req, expected)) {
-        res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('missing or wrong bearer token\n');
+        res.status(401).set('WWW-Authenticate', 'Bearer').end();
         return;
       }
       metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
