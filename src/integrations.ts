@@ -53,6 +53,8 @@ export class DeliveryRecord {
       ...(this.lastSuccessAt !== undefined ? { lastSuccessAt: new Date(this.lastSuccessAt).toISOString() } : {}),
     };
     if (this.serviceDown) return { state: 'down', detail: `last attempt failed: ${this.lastError}`, ...times };
+    // Nothing tried yet (the check at start is under way): not known to work.
+    if (this.lastSuccessAt === undefined && this.lastErrorAt === undefined) return { state: 'starting', ...(detail !== undefined ? { detail } : {}) };
     return { state: 'ready', ...(detail !== undefined ? { detail } : {}), ...times };
   }
 }

@@ -15,7 +15,7 @@ import { outboxSignals } from './db/outboxes.js';
 import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
-import { sendTestNotification } from './notify/doctor.js';
+import { checkSmtp, sendTestNotification } from './notify/doctor.js';
 import { createNotificationWorker, trackedSenders } from './notify/worker.js';
 import { createRedactor } from './redact.js';
 import { createApp, createHttpServer } from './web/app.js';
@@ -151,6 +151,15 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
     void discord?.start();
+    // The SMTP server greeted once at start (Telegram's getMe does the same), so an unreachable
+    // one is down on /healthz at once, not only after the first notification fails.
+    if (email) {
+      void checkSmtp(config).then((problem) => {
+        if (!problem) return deliveries.email.success();
+        deliveries.email.failure(problem);
+        logger.warn({ integration: 'email' }, `email: ${problem}`);
+      });
+    }
     telegram?.start();
     notifications.start();
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {

@@ -159,3 +159,24 @@ describe("the admin page's test message", () => {
     }
   });
 });
+
+describe('the running server', () => {
+  test('greets the SMTP server at start: a dead port is email "down" on /healthz with the same sentence, without the password', async () => {
+    const { launchServer } = await import('../../support/server.js');
+    const port = await deadPort();
+    const server = launchServer({ cwd: tempDir(), env: { PORT: '0', HOST: '127.0.0.1', SMTP_URL: `smtp://user:secret-password@127.0.0.1:${port}` } });
+    stops.push(async () => void (await server.stop()));
+    const url = await server.url;
+    const { pollUntilAsync } = await import('../../support/fakes/wait.js');
+    const email = await pollUntilAsync(
+      async () => {
+        const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { email: { state: string; detail?: string } } };
+        return body.integrations.email.state === 'down' && body.integrations.email;
+      },
+      15_000,
+      'email to be down',
+    );
+    assert.match(email.detail ?? '', new RegExp(`^last attempt failed: Cannot reach the SMTP server 127\\.0\\.0\\.1:${port} .*: check the host and port in SMTP_URL`));
+    assert.doesNotMatch(JSON.stringify(email) + server.stdout(), /secret-password/);
+  });
+});
