@@ -1,8 +1,12 @@
 // Command line for administrators: npm run cli -- <command> [arguments]
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AccountError, changePassword, createAccount } from './accounts.js';
-import { loadConfig } from './config.js';
-import { backupDatabase, openDatabase, type Db } from './db/index.js';
+import { loadConfig, type Config } from './config.js';
+import { backupDatabase, inspectDatabase, openDatabase, type Db } from './db/index.js';
+import { checkDiscordOnce } from './discord/doctor.js';
+import { checkSmtp, checkTelegram } from './notify/doctor.js';
 import { ROLES, userByUsername, users, type Role } from './db/users.js';
 import { randomPassword } from './passwords.js';
 import { createDemoData } from './demo.js';
@@ -14,6 +18,8 @@ const USAGE = `usage: npm run cli -- <command>
   user:list
   db:backup <file>                           (SQLite online backup; safe while the app runs)
   demo                                       (sample data: a player "demo", staff "support", tickets in every status)
+  doctor                                     (checks the settings: database, uploads, game token, Discord, SMTP, Telegram;
+                                              exit 1 when something is wrong)
 `;
 
 class UsageError extends Error {}
@@ -103,11 +109,91 @@ async function run(db: Db, argv: string[], out: (line: string) => void): Promise
   }
 }
 
+/**
+ * `doctor`: one line per check, `<what>: ok (...)`, `<what>: off (set X to turn on)` or
+ * `<what>: <problem, with its fix>`. Exit 1 when any check found a problem; an integration that is
+ * off is not one. Nothing is changed: the database is opened read-only, the uploads folder gets
+ * a probe file written and removed, Discord is logged out again.
+ */
+async function doctor(config: Config, out: (line: string) => void): Promise<number> {
+  let problems = 0;
+  const ok = (what: string, detail: string) => out(`${what}: ok (${detail})`);
+  const problem = (what: string, sentence: string) => {
+    problems += 1;
+    out(`${what}: ${sentence}`);
+  };
+  const off = (what: string, variables: string) => out(`${what}: off (set ${variables} to turn on)`);
+
+  try {
+    const db = inspectDatabase(config.databasePath);
+    if (!db.exists) ok('database', `${config.databasePath} does not exist yet; the first start creates it`);
+    else if (db.quickCheck !== 'ok')
+      problem('database', `PRAGMA quick_check on ${config.databasePath} found damage (${db.quickCheck}): stop ticketbridge and restore the last backup.`);
+    else if (db.version! > db.latest)
+      problem('database', `${config.databasePath} has schema version ${db.version}, newer than this ticketbridge (${db.latest}): run the newer version, or restore a backup made by this one.`);
+    else if (db.version! < db.latest)
+      problem('database', `${config.databasePath} has ${db.version} of ${db.latest} migrations applied: start ticketbridge once (it migrates at start) before relying on it.`);
+    else ok('database', `${config.databasePath}, quick_check ok, migrations current (${db.version})`);
+  } catch (err) {
+    problem('database', `Cannot open ${config.databasePath} (${(err as Error).message}): check DATABASE_PATH and that the file is a SQLite database readable by this user.`);
+  }
+
+  try {
+    if (fs.existsSync(config.uploadsDir)) {
+      // A file written and removed: what an upload does (access() can say yes on a read-only mount).
+      const probe = path.join(config.uploadsDir, `.doctor-${process.pid}`);
+      fs.writeFileSync(probe, '');
+      fs.rmSync(probe);
+      ok('uploads', `${config.uploadsDir} is writable`);
+    } else {
+      let parent = path.dirname(config.uploadsDir);
+      while (!fs.existsSync(parent)) parent = path.dirname(parent);
+      fs.accessSync(parent, fs.constants.W_OK);
+      ok('uploads', `${config.uploadsDir} does not exist yet; the first start creates it in ${parent}`);
+    }
+  } catch (err) {
+    problem('uploads', `The uploads folder ${config.uploadsDir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): create it and give the user ticketbridge runs as write access, or set UPLOADS_DIR.`);
+  }
+
+  if (config.game.apiToken) ok('game API', 'GAME_API_TOKEN is set');
+  else off('game API', 'GAME_API_TOKEN');
+
+  if (config.discord.token && config.discord.guildId) {
+    const report = await checkDiscordOnce(config);
+    if (report.problems.length === 0) ok('discord', `logged in to "${report.guildName ?? config.discord.guildId}"; room for ${report.room?.guild ?? '?'} more channels`);
+    for (const sentence of report.problems) problem('discord', sentence);
+  } else if (config.discord.token || config.discord.guildId) {
+    problem('discord', `Only ${config.discord.token ? 'DISCORD_TOKEN' : 'DISCORD_GUILD_ID'} is set: set both DISCORD_TOKEN and DISCORD_GUILD_ID to turn the bridge on.`);
+  } else off('discord', 'DISCORD_TOKEN and DISCORD_GUILD_ID');
+
+  if (config.mail.smtpUrl) {
+    const sentence = await checkSmtp(config);
+    if (sentence) problem('email', sentence);
+    else ok('email', `the SMTP server ${new URL(config.mail.smtpUrl).hostname} answered EHLO`);
+  } else off('email', 'SMTP_URL');
+
+  if (config.telegram.botToken) {
+    const answer = await checkTelegram(config);
+    if (answer.problem) problem('telegram', answer.problem);
+    else ok('telegram', `the Bot API knows the bot${answer.username ? ` @${answer.username}` : ''}`);
+  } else off('telegram', 'TELEGRAM_BOT_TOKEN');
+
+  out(problems === 0 ? 'everything checked is fine' : `${problems} problem${problems === 1 ? '' : 's'} found`);
+  return problems === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   const loaded = loadConfig();
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`ticketbridge: ${line}\n`);
     return 1;
+  }
+  if (process.argv[2] === 'doctor') {
+    if (process.argv.length > 3) {
+      process.stderr.write(`ticketbridge: doctor takes no arguments\n\n${USAGE}`);
+      return 2;
+    }
+    return doctor(loaded.config, (line) => process.stdout.write(`${line}\n`));
   }
   let db: Db;
   try {

@@ -124,6 +124,8 @@ export const VARIABLES = {
   // true: a web ticket also gets a private Discord channel (README.md "Discord"); needs the bridge.
   DISCORD_WEB_TICKETS: { schema: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true'), fallback: 'false' },
   GAME_WHISPER_VISIBILITY_S: { schema: int(1, 3600), fallback: '30' },
+  // GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it does not exist (404).
+  METRICS_TOKEN: { schema: z.string().min(16, 'must be at least 16 characters long'), secret: true },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     fallback: 'info',
@@ -145,6 +147,8 @@ export interface Config {
   /** DEFAULT_LOCALE: the language of a visitor whose browser asks for none we have, and of notifications to accounts never seen. */
   defaultLocale: string;
   logLevel: LogLevel;
+  /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off (404). */
+  metricsToken: string | undefined;
   uploads: { maxBytes: number; maxFiles: number };
   game: {
     apiToken: string | undefined;
@@ -243,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       timeZone: v.TZ ?? 'UTC',
       defaultLocale: v.DEFAULT_LOCALE ?? 'en',
       logLevel: v.LOG_LEVEL ?? 'info',
+      metricsToken: v.METRICS_TOKEN,
       uploads: { maxBytes: v.UPLOAD_MAX_BYTES ?? 10 * 1024 * 1024, maxFiles: v.UPLOAD_MAX_FILES ?? 5 },
       game: {
         apiToken: v.GAME_API_TOKEN,

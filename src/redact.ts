@@ -21,6 +21,7 @@ const SECRET_VALUES: Record<SecretVariable, (config: Config) => string | undefin
   DISCORD_TOKEN: (config) => config.discord.token,
   TELEGRAM_BOT_TOKEN: (config) => config.telegram.botToken,
   SMTP_URL: (config) => config.mail.smtpUrl,
+  METRICS_TOKEN: (config) => config.metricsToken,
 };
 
 /** A value as it may show up in text: as is, URL-encoded, and for a URL its password part. */

@@ -8,14 +8,16 @@ import { loadConfig, type Config } from './config.js';
 import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
-import type { IntegrationState } from './integrations.js';
+import { DeliveryRecord, type IntegrationState } from './integrations.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
 import { outboxSignals } from './db/outboxes.js';
 import { logBadSettings } from './settings.js';
 import { createEmailSender } from './notify/email.js';
 import { createTelegramService } from './notify/telegram.js';
-import { createNotificationWorker } from './notify/worker.js';
+import { checkSmtp, sendTestNotification } from './notify/doctor.js';
+import { createNotificationWorker, trackedSenders } from './notify/worker.js';
+import { createRedactor } from './redact.js';
 import { createApp, createHttpServer } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads/sweep.js';
 
@@ -30,27 +32,36 @@ function fail(line: string): never {
   process.exit(1);
 }
 
-/** Each optional integration says once at start whether it is on, and how to turn it on. */
-function integrationStates(config: Config, logger: Logger, discord: DiscordBridge | undefined): () => Record<string, IntegrationState> {
-  const states: Record<string, IntegrationState> = {
-    gameApi: config.game.apiToken
-      ? { state: 'ready' }
-      : { state: 'off', detail: 'set GAME_API_TOKEN to accept actions from the game server' },
-    discord: { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord' },
-    email: config.mail.smtpUrl
-      ? { state: 'ready', detail: 'sent from the outbox when an admin switches email on' }
-      : { state: 'off', detail: 'set SMTP_URL (and MAIL_FROM) to send email notifications' },
-    telegram: config.telegram.botToken
-      ? { state: 'ready', detail: 'sent from the outbox when an admin switches Telegram on' }
-      : { state: 'off', detail: 'set TELEGRAM_BOT_TOKEN to send Telegram notifications' },
+/** What each integration's deliveries did since the start: their states and the failure counter read them. */
+interface Deliveries {
+  email: DeliveryRecord;
+  telegram: DeliveryRecord;
+  discord: DeliveryRecord;
+}
+
+/**
+ * Each optional integration's state for /healthz and the admin page: off (with what to set), or
+ * what really happened (an SMTP server or Bot API that cannot be reached is down, with its last
+ * error), and Discord's connection with its setup problems. Each says once at start whether it is on.
+ */
+function integrationStates(config: Config, logger: Logger, discord: DiscordBridge | undefined, deliveries: Deliveries): () => Record<string, IntegrationState> {
+  const off: Record<string, IntegrationState> = {
+    gameApi: { state: 'off', detail: 'set GAME_API_TOKEN to accept actions from the game server (restart needed)' },
+    discord: { state: 'off', detail: 'set DISCORD_TOKEN and DISCORD_GUILD_ID to bridge tickets to Discord (restart needed)' },
+    email: { state: 'off', detail: 'set SMTP_URL (and MAIL_FROM) to send email notifications (restart needed)' },
+    telegram: { state: 'off', detail: 'set TELEGRAM_BOT_TOKEN to send Telegram notifications (restart needed)' },
   };
-  if (discord) states.discord = { state: 'starting' };
-  for (const [name, { state, detail }] of Object.entries(states)) {
-    if (state === 'ready') logger.info({ integration: name }, `${name}: on`);
-    else if (state === 'starting') logger.info({ integration: name }, `${name}: starting`);
-    else logger.info({ integration: name, state }, `${name}: ${state} (${detail})`);
+  const on = { gameApi: !!config.game.apiToken, discord: !!discord, email: !!config.mail.smtpUrl, telegram: !!config.telegram.botToken };
+  for (const [name, isOn] of Object.entries(on)) {
+    if (isOn) logger.info({ integration: name }, name === 'discord' ? 'discord: starting' : `${name}: on`);
+    else logger.info({ integration: name, state: 'off' }, `${name}: off (${off[name]!.detail})`);
   }
-  return () => (discord ? { ...states, discord: discord.state() } : states);
+  return () => ({
+    gameApi: on.gameApi ? { state: 'ready' } : off.gameApi!,
+    discord: discord ? discord.state() : off.discord!,
+    email: on.email ? deliveries.email.state('sent from the outbox when an admin switches email on') : off.email!,
+    telegram: on.telegram ? deliveries.telegram.state('sent from the outbox when an admin switches Telegram on') : off.telegram!,
+  });
 }
 
 function openOrExit(config: Config): Db {
@@ -95,15 +106,17 @@ async function main(): Promise<void> {
   // survive restarts with nothing configured.
   const sessionSecret = config.sessionSecret ?? settingOrInit(db, 'session_secret', SESSION_SECRET_SCHEMA, randomBytes(32).toString('base64url'));
   const signals = outboxSignals(db);
-  const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals }) : undefined;
+  const deliveries: Deliveries = { email: new DeliveryRecord(), telegram: new DeliveryRecord(), discord: new DeliveryRecord() };
+  const discord = config.discord.token && config.discord.guildId ? createDiscordBridge({ db, config, logger, signals, deliveries: deliveries.discord }) : undefined;
   const email = config.mail.smtpUrl ? createEmailSender(config) : undefined;
-  const telegram = config.telegram.botToken ? createTelegramService({ db, config, logger }) : undefined;
+  const telegram = config.telegram.botToken ? createTelegramService({ db, config, logger, record: deliveries.telegram }) : undefined;
   const notifications = createNotificationWorker({
     db,
     config,
     logger,
     signal: signals.notifications,
     senders: { ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) },
+    deliveries,
   });
   const { app, close: closeApp, beginShutdown } = createApp({
     db,
@@ -111,7 +124,18 @@ async function main(): Promise<void> {
     logger,
     sessionSecret,
     signals,
-    integrations: integrationStates(config, logger, discord),
+    integrations: integrationStates(config, logger, discord, deliveries),
+    recheckIntegrations: async () => {
+      await discord?.checkSetup();
+    },
+    sendTestNotification: (channel, to) =>
+      sendTestNotification(
+        trackedSenders({ ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) }, deliveries, createRedactor(config)),
+        channel,
+        to,
+        config,
+      ),
+    deliveries: () => ({ ...(email ? { email: deliveries.email } : {}), ...(telegram ? { telegram: deliveries.telegram } : {}), ...(discord ? { discord: deliveries.discord } : {}) }),
     bridgeConnected: () => discord?.isConnected() ?? false,
     bridgeHasRoom: () => discord?.canOpenTickets() ?? false,
     telegramBotUsername: () => telegram?.botUsername(),
@@ -127,6 +151,15 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ host: config.host, port, url: config.appUrl, database: config.databasePath }, `listening on http://${config.host}:${port}`);
     void discord?.start();
+    // The SMTP server greeted once at start (Telegram's getMe does the same), so an unreachable
+    // one is down on /healthz at once, not only after the first notification fails.
+    if (email) {
+      void checkSmtp(config).then((problem) => {
+        if (!problem) return deliveries.email.success();
+        deliveries.email.failure(problem);
+        logger.warn({ integration: 'email' }, `email: ${problem}`);
+      });
+    }
     telegram?.start();
     notifications.start();
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS_DIR } from '../paths.js';
-import { migrate, type MigrationReport } from './migrate.js';
+import { listMigrations, migrate, type MigrationReport } from './migrate.js';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -169,3 +169,32 @@ export async function backupDatabase(db: Db, destination: string): Promise<void>
 }
 
 export { SchemaTooNewError, MigrationError } from './migrate.js';
+
+export interface DatabaseInspection {
+  exists: boolean;
+  /** PRAGMA quick_check's answer: "ok", or its first problems. */
+  quickCheck?: string;
+  /** Migrations applied, and how many this ticketbridge has. */
+  version?: number;
+  latest: number;
+}
+
+/**
+ * Looks at the database without changing it (`npm run cli -- doctor`): opened read-only, never
+ * created or migrated. Throws what opening throws (not a database, no permission).
+ */
+export function inspectDatabase(file: string, migrationsDir = MIGRATIONS_DIR): DatabaseInspection {
+  const latest = listMigrations(migrationsDir).length;
+  if (!fs.existsSync(file)) return { exists: false, latest };
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
+    const quickCheck = rows.map((row) => row.quick_check).join('; ');
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+    const version = hasTable ? ((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0) : 0;
+    return { exists: true, quickCheck, version, latest };
+  } finally {
+    db.close();
+  }
+}

@@ -14,6 +14,7 @@ import { notifyChannelsOf } from '../tickets/notifications.js';
 import { handleAutocomplete, handleInteraction, SLASH_COMMANDS } from './commands/index.js';
 import type { BridgeContext } from './context.js';
 import { catchUp, catchUpCursors, relayStaffMessage, type CatchUpCursor } from './relay.js';
+import { DISALLOWED_INTENTS_CLOSE, loginProblem } from './setup.js';
 
 export function createClient(config: Config): Client {
   return new Client({
@@ -34,6 +35,14 @@ export interface Gateway {
   state(): IntegrationState;
 }
 
+/** What the bridge hears from the gateway besides the state: a (re)connected session, a failed login. */
+export interface GatewayHooks {
+  /** A session is up: the first Ready, a re-identify or a resume (the setup check runs again). */
+  connected(): void;
+  /** Login failed or the gateway refused the bot for good; `problem` is loginProblem()'s sentence. */
+  refused(problem: string): void;
+}
+
 /** Once the session is up: guild settings, slash commands, then the catch-up, then the worker wakes. */
 async function onReady(ctx: BridgeContext, cursors: CatchUpCursor[]): Promise<void> {
   const { client, db, config, logger, guildId } = ctx;
@@ -50,8 +59,9 @@ async function onReady(ctx: BridgeContext, cursors: CatchUpCursor[]): Promise<vo
 }
 
 /** Events that change the connection: `ready` in the context, the last error here for state(). */
-function watchConnection(ctx: BridgeContext, setLastError: (error: string | undefined) => void): void {
+function watchConnection(ctx: BridgeContext, setLastError: (error: string | undefined, closeCode?: number) => void, hooks: GatewayHooks): void {
   const { client, logger, guildId, redact, signals } = ctx;
+  let readyOnce = false;
   client.on(Events.ClientReady, async () => {
     // Taken before any live message can be relayed (see catchUpCursors).
     const cursors = catchUpCursors(ctx);
@@ -63,18 +73,28 @@ function watchConnection(ctx: BridgeContext, setLastError: (error: string | unde
     } catch (err) {
       logger.error({ err }, 'discord: setting up after ready failed');
     }
+    readyOnce = true;
+    hooks.connected();
   });
   client.on(Events.ShardReady, () => {
     ctx.ready = true;
     signals.discordWork.notify();
+    // The first Ready is ClientReady's (above); a later one is a re-identify after a reconnect.
+    if (readyOnce) hooks.connected();
   });
   client.on(Events.ShardResume, () => {
     ctx.ready = true;
     signals.discordWork.notify();
     void catchUp(ctx, catchUpCursors(ctx));
+    hooks.connected();
   });
-  client.on(Events.ShardDisconnect, () => {
+  client.on(Events.ShardDisconnect, (event) => {
     ctx.ready = false;
+    // 4014 and the other codes discord.js gives up on: the bot stays away until the fix and a restart.
+    if (event.code === DISALLOWED_INTENTS_CLOSE) {
+      setLastError('the gateway closed with 4014 (disallowed intents)', event.code);
+      hooks.refused(loginProblem('', event.code));
+    }
   });
   client.on(Events.ShardReconnecting, () => {
     ctx.ready = false;
@@ -109,17 +129,25 @@ function watchGuild(ctx: BridgeContext): void {
   });
 }
 
-export function listenToGateway(ctx: BridgeContext): Gateway {
+export function listenToGateway(ctx: BridgeContext, hooks: GatewayHooks): Gateway {
   let lastError: string | undefined;
-  watchConnection(ctx, (error) => {
-    lastError = error;
-  });
+  let closeCode: number | undefined;
+  watchConnection(
+    ctx,
+    (error, code) => {
+      lastError = error;
+      closeCode = code;
+    },
+    hooks,
+  );
   watchGuild(ctx);
   return {
     login() {
       ctx.client.login(ctx.config.discord.token!).catch((err: unknown) => {
-        lastError = errorText(err, ctx.redact);
+        // A 4014 close rejects the login too ("Used disallowed intents"); its code is kept from ShardDisconnect.
+        lastError = closeCode === DISALLOWED_INTENTS_CLOSE ? lastError : errorText(err, ctx.redact);
         ctx.logger.error({ err: lastError }, 'discord: login failed; game tickets answer "offline" until it works');
+        hooks.refused(loginProblem(lastError ?? '', closeCode));
       });
     },
     isConnected: () => ctx.ready && ctx.client.ws.shards.every((shard) => shard.status === 0),

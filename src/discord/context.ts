@@ -6,6 +6,7 @@
 import type { Client, Guild } from 'discord.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import type { DeliveryRecord } from '../integrations.js';
 import type { Logger } from '../log.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import type { Signal } from '../signal.js';
@@ -15,6 +16,8 @@ export interface DiscordBridgeOptions {
   config: Config;
   logger: Logger;
   signals: { whispers: Signal; discordWork: Signal; notifications: Signal };
+  /** Where the outbox worker records each piece of work done or failed (state, last error, metrics). */
+  deliveries?: DeliveryRecord;
 }
 
 export interface BridgeContext extends DiscordBridgeOptions {

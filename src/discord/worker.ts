@@ -102,8 +102,10 @@ async function runLane(ctx: BridgeContext, busy: Set<number>, stop: AbortSignal)
     try {
       await perform(ctx, ticketId, batch.work, batch.nonce);
       finishDiscordWork(db, batch.ids, Date.now());
+      ctx.deliveries?.success();
     } catch (err) {
       const message = errorText(err, redact);
+      ctx.deliveries?.failure(message);
       logger.warn({ workId: work.id, kind: work.kind, attempts: work.attempts + 1, err: message }, 'discord: work failed, will retry');
       retryDiscordWork(db, work.id, message, Date.now() + backoffMs(work.attempts));
     } finally {

@@ -202,7 +202,10 @@ interface ActionResponse {
   closed?: boolean;
 }
 
-export function createGameApi(options: GameApiOptions): Router {
+/** The game API's router, and how many long polls wait in it now (GET /metrics). */
+export type GameApi = Router & { waitingPolls(): number };
+
+export function createGameApi(options: GameApiOptions): GameApi {
   const { db, config, logger } = options;
   const router = express.Router();
   const withoutDiscord = config.game.ticketsWithoutDiscord && config.discord.guildId === undefined;
@@ -374,5 +377,5 @@ export function createGameApi(options: GameApiOptions): Router {
     logger.error({ err }, 'game API request failed');
     next(err);
   });
-  return router;
+  return Object.assign(router, { waitingPolls: () => waitingPolls });
 }

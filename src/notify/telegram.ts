@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { userByUsername } from '../db/users.js';
 import { translator } from '../i18n/index.js';
+import type { DeliveryRecord } from '../integrations.js';
 import type { Logger } from '../log.js';
 import { createRedactor, errorText } from '../redact.js';
 import { PermanentSendError } from './worker.js';
@@ -26,7 +27,8 @@ export interface TelegramService {
   botUsername(): string | undefined;
 }
 
-export function createTelegramService(options: { db: Db; config: Config; logger: Logger }): TelegramService {
+/** `record`: getMe at start counts as a contact with the Bot API, in the integration's state. */
+export function createTelegramService(options: { db: Db; config: Config; logger: Logger; record?: DeliveryRecord }): TelegramService {
   const { db, config, logger } = options;
   const bot = new Telegraf(config.telegram.botToken!, { telegram: { apiRoot: config.telegram.apiRoot } });
   // telegraf's errors can hold the request URL, token included (src/redact.ts).
@@ -61,11 +63,13 @@ export function createTelegramService(options: { db: Db; config: Config; logger:
           try {
             const me = await bot.telegram.getMe();
             username = me.username;
+            options.record?.success();
             logger.info({ bot: username }, 'telegram: on');
             await bot.launch({ dropPendingUpdates: false });
             return;
           } catch (err) {
             if (!running) return;
+            options.record?.failure(errorText(err, redact));
             logger.warn({ err: errorText(err, redact), attempt }, 'telegram: cannot reach the Bot API, retrying');
             await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 60_000)));
           }

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import type { DeliveryRecord } from '../integrations.js';
 import {
   markNotificationFailed,
   markNotificationRetry,
@@ -73,13 +74,57 @@ export interface NotificationWorker {
   stop(): Promise<void>;
 }
 
-export function createNotificationWorker(options: { db: Db; config: Config; logger: Logger; signal: Signal; senders: Senders; retryBaseMs?: number }): NotificationWorker {
-  const { db, config, logger, senders } = options;
+/**
+ * The service answered, refusing this one message (an SMTP 4xx or 5xx reply, a Bot API 4xx such as
+ * a blocked chat or 429): it is up. Only a failure to reach it (refused, timed out, 5xx of the Bot
+ * API) makes the integration down. Such errors name the server, never a player's address.
+ */
+function answered(err: unknown): boolean {
+  if (err instanceof PermanentSendError) return true;
+  const smtp = (err as { responseCode?: unknown }).responseCode;
+  const telegram = (err as { response?: { error_code?: unknown } }).response?.error_code;
+  return (typeof smtp === 'number' && smtp >= 400) || (typeof telegram === 'number' && telegram >= 400 && telegram < 500);
+}
+
+/**
+ * `senders` with each attempt written to its channel's record: /healthz and the admin page show an
+ * unreachable SMTP server or Bot API as down, with the error, until a delivery works again.
+ */
+export function trackedSenders(senders: Senders, records: Partial<Record<NotificationChannel, DeliveryRecord>>, redact: (text: string) => string = (t) => t): Senders {
+  const track = async (record: DeliveryRecord | undefined, attempt: () => Promise<void>): Promise<void> => {
+    try {
+      await attempt();
+      record?.success();
+    } catch (err) {
+      record?.failure(errorText(err, redact), { refusedOne: answered(err) });
+      throw err;
+    }
+  };
+  const email = senders.email;
+  const telegram = senders.telegram;
+  return {
+    ...(email ? { email: (message: EmailMessage) => track(records.email, () => email(message)) } : {}),
+    ...(telegram ? { telegram: (chatId: string, html: string) => track(records.telegram, () => telegram(chatId, html)) } : {}),
+  };
+}
+
+export function createNotificationWorker(options: {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  signal: Signal;
+  senders: Senders;
+  retryBaseMs?: number;
+  /** Where each channel's deliveries are recorded (src/integrations.ts). */
+  deliveries?: Partial<Record<NotificationChannel, DeliveryRecord>>;
+}): NotificationWorker {
+  const { db, config, logger } = options;
   const stop = new AbortController();
   const loops: Promise<void>[] = [];
   const host = new URL(config.appUrl).hostname;
   // The error is stored for the admin page and logged: never with a secret in it (src/redact.ts).
   const redact = createRedactor(config);
+  const senders = trackedSenders(options.senders, options.deliveries ?? {}, redact);
 
   async function deliver(n: PendingNotification): Promise<void> {
     const profile = notificationProfile(db, n.userId);

@@ -1,5 +1,6 @@
 // The Express app, built by explicit wiring: createApp({ db, config, logger, ... }) so tests run
 // the real app on a temporary SQLite file.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import express, { type Request } from 'express';
@@ -8,8 +9,9 @@ import session from 'express-session';
 import helmet from 'helmet';
 import { RefusalAudit } from '../audit.js';
 import type { Config } from '../config.js';
-import type { IntegrationState } from '../integrations.js';
+import type { DeliveryRecord, IntegrationState } from '../integrations.js';
 import type { Db } from '../db/index.js';
+import { Metrics } from '../metrics.js';
 import { isDatabaseHealthy } from '../db/index.js';
 import { userById, type User } from '../db/users.js';
 import type { Logger } from '../log.js';
@@ -18,6 +20,7 @@ import { csrfToken } from './csrf.js';
 import { SESSION_COOKIE, SIDEBAR_COOKIE, type AppDeps } from './deps.js';
 import { FailureLimiter } from './limits.js';
 import { createDispatcher } from './dispatch.js';
+import { DEFAULT_VIEW, VIEWS } from './routes.js';
 import { errorHandler, HttpError, notFound, sendError } from './errors.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { createGameApi, type GameApiOptions } from '../game/api.js';
@@ -43,6 +46,12 @@ export interface AppOptions {
   sessionSecret: string;
   /** Current state of Discord, Telegram, email and the game API, for /healthz. */
   integrations?: () => Record<string, IntegrationState>;
+  /** Checks Discord's setup again now (the admin page's button); the states above show the result. */
+  recheckIntegrations?: () => Promise<void>;
+  /** Sends a test email or Telegram message now (the admin page's button); its outcome shows in integrations() too. */
+  sendTestNotification?: (channel: 'email' | 'telegram', to: string) => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** Each integration's deliveries, for the failure counter of GET /metrics. */
+  deliveries?: () => Partial<Record<string, DeliveryRecord>>;
   /** True while the Discord bridge's gateway is Ready (game tickets need it). */
   bridgeConnected?: () => boolean;
   /** The Discord guild can take one more ticket channel. */
@@ -83,7 +92,30 @@ export function createHttpServer(app: express.Express, timeouts = REQUEST_TIMEOU
   return http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs }, app);
 }
 
-export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void } {
+/**
+ * /healthz answers anyone: each integration's state, what to do (detail), its setup problems and
+ * room, but not the last error text and times (a refused message's error can name its recipient);
+ * the admin page shows those.
+ */
+function publicStates(states: Record<string, IntegrationState>): Record<string, IntegrationState> {
+  const out: Record<string, IntegrationState> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const shown: IntegrationState = { ...state };
+    delete shown.lastError;
+    delete shown.lastErrorAt;
+    delete shown.lastSuccessAt;
+    out[name] = shown;
+  }
+  return out;
+}
+
+/** The bearer token of a request compared with `expected` in constant time (both hashed first: equal lengths). */
+function bearerMatches(req: Request, expectedDigest: Buffer): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  return match !== null && timingSafeEqual(createHash('sha256').update(match[1]!).digest(), expectedDigest);
+}
+
+export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void; metrics: Metrics | undefined } {
   const { db, config, logger } = options;
   logBadSettings(db, logger);
   const app = express();
@@ -122,6 +154,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       passwordGuesses: new FailureLimiter(10, 60_000),
     },
     integrations: options.integrations ?? (() => ({})),
+    recheckIntegrations: options.recheckIntegrations ?? (async () => undefined),
+    ...(options.sendTestNotification ? { sendTestNotification: options.sendTestNotification } : {}),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
     refusals: new RefusalAudit(db, options.refusalWindowMs),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),
@@ -133,11 +167,37 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     ...localeLocals(translator(config.defaultLocale, config.timeZone)),
   });
 
+  const gameApi = createGameApi({
+    db,
+    config,
+    logger,
+    bridgeConnected: options.bridgeConnected ?? (() => false),
+    ...(options.bridgeHasRoom ? { bridgeHasRoom: options.bridgeHasRoom } : {}),
+    whispers: deps.signals.whispers,
+    discordWork: deps.signals.discordWork,
+    shutdown: shutdown.signal,
+    ...options.gameApi,
+  });
+
+  // GET /metrics only with METRICS_TOKEN set: then each request is one histogram observe.
+  const metrics = config.metricsToken
+    ? new Metrics({
+        db,
+        views: Object.keys(VIEWS),
+        defaultView: DEFAULT_VIEW,
+        ...(options.bridgeConnected ? { bridgeConnected: options.bridgeConnected } : {}),
+        longPollsWaiting: () => gameApi.waitingPolls(),
+        ...(options.deliveries ? { deliveries: options.deliveries } : {}),
+      })
+    : undefined;
+
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // The view as the dispatcher read it (res.locals.currentView), never req.query parsed again.
+      metrics?.observe(metrics.viewOf(req.path, res.locals.currentView), res.statusCode, ms / 1000);
     });
     next();
   });
@@ -171,24 +231,22 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     res.status(database ? 200 : 503).json({
       status: database ? 'ok' : 'error',
       database: database ? 'ok' : 'error',
-      integrations: deps.integrations(),
+      integrations: publicStates(deps.integrations()),
     });
   });
 
-  app.use(
-    '/api/game',
-    createGameApi({
-      db,
-      config,
-      logger,
-      bridgeConnected: options.bridgeConnected ?? (() => false),
-      ...(options.bridgeHasRoom ? { bridgeHasRoom: options.bridgeHasRoom } : {}),
-      whispers: deps.signals.whispers,
-      discordWork: deps.signals.discordWork,
-      shutdown: shutdown.signal,
-      ...options.gameApi,
-    }),
-  );
+  if (metrics) {
+    const expected = createHash('sha256').update(config.metricsToken!).digest();
+    app.get('/metrics', (req, res, next) => {
+      if (!bearerMatches(req, expected)) {
+        res.status(401).set('WWW-Authenticate', 'Bearer').end();
+        return;
+      }
+      metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
+    });
+  }
+
+  app.use('/api/game', gameApi);
 
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: false, maxAge: '1h' }));
 
@@ -251,5 +309,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     },
     // Stopping: long polls answer now instead of holding the shutdown for up to a minute.
     beginShutdown: () => shutdown.abort(),
+    // The backups set their "last backup" here: metrics?.setLastBackup(() => result).
+    metrics,
   };
 }

@@ -28,6 +28,13 @@ export interface AppDeps {
   refusals: RefusalAudit;
   /** Current state of the optional integrations (health page, admin page). */
   integrations: () => Record<string, IntegrationState>;
+  /** Checks Discord's setup again now, from freshly fetched roles and channels; integrations() shows the result. */
+  recheckIntegrations: () => Promise<void>;
+  /**
+   * Sends a test email (to an address) or Telegram message (to a chat id) through the configured
+   * sender, recorded in integrations(). Absent in an app built without senders (tests).
+   */
+  sendTestNotification?: (channel: 'email' | 'telegram', to: string) => Promise<{ ok: true } | { ok: false; error: string }>;
   /** The Telegram bot's @username, once known (for the deep link on the settings page). */
   telegramBotUsername: () => string | undefined;
 }

@@ -595,6 +595,37 @@ export class FakeDiscord {
     return id;
   }
 
+  /** An admin edits a role's permissions in Server Settings → Roles (GUILD_ROLE_UPDATE dispatched). */
+  setRolePermissions(roleId: string, permissions: bigint): void {
+    const role = this.roles.get(roleId);
+    if (!role) throw new Error(`fake discord: no role ${roleId}`);
+    role.permissions = permissions.toString();
+    this.dispatch('GUILD_ROLE_UPDATE', { guild_id: this.guildId, role: this.apiRole(role) }, { intent: Intent.Guilds, guildId: this.guildId });
+  }
+
+  /** An admin deletes a role (GUILD_ROLE_DELETE dispatched; members lose it). */
+  deleteRole(roleId: string): void {
+    if (!this.roles.delete(roleId)) return;
+    for (const member of this.members.values()) member.roles = member.roles.filter((id) => id !== roleId);
+    this.dispatch('GUILD_ROLE_DELETE', { guild_id: this.guildId, role_id: roleId }, { intent: Intent.Guilds, guildId: this.guildId });
+  }
+
+  /** An admin edits a channel's permission overwrites in the Discord UI (CHANNEL_UPDATE dispatched). */
+  setChannelOverwrites(channelId: string, overwrites: FakeOverwrite[]): void {
+    const channel = this.channels.get(channelId);
+    if (!channel) throw new Error(`fake discord: no channel ${channelId}`);
+    channel.permission_overwrites = overwrites.map((o) => ({ ...o }));
+    this.dispatch('CHANNEL_UPDATE', this.apiChannel(channel), { intent: Intent.Guilds, guildId: this.guildId });
+  }
+
+  /** Text channels added to a category until it holds `count` (Discord's limit is 50), as an admin would. */
+  fillCategory(categoryId: string, count = 50): FakeChannel[] {
+    const added: FakeChannel[] = [];
+    const held = () => [...this.channels.values()].filter((c) => c.parent_id === categoryId).length;
+    for (let i = held(); i < count; i++) added.push(this.addChannel({ name: `old-ticket-${i + 1}`, parent_id: categoryId }));
+    return added;
+  }
+
   /** A staff role: no extra permissions beyond @everyone, mentionable. Returns its id. */
   addStaffRole(name: string, permissions = 0n): string {
     return this.addRole(name, { permissions, mentionable: true });

@@ -28,8 +28,11 @@ const BODIES = [
   'ok',
 ];
 
+const METRICS_TOKEN = 'metrics-token-for-the-plans';
+
 before(async () => {
-  setup = await startBridged();
+  // With GET /metrics on, so its scrape-time statements are among the plans checked below.
+  setup = await startBridged({ env: { METRICS_TOKEN } });
   app = setup.app;
   alice = await addUser(app.db, 'alice');
   bob = await addUser(app.db, 'bob');
@@ -153,6 +156,9 @@ describe('query plans', () => {
     await game.ticket(hero, 'pm', 'still here', 'req-1');
     await game.whispers(0);
     await game.logout(hero);
+    const scrape = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.equal(scrape.status, 200);
+    assert.match(await scrape.text(), /ticketbridge_tickets\{status="closed",source="web"\}/);
   });
 
   test('every statement on a big table uses an index, and no list sorts every row', () => {
@@ -193,5 +199,8 @@ describe('query plans', () => {
     void created;
     assert.match(plan(find(/status = 'waiting_user'/), 1), /tickets_waiting_user|tickets_user_status/);
     assert.match(plan(find(/FROM messages WHERE ticket_id = \? AND \(internal = 0 OR \?\) ORDER BY id LIMIT/), 1, 1, 100, 0), /messages_ticket/);
+    // GET /metrics: tickets by status and source from the covering index (migration 009), never the table.
+    assert.match(plan(find(/SELECT status, source, COUNT\(\*\) AS n FROM tickets WHERE status IN/)), /SEARCH tickets USING COVERING INDEX tickets_status_source/);
+    assert.match(plan(find(/FROM tickets WHERE status = 'closed' GROUP BY source/)), /SEARCH tickets USING COVERING INDEX tickets_status_source/);
   });
 });

@@ -34,7 +34,7 @@ describe('createRedactor', () => {
   });
 
   test('one reader per secret variable of src/config.ts; unset ones hide nothing', () => {
-    assert.deepEqual([...SECRET_VARIABLES].sort(), ['DISCORD_TOKEN', 'GAME_API_TOKEN', 'SESSION_SECRET', 'SMTP_URL', 'TELEGRAM_BOT_TOKEN']);
+    assert.deepEqual([...SECRET_VARIABLES].sort(), ['DISCORD_TOKEN', 'GAME_API_TOKEN', 'METRICS_TOKEN', 'SESSION_SECRET', 'SMTP_URL', 'TELEGRAM_BOT_TOKEN']);
     assert.deepEqual(secretValues(configWith({})), []);
     assert.deepEqual(secretValues(configWith({ SMTP_URL: 'smtp://u:abc@mail.example.org' })), ['smtp%3A%2F%2Fu%3Aabc%40mail.example.org', 'smtp://u:abc@mail.example.org'], 'longest first; a 3-character password is not hunted for');
   });
