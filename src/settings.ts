@@ -35,6 +35,25 @@ export function saveWhisperTemplates(db: Db, templates: WhisperTemplates): void 
   saveSetting(db, 'game.whisper_templates', templates);
 }
 
+/**
+ * The whisper texts an admin wrote on the admin page. A text not there (or equal to seed 002's
+ * English, as earlier versions stored every text) is the default, which follows the player's language.
+ */
+export function whisperOverrides(db: Db): Partial<WhisperTemplates> {
+  const stored = setting(db, 'game.whisper_templates', whisperTemplatesSchema) ?? {};
+  const overrides: Partial<WhisperTemplates> = {};
+  for (const name of Object.keys(DEFAULT_WHISPER_TEMPLATES) as WhisperTemplateName[]) {
+    const text = stored[name];
+    if (text && text !== DEFAULT_WHISPER_TEMPLATES[name]) overrides[name] = text;
+  }
+  return overrides;
+}
+
+/** Keeps only the texts an admin wrote; the others are the defaults again. */
+export function saveWhisperOverrides(db: Db, overrides: Partial<WhisperTemplates>): void {
+  saveSetting(db, 'game.whisper_templates', overrides);
+}
+
 /** Seed 000 § Notifications: "Email/Telegram may be used if enabled by administrator." Off until then. */
 export interface NotificationSwitches {
   email: boolean;
