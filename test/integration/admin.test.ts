@@ -171,7 +171,7 @@ describe('view=admin', () => {
     assert.match(page.text, /name="close_on_logout" id="close_on_logout"[^>]* checked>/, 'row created with the conf default (true)');
     // No text written by an admin yet: each field is empty (the default, in each player's
     // language), with seed 002's English shown as the example.
-    for (const [name, english] of [
+    for (const [name, english] of <[string, string][]>[
       ['template_request', '[RagnaSync Ticket]: {message}'],
       ['template_pm_created', 'Ticket Created on Discord. PM @Support to use'],
       ['template_offline', 'RagnaSync: Ticket Offline, Try again'],

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { auditActions, auditRows, auditRowsAfter, countAuditRows, type AuditFilter } from '../../db/audit.js';
 import { dayRange, formatDateTime, parseYmd } from '../../time.js';
 import type { AppDeps } from '../deps.js';
-import { message, type Message, type Translator } from '../../i18n/index.js';
+import { isMessageKey, message, type Message, type Translator } from '../../i18n/index.js';
 import { HttpError } from '../errors.js';
 import { queryText } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';
@@ -48,7 +48,14 @@ function readFilters(req: Request, timeZone: string): { filters: AuditFilters; f
   return { filters, filter, errors };
 }
 
+/** What an audit action is, in words (its code stays the filter's value and is shown beside it). */
+function actionLabel(i18n: Translator, action: string): string {
+  const key = `audit.act.${action}`;
+  return isMessageKey(key) ? i18n.t(key) : action;
+}
+
 export function auditPage(req: Request, res: Response, deps: AppDeps): void {
+  const i18n = res.locals.i18n as Translator;
   const { filters, filter, errors } = readFilters(req, deps.config.timeZone);
   const invalid = Object.keys(errors).length > 0;
   const total = invalid ? 0 : countAuditRows(deps.db, filter);
@@ -57,12 +64,12 @@ export function auditPage(req: Request, res: Response, deps: AppDeps): void {
   const link = (page: number) => viewUrl('audit', { actor: filters.actor, action: filters.action, ticket: filters.ticket, date_from: filters.date_from, date_to: filters.date_to, page: page > 1 ? page : undefined });
   res.status(invalid ? 400 : 200);
   renderPage(req, res, 'audit', {
-    title: (res.locals.i18n as Translator).t('audit.title'),
-    rows,
+    title: i18n.t('audit.title'),
+    rows: rows.map((row) => ({ ...row, actionLabel: actionLabel(i18n, row.action) })),
     total,
     filters,
     errors,
-    actions: auditActions(deps.db),
+    actions: auditActions(deps.db).map((code) => ({ code, label: actionLabel(i18n, code) })),
     prevUrl: filters.page > 1 ? link(filters.page - 1) : undefined,
     nextUrl: filters.page < lastPage ? link(filters.page + 1) : undefined,
     lastPage,
