@@ -61,6 +61,25 @@ export function saveWhisperTemplates(db: Db, templates: WhisperTemplates): void 
   saveSetting(db, 'game.whisper_templates', templates);
 }
 
+/**
+ * The whisper texts an admin wrote on the admin page. A text not there (or equal to seed 002's
+ * English, as earlier versions stored every text) is the default, which follows the player's language.
+ */
+export function adminWhisperTexts(db: Db): Partial<WhisperTemplates> {
+  const stored = storedWhisperTemplates(db);
+  const overrides: Partial<WhisperTemplates> = {};
+  for (const name of Object.keys(DEFAULT_WHISPER_TEMPLATES) as WhisperTemplateName[]) {
+    const text = stored[name];
+    if (text && isWhisperOverride(name, text)) overrides[name] = text;
+  }
+  return overrides;
+}
+
+/** Keeps only the texts an admin wrote; the others are the defaults again. */
+export function saveWhisperOverrides(db: Db, overrides: Partial<WhisperTemplates>): void {
+  saveSetting(db, 'game.whisper_templates', overrides);
+}
+
 /** Seed 000 § Notifications: "Email/Telegram may be used if enabled by administrator." Off until then. */
 export interface NotificationSwitches {
   email: boolean;

@@ -17,7 +17,6 @@ export function roleMayUse(role: Role, access: Access): boolean {
   return ROLE_RANK[role] >= RANK[access];
 }
 
-export const SESSION_ENDED = 'Your session ended while this was being sent (your account was changed or signed out). Nothing was saved. Sign in again.';
 
 /**
  * Reads the signed-in account again, right before a change is stored: it must still exist, be
@@ -28,7 +27,7 @@ export function recheckAccount(req: Request, res: Response, deps: Pick<AppDeps, 
   const signedIn = res.locals.user;
   if (!signedIn || access === 'public') return;
   const current = userById(deps.db, signedIn.id);
-  if (!current || current.disabledAt !== null || !sessionExists(deps.db, req.sessionID)) throw new HttpError(401, SESSION_ENDED);
-  if (!roleMayUse(current.role, access)) throw new HttpError(403, 'Your account may not do that any more.');
+  if (!current || current.disabledAt !== null || !sessionExists(deps.db, req.sessionID)) throw new HttpError(401, 'access.sessionEnded');
+  if (!roleMayUse(current.role, access)) throw new HttpError(403, 'access.roleLowered');
   res.locals.user = current;
 }

@@ -147,7 +147,7 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
         legacyHeaders: false,
         handler: (req, res) => {
           logger.warn({ ip: req.ip }, 'sign-in rate limit reached');
-          sendError(req, res, new HttpError(429, 'Too many failed sign-in attempts from your address. Wait a minute and try again.'));
+          sendError(req, res, new HttpError(429, 'login.error.tooMany'));
         },
       }),
       // Guesses of the current password on view=settings: as many a minute per account as sign-in allows per address.

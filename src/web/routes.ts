@@ -66,6 +66,7 @@ export const VIEWS: Record<string, ViewRoute> = {
     access: 'user',
     get: settingsPage,
     post: {
+      language: settingsAction.language,
       email: settingsAction.email,
       notifications: settingsAction.notifications,
       telegram_link: settingsAction.telegramLink,

@@ -252,8 +252,8 @@ test('the admin: settings with payload templates, users, the audit log and its f
   await s.page.goto(`${app.url}/index.php?view=users`);
   await s.page.fill('#new-username', PAYLOADS[1]!.text.slice(0, 60));
   await s.page.fill('#new-password', 'long enough password');
-  await submit(s, () => s.page.getByRole('button', { name: 'Create user' }).click());
-  await checkPage(s, 'users form shown again', ['Please check the fields marked below.'], [PAYLOADS[1]!.text.slice(0, 60)]);
+  await submit(s, () => s.page.getByRole('button', { name: 'Create account' }).click());
+  await checkPage(s, 'users form shown again', ['The account was not created: check the fields marked below.'], [PAYLOADS[1]!.text.slice(0, 60)]);
   console.log(`inert (admin): ${s.visited} page views, 0 dialogs`);
   await s.page.context().close();
 });

@@ -194,7 +194,7 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
               template_disabled: 'RagnaSync Ticket Support Disabled',
             },
           }),
-          handler: () => ok(303, /view=admin&saved=1$/),
+          handler: () => ok(303, /view=admin$/),
         },
       ],
     },
@@ -210,10 +210,11 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
   settings: {
     get: [{ variant: 'page', request: () => ({ path: '/index.php?view=settings' }), handler: () => ok() }],
     post: {
-      email: [{ variant: 'email', request: (role) => ({ path: '/index.php?view=settings&action=email', form: { email: `${role}@example.org` } }), handler: () => ok(303, /view=settings&saved=email_off$/) }],
-      notifications: [{ variant: 'choices', request: () => ({ path: '/index.php?view=settings&action=notifications', form: { notify_email: 'on' } }), handler: () => ok(303, /view=settings&saved=1$/) }],
+      language: [{ variant: 'language', request: () => ({ path: '/index.php?view=settings&action=language', form: { locale: 'en' } }), handler: () => ok(303, /view=settings$/) }],
+      email: [{ variant: 'email', request: (role) => ({ path: '/index.php?view=settings&action=email', form: { email: `${role}@example.org` } }), handler: () => ok(303, /view=settings$/) }],
+      notifications: [{ variant: 'choices', request: () => ({ path: '/index.php?view=settings&action=notifications', form: { notify_email: 'on' } }), handler: () => ok(303, /view=settings$/) }],
       telegram_link: [{ variant: 'link code', request: () => ({ path: '/index.php?view=settings&action=telegram_link', form: {} }), handler: () => ok(200) }],
-      telegram_unlink: [{ variant: 'unlink', request: () => ({ path: '/index.php?view=settings&action=telegram_unlink', form: {} }), handler: () => ok(303, /view=settings&saved=1$/) }],
+      telegram_unlink: [{ variant: 'unlink', request: () => ({ path: '/index.php?view=settings&action=telegram_unlink', form: {} }), handler: () => ok(303, /view=settings$/) }],
       password: [
         {
           variant: 'change password (to the same one)',
@@ -221,7 +222,7 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
             const password = role === 'anonymous' ? 'whatever password' : PASSWORDS[role];
             return { path: '/index.php?view=settings&action=password', form: { current_password: password, new_password: password, confirm_password: password } };
           },
-          handler: () => ok(303, /view=settings&saved=1$/),
+          handler: () => ok(303, /view=settings$/),
         },
       ],
     },

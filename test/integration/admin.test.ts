@@ -6,7 +6,7 @@ import { recentAuditRows } from '../../src/db/audit.js';
 import { guildSettings } from '../../src/db/guilds.js';
 import { prepared } from '../../src/db/index.js';
 import { userByUsername } from '../../src/db/users.js';
-import { notificationSwitches, whisperTemplates } from '../../src/settings.js';
+import { adminWhisperTexts, notificationSwitches, whisperTemplates } from '../../src/settings.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 
 const GUILD = '123456789012345678';
@@ -74,12 +74,14 @@ describe('view=users', () => {
     assert.equal(user.role, 'staff');
     assert.equal(user.gameAccountId, 2000042);
     assert.equal((await new Client(app.url).login('newbie', 'newbie-password')).status, 303);
-    assert.match((await admin.get('/index.php?view=users')).text, /Created newbie \(staff\)\./);
+    assert.match((await admin.get('/index.php?view=users')).text, /Account newbie created \(Support staff\)\./);
 
     const count = (prepared(app.db, 'SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
     const bad = await post('users', 'create', { username: 'bad name!', password: 'short', role: 'king', email: 'nope', game_account: 'abc' });
     assert.equal(bad.status, 422);
-    for (const message of [/must be 1 to 64 letters/, /at least 8 characters/, /Role must be one of/, /Email must be an email address/, /Game account must be a whole number/]) assert.match(bad.text, message);
+    for (const message of [/must be 1 to 64 letters/, /at least 8 characters/, /Choose one of the roles/, /Email must be an email address/, /Game account must be a whole number/]) assert.match(bad.text, message);
+    assert.match(bad.text, /id="new-username-error"/, 'errors next to their fields');
+    assert.match(bad.text, /data-form-error>The account was not created/);
     const taken = await post('users', 'create', { username: 'NEWBIE', password: 'another-password', role: 'user' });
     assert.equal(taken.status, 422);
     assert.match(taken.text, /Username is already taken/);
@@ -110,7 +112,8 @@ describe('view=users', () => {
     const reply = await post('users', 'reset_password', { user_id: idOf('forgetful') });
     assert.equal(reply.status, 200);
     assert.equal(reply.headers.get('cache-control'), 'no-store');
-    const password = /New password for forgetful: (\S+) /.exec(reply.text)?.[1];
+    assert.match(reply.text, /New password for forgetful:/);
+    const password = /data-new-password="([^"]+)"/.exec(reply.text)?.[1];
     assert.ok(password);
     assert.equal((await authenticate(app.db, 'forgetful', password)).ok, true);
     assert.equal((await authenticate(app.db, 'forgetful', 'correct horse battery')).ok, false);
@@ -125,7 +128,14 @@ describe('view=users', () => {
     assert.equal(userByUsername(app.db, 'promoted')!.role, 'staff');
     assert.equal((await post('users', 'game_account', { user_id: idOf('promoted'), game_account: '2000099' })).status, 303);
     assert.equal(userByUsername(app.db, 'promoted')!.gameAccountId, 2000099);
-    assert.equal((await post('users', 'game_account', { user_id: idOf('gamer'), game_account: '2000099' })).status, 422, 'one user per game account');
+    const taken = await post('users', 'game_account', { user_id: idOf('gamer'), game_account: '2000099' });
+    assert.equal(taken.status, 422, 'one user per game account');
+    assert.match(taken.text, new RegExp(`id="user-${idOf('gamer')}-error" role="alert" data-row-error="game_account">Game account is already linked to another user`), 'shown on the row it came from');
+    assert.match(taken.text, new RegExp(`id="game-${idOf('gamer')}"[^>]*value="2000099"[^>]*aria-invalid="true"`), 'the typed id is kept');
+    assert.doesNotMatch(taken.text, /<h1>Check the form/);
+    const notNumber = await post('users', 'game_account', { user_id: idOf('gamer'), game_account: 'abc' });
+    assert.equal(notNumber.status, 422);
+    assert.match(notNumber.text, /data-row-error="game_account">Game account must be a whole number/);
     assert.equal((await post('users', 'game_account', { user_id: idOf('promoted'), game_account: '' })).status, 303);
     assert.equal(userByUsername(app.db, 'promoted')!.gameAccountId, null);
     assert.equal((await post('users', 'role', { user_id: idOf('promoted'), role: 'emperor' })).status, 422);
@@ -135,8 +145,13 @@ describe('view=users', () => {
 
   test('the last admin cannot be disabled or demoted, and an admin cannot lock themselves out', async () => {
     const rootId = idOf('root');
-    assert.equal((await post('users', 'disable', { user_id: rootId })).status, 422);
-    assert.equal((await post('users', 'role', { user_id: rootId, role: 'user' })).status, 422);
+    const disable = await post('users', 'disable', { user_id: rootId });
+    assert.equal(disable.status, 422);
+    assert.match(disable.text, new RegExp(`id="user-${rootId}-error" role="alert" data-row-error="disable">You cannot disable your own account\\.`));
+    const demote = await post('users', 'role', { user_id: rootId, role: 'user' });
+    assert.equal(demote.status, 422);
+    assert.match(demote.text, /data-row-error="role">You cannot take away your own admin role\./);
+    assert.match(demote.text, /<h1>Users<\/h1>/, 'the users page, not an error page');
     assert.equal(userByUsername(app.db, 'root')!.role, 'admin');
     assert.equal(userByUsername(app.db, 'root')!.disabledAt, null);
   });
@@ -153,11 +168,19 @@ describe('view=admin', () => {
   test('shows the switches, the guild setting from channels.conf default, templates and limits', async () => {
     const page = await admin.get('/index.php?view=admin');
     assert.match(page.text, /name="notify_email" id="notify_email">/, 'email off until an admin enables it');
-    assert.match(page.text, /name="close_on_logout" id="close_on_logout" checked>/, 'row created with the conf default (true)');
-    assert.match(page.text, /value="\[RagnaSync Ticket\]: \{message\}"/);
-    assert.match(page.text, /value="Ticket Created on Discord. PM @Support to use"/);
-    assert.match(page.text, /value="RagnaSync: Ticket Offline, Try again"/);
-    assert.match(page.text, /value="RagnaSync Ticket Support Disabled"/);
+    assert.match(page.text, /name="close_on_logout" id="close_on_logout"[^>]* checked>/, 'row created with the conf default (true)');
+    // No text written by an admin yet: each field is empty (the default, in each player's
+    // language), with seed 002's English shown as the example.
+    for (const [name, english] of <[string, string][]>[
+      ['template_request', '[RagnaSync Ticket]: {message}'],
+      ['template_pm_created', 'Ticket Created on Discord. PM @Support to use'],
+      ['template_offline', 'RagnaSync: Ticket Offline, Try again'],
+      ['template_disabled', 'RagnaSync Ticket Support Disabled'],
+    ]) {
+      assert.match(page.text, new RegExp(`name="${name}" type="text" dir="auto" maxlength="255" value="" placeholder="${english.replace(/[[\]{}.]/g, '\\$&')}"`));
+      assert.match(page.text, new RegExp(`id="${name}-hint" data-whisper-state="default"`));
+    }
+    assert.doesNotMatch(page.text, /seed 002|discord_guild_channels|ticket_close_on_logout/, 'no internal jargon');
     assert.match(page.text, /at most 5 files of 10 MiB each/);
   });
 
@@ -168,15 +191,31 @@ describe('view=admin', () => {
     assert.equal(guildSettings(app.db, GUILD, true).ticketCloseOnLogout, false, 'unchecked box = false, and the row wins over the conf default');
     assert.deepEqual(whisperTemplates(app.db), { request: '[Support]: {message}', pmCreated: 'Ticket opened. PM @Support to continue', offline: 'Support is offline, try later', disabled: 'Tickets are disabled' });
     assert.ok(recentAuditRows(app.db, 5).some((r) => r.action === 'admin.settings'));
-    assert.match((await admin.get('/index.php?view=admin&saved=1')).text, /Settings saved/);
+    const after = await admin.get(reply.location!);
+    assert.match(after.text, /data-flash>Settings saved\./);
+    assert.match(after.text, /id="template_offline-hint" data-whisper-state="custom"/);
+  });
+
+  test('an emptied whisper text (or one equal to the English default) is the default again', async () => {
+    const reply = await post('admin', undefined, { ...templates, template_pm_created: '', template_offline: 'RagnaSync: Ticket Offline, Try again' });
+    assert.equal(reply.status, 303);
+    assert.deepEqual(adminWhisperTexts(app.db), { request: templates.template_request, disabled: templates.template_disabled });
+    const page = await admin.get('/index.php?view=admin');
+    assert.match(page.text, /id="template_pm_created-hint" data-whisper-state="default"/);
+    assert.match(page.text, /id="template_offline-hint" data-whisper-state="default"/);
+    assert.match(page.text, /id="template_request-hint" data-whisper-state="custom"/);
   });
 
   test('bad templates are refused with messages; nothing changes', async () => {
     const before = whisperTemplates(app.db);
-    const reply = await post('admin', undefined, { ...templates, template_request: 'no placeholder', template_offline: '  ' });
+    const reply = await post('admin', undefined, { ...templates, template_request: 'no placeholder', template_offline: 'x'.repeat(256), limit_replies_per_minute: 'lots' });
     assert.equal(reply.status, 422);
-    assert.match(reply.text, /must contain \{message\}/);
-    assert.match(reply.text, /The offline answer is required/);
+    assert.match(reply.text, /id="template_request-error">This text must contain \{message\}/, 'next to its field');
+    assert.match(reply.text, /id="template_offline-error">At most 255 characters/);
+    assert.match(reply.text, /id="limit_replies_per_minute-error">Enter a whole number/);
+    assert.match(reply.text, /data-form-error>Nothing was saved/);
+    assert.match(reply.text, /value="no placeholder"/, 'what was typed is kept');
+    assert.doesNotMatch(reply.text, /<h1>Check the form/);
     assert.deepEqual(whisperTemplates(app.db), before);
     assert.equal((await post('admin', undefined, { ...templates, surprise: 'x' })).status, 400);
   });

@@ -212,8 +212,9 @@ const FIELDS: Record<string, ViewFields> = {
     },
   },
   settings: {
-    get: [{ who: 'player', params: ['saved'] }],
+    get: [{ who: 'player', params: [] }],
     post: {
+      language: [{ who: 'player', base: () => ({ locale: 'en' }), fields: ['locale'] }],
       email: [{ who: 'player', base: () => ({ email: 'player@example.com' }), fields: ['email'] }],
       notifications: [{ who: 'player', base: () => ({ notify_email: 'on' }), fields: ['notify_email', 'notify_telegram'] }],
       telegram_link: [{ who: 'player', base: () => ({}), fields: [] }],

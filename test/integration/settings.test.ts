@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { authenticate } from '../../src/accounts.js';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { prepared } from '../../src/db/index.js';
-import { notificationProfile, userByUsername } from '../../src/db/users.js';
+import { markEmailVerified, notificationProfile, setTelegramChat, userByUsername } from '../../src/db/users.js';
 import { createTelegramLinkCode, linkTelegramChat } from '../../src/notify/telegram.js';
 import { saveNotificationSwitches } from '../../src/settings.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
@@ -40,7 +40,8 @@ describe('email address', () => {
     assert.equal(me().email, 'settler@example.org');
     assert.equal(me().emailVerifiedAt, null);
     const page = await client.get(reply.location!);
-    assert.match(page.text, /Follow the link we sent to confirm the address/);
+    assert.match(page.text, /data-flash>Address saved\. Follow the link we sent to confirm the address/);
+    assert.match(page.text, /follow the link we sent to this address/);
     assert.match(page.text, /data-email-state="unconfirmed"/);
     const row = prepared(app.db, "SELECT payload FROM notification_outbox WHERE event = 'verify_email' ORDER BY id DESC").get() as { payload: string };
     const { email, link } = JSON.parse(row.payload) as { email: string; link: string };
@@ -76,7 +77,7 @@ describe('email address', () => {
     const before = me();
     const reply = await post('email', { email: 'not-an-address' });
     assert.equal(reply.status, 422);
-    assert.match(reply.text, /Email must be an email address/);
+    assert.match(reply.text, /id="email-error">Enter an email address like name@example\.com/);
     assert.deepEqual(me(), before);
   });
 });
@@ -126,12 +127,33 @@ describe('Telegram', () => {
 });
 
 describe('choices and password', () => {
+  test('without a confirmed address or a linked chat the choices cannot be ticked, and say why', async () => {
+    assert.equal(me().emailVerifiedAt, null);
+    assert.equal(me().telegramChatId, null);
+    const page = await client.get('/index.php?view=settings');
+    assert.match(page.text, /id="notify_email" aria-describedby="notify_email-why" disabled>/);
+    assert.match(page.text, /id="notify_telegram" aria-describedby="notify_telegram-why" disabled>/);
+    assert.match(page.text, /data-choice-state="unavailable">Needs a confirmed email address/);
+    assert.match(page.text, /data-choice-state="unavailable">Needs a linked Telegram chat/);
+    const stored = { email: me().notifyEmail, telegram: me().notifyTelegram };
+    assert.equal((await post('notifications', { notify_email: 'on', notify_telegram: 'on' })).status, 303);
+    assert.deepEqual({ email: me().notifyEmail, telegram: me().notifyTelegram }, stored, 'a tick sent without an address or chat changes nothing');
+    assert.equal((await post('notifications', {})).status, 303);
+    assert.deepEqual({ email: me().notifyEmail, telegram: me().notifyTelegram }, stored, 'nor does a disabled box left out of the form');
+  });
+
   test('notification choices are saved per player', async () => {
+    const id = userByUsername(app.db, 'settler')!.id;
+    markEmailVerified(app.db, id, me().email!);
+    setTelegramChat(app.db, id, '5550077');
     assert.equal((await post('notifications', { notify_telegram: 'on' })).status, 303);
     assert.equal(me().notifyEmail, 0);
     assert.equal(me().notifyTelegram, 1);
     await post('notifications', { notify_email: 'on', notify_telegram: 'on' });
     assert.equal(me().notifyEmail, 1);
+    const page = await client.get('/index.php?view=settings');
+    assert.match(page.text, /id="notify_email" aria-describedby="notify_email-why" checked>/);
+    assert.match(page.text, /data-flash>Notification choices saved\./);
   });
 
   test('password change needs the current password and a matching, long enough new one', async () => {

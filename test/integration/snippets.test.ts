@@ -99,7 +99,7 @@ describe('the admin page', () => {
       [{ name: 'x'.repeat(65), body: 'text' }, 'name', /Name must be at most 64 characters/],
       [{ name: 'two\nlines', body: 'text' }, 'name', /Name must be one line/],
       [{ name: 'Empty', body: '   ' }, 'body', /Text is required/],
-      [{ name: 'Long', body: 'y'.repeat(4001) }, 'body', /Text must be at most 4000 characters/],
+      [{ name: 'Long', body: 'y'.repeat(4001) }, 'body', /Text must be at most 4,000 characters/],
       [{ name: 'taken', body: 'text' }, 'name', /already exists/],
     ];
     for (const [form, field, message] of cases) {

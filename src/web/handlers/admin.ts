@@ -1,23 +1,29 @@
 // view=admin (admins): notification switches, the Discord guild's close-on-logout, whisper
-// templates, and what is configured by environment (shown, not editable here).
+// texts (empty = the default, in each player's language), and what is configured by environment
+// (shown, not editable here). Errors are shown next to their fields (422).
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { failedNotifications, notificationCounts } from '../../db/notifications.js';
 import { guildSettings, setGuildCloseOnLogout } from '../../db/guilds.js';
+import type { IntegrationState } from '../../integrations.js';
+import { isMessageKey, type MessageKey, type Translator } from '../../i18n/index.js';
 import {
   DEFAULT_WHISPER_TEMPLATES,
   notificationSwitches,
   saveNotificationSwitches,
-  saveWhisperTemplates,
-  whisperTemplates,
+  saveWhisperOverrides,
+  adminWhisperTexts,
+  type WhisperTemplateName,
   type WhisperTemplates,
 } from '../../settings.js';
 import { limits, saveLimits, type Limits } from '../../tickets/quotas.js';
 import { requestContext } from '../../tickets/service.js';
 import type { AppDeps } from '../deps.js';
-import { parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
+import { setFlash } from '../flash.js';
+import { parseForm } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const checkbox = z
@@ -25,31 +31,80 @@ const checkbox = z
   .optional()
   .transform((value) => value !== undefined);
 
-const template = (label: string) => requiredText(label, 255).transform((text) => text.replace(/\s+/g, ' ').trim());
-
-/** A limit as typed on the admin page: a whole number, 0 for "no limit"; absent keeps the current value. */
-const limitField = (label: string, max: number) =>
+/** A whisper text: one line; empty (or absent) means the default, in each player's language. */
+const template = () =>
   z
-    .string()
-    .trim()
-    .regex(/^\d{1,7}$/, `${label} must be a whole number (0 for no limit)`)
-    .transform(Number)
-    .refine((n) => n <= max, `${label} must be at most ${max}`)
+    .string({ error: 'admin.error.templateOnce' })
+    .transform((text) => text.replace(/\s+/g, ' ').trim())
+    .pipe(z.string().max(255, 'admin.error.templateTooLong'))
     .optional();
 
+/** A limit as typed on the admin page: a whole number, 0 for "no limit"; absent keeps the current value. */
+const limitField = (tooBig: MessageKey, max: number) =>
+  z
+    .string({ error: 'admin.error.limitNumber' })
+    .trim()
+    .regex(/^\d{1,7}$/, 'admin.error.limitNumber')
+    .transform(Number)
+    .refine((n) => n <= max, tooBig)
+    .optional();
+
+const LIMIT_MAX = { tickets: 1000, replies: 1000, uploads: 100_000, mib: 1_000_000 };
+
 const adminSchema = z.object({
-  limit_tickets_per_minute: limitField('Tickets a minute', 1000),
-  limit_replies_per_minute: limitField('Replies a minute', 1000),
-  limit_uploads_per_hour: limitField('Files an hour', 100_000),
-  limit_upload_mib_per_day: limitField('MiB of files a day', 1_000_000),
+  limit_tickets_per_minute: limitField('admin.error.limitTickets', LIMIT_MAX.tickets),
+  limit_replies_per_minute: limitField('admin.error.limitReplies', LIMIT_MAX.replies),
+  limit_uploads_per_hour: limitField('admin.error.limitUploads', LIMIT_MAX.uploads),
+  limit_upload_mib_per_day: limitField('admin.error.limitMib', LIMIT_MAX.mib),
   notify_email: checkbox,
   notify_telegram: checkbox,
   close_on_logout: checkbox,
-  template_request: template('The @request echo').refine((text) => text.includes('{message}'), 'The @request echo must contain {message}'),
-  template_pm_created: template('The PM confirmation'),
-  template_offline: template('The offline answer'),
-  template_disabled: template('The disabled answer'),
+  template_request: template().refine((text) => !text || text.includes('{message}'), 'admin.error.requestPlaceholder'),
+  template_pm_created: template(),
+  template_offline: template(),
+  template_disabled: template(),
 });
+
+const ERROR_PARAMS = {
+  'admin.error.limitTickets': { max: LIMIT_MAX.tickets },
+  'admin.error.limitReplies': { max: LIMIT_MAX.replies },
+  'admin.error.limitUploads': { max: LIMIT_MAX.uploads },
+  'admin.error.limitMib': { max: LIMIT_MAX.mib },
+  'admin.error.templateTooLong': { count: 255 },
+};
+
+/** The whisper texts' form fields (names kept), their stored names and what each is for. */
+const WHISPERS: [string, WhisperTemplateName, MessageKey][] = [
+  ['template_request', 'request', 'admin.whispers.request'],
+  ['template_pm_created', 'pmCreated', 'admin.whispers.pmCreated'],
+  ['template_offline', 'offline', 'admin.whispers.offline'],
+  ['template_disabled', 'disabled', 'admin.whispers.disabled'],
+];
+
+const INTEGRATIONS: Record<string, { label: MessageKey; off: MessageKey; ready?: MessageKey }> = {
+  gameApi: { label: 'admin.integration.gameApi', off: 'admin.integration.gameApiOff' },
+  discord: { label: 'admin.integration.discord', off: 'admin.integration.discordOff' },
+  email: { label: 'admin.integration.email', off: 'admin.integration.emailOff', ready: 'admin.integration.switchedAbove' },
+  telegram: { label: 'admin.integration.telegram', off: 'admin.integration.telegramOff', ready: 'admin.integration.switchedAbove' },
+};
+
+/** The optional integrations in plain words; a failure's own text (from Discord) shown as it came. */
+function integrationLines(i18n: Translator, states: Record<string, IntegrationState>) {
+  return Object.entries(states).map(([name, s]) => {
+    const known = INTEGRATIONS[name];
+    const note = s.state === 'off' && known ? i18n.t(known.off) : s.state === 'ready' && known?.ready ? i18n.t(known.ready) : '';
+    return {
+      name,
+      label: known ? i18n.t(known.label) : name,
+      state: s.state,
+      stateLabel: i18n.t(`admin.integration.state.${s.state}`),
+      note,
+      detail: known && s.state !== 'down' ? undefined : s.detail,
+    };
+  });
+}
+
+const labelOr = (i18n: Translator, key: string, fallback: string) => (isMessageKey(key) ? i18n.t(key) : fallback);
 
 const MIB = 1024 * 1024;
 
@@ -62,12 +117,13 @@ function limitsForForm(current: Limits): Record<string, string> {
   };
 }
 
-function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: FieldErrors = {}, values?: Record<string, string>): void {
+function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: KeyedErrors = {}, values?: Record<string, string>): void {
   const guildId = deps.config.discord.guildId;
-  const templates = whisperTemplates(deps.db);
+  const overrides = adminWhisperTexts(deps.db);
+  const i18n = res.locals.i18n as Translator;
   res.status(status);
   renderPage(req, res, 'admin', {
-    title: 'Administration',
+    title: i18n.t('admin.title'),
     errors,
     switches: notificationSwitches(deps.db),
     guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined,
@@ -79,15 +135,21 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
           uploadMibPerDay: values.limit_upload_mib_per_day ?? '',
         }
       : limitsForForm(limits(deps.db)),
-    templates: values
-      ? { request: values.template_request ?? '', pmCreated: values.template_pm_created ?? '', offline: values.template_offline ?? '', disabled: values.template_disabled ?? '' }
-      : templates,
-    defaults: DEFAULT_WHISPER_TEMPLATES,
+    whispers: WHISPERS.map(([name, stored, label]) => ({
+      name,
+      label: i18n.t(label),
+      value: values ? (values[name] ?? '') : (overrides[stored] ?? ''),
+      default: DEFAULT_WHISPER_TEMPLATES[stored],
+      overridden: overrides[stored] !== undefined,
+    })),
     config: deps.config,
-    integrations: deps.integrations(),
+    integrations: integrationLines(i18n, deps.integrations()),
     notificationCounts: notificationCounts(deps.db),
-    failedNotifications: failedNotifications(deps.db, 20),
-    saved: req.query.saved === '1',
+    failedNotifications: failedNotifications(deps.db, 20).map((f) => ({
+      ...f,
+      channelLabel: labelOr(i18n, `admin.outbox.channel.${f.channel}`, f.channel),
+      eventLabel: labelOr(i18n, `admin.outbox.event.${f.event}`, f.event),
+    })),
   });
 }
 
@@ -98,18 +160,22 @@ export function adminPage(req: Request, res: Response, deps: AppDeps): void {
 export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): void {
   const form = parseForm(adminSchema, req.body);
   if (!form.ok) {
-    renderAdmin(req, res, deps, 422, form.errors, form.values);
+    renderAdmin(req, res, deps, 422, keyedErrors(form.errors, ERROR_PARAMS), form.values);
     return;
   }
   const data = form.data;
   const guildId = deps.config.discord.guildId;
-  const before = { switches: notificationSwitches(deps.db), templates: whisperTemplates(deps.db), guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined };
-  const templates: WhisperTemplates = {
-    request: data.template_request,
-    pmCreated: data.template_pm_created,
-    offline: data.template_offline,
-    disabled: data.template_disabled,
+  const before = { switches: notificationSwitches(deps.db), templates: adminWhisperTexts(deps.db), guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined };
+  // Only the texts an admin wrote are kept; an empty field (or seed 002's English as it stands) is
+  // the default again, which each player gets in their own language.
+  const typed: WhisperTemplates = {
+    request: data.template_request ?? '',
+    pmCreated: data.template_pm_created ?? '',
+    offline: data.template_offline ?? '',
+    disabled: data.template_disabled ?? '',
   };
+  const templates: Partial<WhisperTemplates> = {};
+  for (const [, name] of WHISPERS) if (typed[name] && typed[name] !== DEFAULT_WHISPER_TEMPLATES[name]) templates[name] = typed[name];
   const admin = res.locals.user!;
   const limitsBefore = limits(deps.db);
   const limitsAfter: Limits = {
@@ -121,7 +187,7 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
   inTransaction(deps.db, () => {
     saveNotificationSwitches(deps.db, { email: data.notify_email, telegram: data.notify_telegram });
     saveLimits(deps.db, limitsAfter);
-    saveWhisperTemplates(deps.db, templates);
+    saveWhisperOverrides(deps.db, templates);
     if (guildId) setGuildCloseOnLogout(deps.db, guildId, data.close_on_logout, deps.config.game.closeOnLogoutDefault);
     recordAudit(deps.db, {
       actor: { id: admin.id, name: admin.username },
@@ -135,5 +201,6 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
       },
     });
   });
-  redirectAfterPost(res, viewUrl('admin', { saved: 1 }));
+  setFlash(req, 'admin.flash.saved');
+  redirectAfterPost(res, viewUrl('admin'));
 }

@@ -3,8 +3,9 @@ import type { Request, Response } from 'express';
 import { auditActions, auditRows, auditRowsAfter, countAuditRows, type AuditFilter } from '../../db/audit.js';
 import { dayRange, formatDateTime, parseYmd } from '../../time.js';
 import type { AppDeps } from '../deps.js';
+import { isMessageKey, message, type Message, type Translator } from '../../i18n/index.js';
 import { HttpError } from '../errors.js';
-import { queryText, type FieldErrors } from '../forms.js';
+import { queryText } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';
 
 const PAGE_SIZE = 100;
@@ -18,8 +19,8 @@ interface AuditFilters {
   page: number;
 }
 
-function readFilters(req: Request, timeZone: string): { filters: AuditFilters; filter: AuditFilter; errors: FieldErrors } {
-  const errors: FieldErrors = {};
+function readFilters(req: Request, timeZone: string): { filters: AuditFilters; filter: AuditFilter; errors: Record<string, Message> } {
+  const errors: Record<string, Message> = {};
   const filters: AuditFilters = {
     actor: queryText(req, 'actor').slice(0, 200),
     action: queryText(req, 'action').slice(0, 100),
@@ -31,11 +32,11 @@ function readFilters(req: Request, timeZone: string): { filters: AuditFilters; f
   const page = queryText(req, 'page');
   if (page) {
     if (/^[1-9]\d{0,5}$/.test(page)) filters.page = Number(page);
-    else errors.page = 'Page must be a number from 1.';
+    else errors.page = message('audit.error.page');
   }
-  if (filters.ticket && !/^[1-9]\d{0,14}$/.test(filters.ticket)) errors.ticket = 'Ticket must be a ticket number.';
-  if (filters.date_from && !parseYmd(filters.date_from)) errors.date_from = 'Date from must be a date like 2025-10-29.';
-  if (filters.date_to && !parseYmd(filters.date_to)) errors.date_to = 'Date to must be a date like 2025-10-29.';
+  if (filters.ticket && !/^[1-9]\d{0,14}$/.test(filters.ticket)) errors.ticket = message('audit.error.ticket');
+  if (filters.date_from && !parseYmd(filters.date_from)) errors.date_from = message('audit.error.date');
+  if (filters.date_to && !parseYmd(filters.date_to)) errors.date_to = message('audit.error.date');
   const range = dayRange(errors.date_from ? undefined : filters.date_from || undefined, errors.date_to ? undefined : filters.date_to || undefined, timeZone);
   const filter: AuditFilter = {
     ...(filters.actor ? { actorName: filters.actor } : {}),
@@ -47,7 +48,14 @@ function readFilters(req: Request, timeZone: string): { filters: AuditFilters; f
   return { filters, filter, errors };
 }
 
+/** What an audit action is, in words (its code stays the filter's value and is shown beside it). */
+function actionLabel(i18n: Translator, action: string): string {
+  const key = `audit.act.${action}`;
+  return isMessageKey(key) ? i18n.t(key) : action;
+}
+
 export function auditPage(req: Request, res: Response, deps: AppDeps): void {
+  const i18n = res.locals.i18n as Translator;
   const { filters, filter, errors } = readFilters(req, deps.config.timeZone);
   const invalid = Object.keys(errors).length > 0;
   const total = invalid ? 0 : countAuditRows(deps.db, filter);
@@ -56,12 +64,12 @@ export function auditPage(req: Request, res: Response, deps: AppDeps): void {
   const link = (page: number) => viewUrl('audit', { actor: filters.actor, action: filters.action, ticket: filters.ticket, date_from: filters.date_from, date_to: filters.date_to, page: page > 1 ? page : undefined });
   res.status(invalid ? 400 : 200);
   renderPage(req, res, 'audit', {
-    title: 'Audit log',
-    rows,
+    title: i18n.t('audit.title'),
+    rows: rows.map((row) => ({ ...row, actionLabel: actionLabel(i18n, row.action) })),
     total,
     filters,
     errors,
-    actions: auditActions(deps.db),
+    actions: auditActions(deps.db).map((code) => ({ code, label: actionLabel(i18n, code) })),
     prevUrl: filters.page > 1 ? link(filters.page - 1) : undefined,
     nextUrl: filters.page < lastPage ? link(filters.page + 1) : undefined,
     lastPage,
@@ -86,7 +94,8 @@ const CSV_PAGE = 500;
  */
 export async function auditCsv(req: Request, res: Response, deps: AppDeps): Promise<void> {
   const { filter, errors } = readFilters(req, deps.config.timeZone);
-  if (Object.keys(errors).length > 0) throw new HttpError(400, Object.values(errors).join(' '));
+  const first = Object.values(errors)[0];
+  if (first) throw new HttpError(400, first);
   res.set({
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': `attachment; filename="audit-${new Date().toISOString().slice(0, 10)}.csv"`,

@@ -4,26 +4,29 @@ import { authenticate } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { recordUserLogin } from '../../db/users.js';
 import type { AppDeps } from '../deps.js';
-import { parseForm, type FieldErrors } from '../forms.js';
+import { message, type Message, type Translator } from '../../i18n/index.js';
+import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
+import { parseForm } from '../forms.js';
 import { redirectAfterPost, renderPage, safeNext, viewUrl } from '../render.js';
 
 const loginSchema = z.object({
-  username: z.string({ error: 'Enter your username' }).trim().min(1, 'Enter your username').max(64, 'No account has a username that long'),
-  password: z.string({ error: 'Enter your password' }).min(1, 'Enter your password').max(1024, 'That password is too long'),
+  username: z.string({ error: 'login.error.usernameMissing' }).trim().min(1, 'login.error.usernameMissing').max(64, 'login.error.usernameTooLong'),
+  password: z.string({ error: 'login.error.passwordMissing' }).min(1, 'login.error.passwordMissing').max(1024, 'login.error.passwordTooLong'),
   next: z.string().optional(),
 });
 
 interface LoginLocals {
   username?: string;
   next?: string | undefined;
-  errors?: FieldErrors;
-  error?: string;
+  errors?: KeyedErrors;
+  error?: Message;
   notice?: string;
 }
 
 function renderLogin(req: Request, res: Response, status: number, locals: LoginLocals): void {
   res.status(status);
-  renderPage(req, res, 'login', { title: 'Sign in', username: '', errors: {}, error: undefined, ...locals });
+  const i18n = res.locals.i18n as Translator;
+  renderPage(req, res, 'login', { title: i18n.t('login.title'), username: '', errors: {}, error: undefined, ...locals });
 }
 
 export function loginForm(req: Request, res: Response): void {
@@ -32,14 +35,14 @@ export function loginForm(req: Request, res: Response): void {
     res.redirect(302, next ?? viewUrl('tickets'));
     return;
   }
-  const notice = req.query.signed_out === '1' ? 'You have been signed out.' : undefined;
+  const notice = req.query.signed_out === '1' ? (res.locals.i18n as Translator).t('login.signedOut') : undefined;
   renderLogin(req, res, 200, { next, notice });
 }
 
 export async function login(req: Request, res: Response, deps: AppDeps): Promise<void> {
   const form = parseForm(loginSchema, req.body);
   if (!form.ok) {
-    renderLogin(req, res, 400, { username: form.values.username, next: safeNext(form.values.next), errors: form.errors });
+    renderLogin(req, res, 400, { username: form.values.username, next: safeNext(form.values.next), errors: keyedErrors(form.errors) });
     return;
   }
   const { username, password } = form.data;
@@ -53,7 +56,7 @@ export async function login(req: Request, res: Response, deps: AppDeps): Promise
       details: { reason: result.reason },
     });
     deps.logger.info({ username, reason: result.reason, ip: req.ip }, 'sign-in refused');
-    const error = result.reason === 'disabled' ? 'This account is disabled. Contact an administrator.' : 'Wrong username or password.';
+    const error = message(result.reason === 'disabled' ? 'login.error.disabled' : 'login.error.wrong');
     renderLogin(req, res, 401, { username, next, error });
     return;
   }

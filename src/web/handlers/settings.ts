@@ -1,21 +1,25 @@
-// view=settings: the player's email (confirmed by a link before any mail is sent to it), Telegram
-// link, notification choices and password. view=verify_email: the confirmation link.
+// view=settings: the account's language, the player's email (confirmed by a link before any mail is
+// sent to it), Telegram link, notification choices and password. view=verify_email: the
+// confirmation link.
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { changePassword, createTelegramLinkCode, passwordSchema, tokenHash } from '../../accounts.js';
+import { changePassword, createTelegramLinkCode, tokenHash } from '../../accounts.js';
 import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { consumeUserToken, enqueueNotification, insertUserToken, payloadTokensSince, retireUserTokens, userTokensSince } from '../../db/notifications.js';
-import { markEmailVerified, notificationProfile, setNotificationChoices, setTelegramChat, setUserEmail } from '../../db/users.js';
-import { verifyPassword } from '../../passwords.js';
+import { markEmailVerified, notificationProfile, setNotificationChoices, setTelegramChat, setUserEmail, setUserLocale, type NotificationProfile } from '../../db/users.js';
+import { LOCALES, localeName, message, type Translator } from '../../i18n/index.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword } from '../../passwords.js';
 import { notificationSwitches } from '../../settings.js';
 import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../deps.js';
 import { param } from '../params.js';
-import { parseForm, type FieldErrors } from '../forms.js';
+import { parseForm } from '../forms.js';
 import { HttpError } from '../errors.js';
+import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
+import { setFlash } from '../flash.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const VERIFY_LIFETIME_MS = 24 * 60 * 60_000;
@@ -30,36 +34,67 @@ const checkbox = z
   .union([z.literal('on'), z.literal('1'), z.literal('true')])
   .optional()
   .transform((value) => value !== undefined);
-const emailSchema = z.object({ email: z.union([z.literal(''), z.email('Email must be an email address').max(254)]) });
+const emailSchema = z.object({ email: z.union([z.literal(''), z.email('settings.error.email').max(254, 'settings.error.email')], { error: 'settings.error.email' }) });
 const choicesSchema = z.object({ notify_email: checkbox, notify_telegram: checkbox });
+const localeSchema = z.object({ locale: z.union([z.literal(''), z.enum(LOCALES as [string, ...string[]])], { error: 'settings.error.locale' }) });
 const passwordFormSchema = z
-  .object({ current_password: z.string().min(1, 'Enter your current password'), new_password: passwordSchema, confirm_password: z.string() })
-  .refine((f) => f.new_password === f.confirm_password, { path: ['confirm_password'], message: 'The new passwords do not match' });
+  .object({
+    current_password: z.string({ error: 'settings.error.currentMissing' }).min(1, 'settings.error.currentMissing'),
+    new_password: z.string({ error: 'account.error.passwordTooShort' }).min(PASSWORD_MIN_LENGTH, 'account.error.passwordTooShort').max(PASSWORD_MAX_LENGTH, 'account.error.passwordTooLong'),
+    confirm_password: z.string({ error: 'settings.error.mismatch' }),
+  })
+  .refine((f) => f.new_password === f.confirm_password, { path: ['confirm_password'], message: 'settings.error.mismatch' });
 
-const SAVED_NOTICES: Record<string, string> = {
-  email: 'Saved. Follow the link we sent to confirm the address.',
-  email_off: 'Saved. Email notifications are switched off by the administrators, so no confirmation mail was sent; save the address again once they are on.',
-  '1': 'Saved.',
-};
+/** The placeholders of the account pages' error keys. */
+export const PASSWORD_PARAMS = { 'account.error.passwordTooShort': { count: PASSWORD_MIN_LENGTH }, 'account.error.passwordTooLong': { count: PASSWORD_MAX_LENGTH } };
+
+/** The fields in the order the page shows them, for the error summary at the top. */
+const FIELDS: [string, Parameters<Translator['t']>[0]][] = [
+  ['locale', 'settings.language.label'],
+  ['email', 'settings.email.label'],
+  ['telegram', 'settings.telegram.title'],
+  ['current_password', 'settings.password.current'],
+  ['new_password', 'settings.password.new'],
+  ['confirm_password', 'settings.password.again'],
+];
 
 interface SettingsLocals {
-  errors?: FieldErrors;
-  notice?: string;
+  errors?: KeyedErrors;
   telegramLink?: string;
+}
+
+/**
+ * Which notification channels this player can choose: the channel must be set up on this server
+ * and switched on by an admin (else no mail or message is ever sent), and the player must have a
+ * confirmed address or a linked chat (else there is nowhere to send it).
+ */
+export function channelStates(deps: AppDeps, profile: NotificationProfile) {
+  const switches = notificationSwitches(deps.db);
+  const emailOn = deps.config.mail.smtpUrl !== undefined && switches.email;
+  const telegramOn = deps.config.telegram.botToken !== undefined && switches.telegram;
+  return {
+    emailOn,
+    telegramOn,
+    telegramConfigured: deps.config.telegram.botToken !== undefined,
+    emailReady: profile.email !== null && profile.emailVerifiedAt !== null,
+    telegramReady: profile.telegramChatId !== null,
+  };
 }
 
 function renderSettings(req: Request, res: Response, deps: AppDeps, status = 200, locals: SettingsLocals = {}): void {
   const user = res.locals.user!;
   const profile = notificationProfile(deps.db, user.id)!;
+  const i18n = res.locals.i18n as Translator;
+  const errors = locals.errors ?? {};
   res.status(status);
   renderPage(req, res, 'settings', {
-    title: 'Settings',
+    title: i18n.t('settings.title'),
     profile,
-    switches: notificationSwitches(deps.db),
-    emailConfigured: deps.config.mail.smtpUrl !== undefined,
-    telegramConfigured: deps.config.telegram.botToken !== undefined,
-    errors: locals.errors ?? {},
-    notice: locals.notice ?? (typeof req.query.saved === 'string' && Object.hasOwn(SAVED_NOTICES, req.query.saved) ? SAVED_NOTICES[req.query.saved] : undefined),
+    accountLocale: user.locale,
+    passwordMin: PASSWORD_MIN_LENGTH,
+    channels: channelStates(deps, profile),
+    errors,
+    summary: FIELDS.filter(([field]) => errors[field] !== undefined).map(([field, label]) => ({ field, label: i18n.t(label) })),
     telegramLink: locals.telegramLink,
   });
 }
@@ -77,7 +112,7 @@ export const settingsAction = {
   email(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(emailSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: form.errors });
+      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
       return;
     }
     const user = res.locals.user!;
@@ -91,7 +126,7 @@ export const settingsAction = {
         payloadTokensSince(deps.db, 'email_verify', email, now - 24 * 60 * 60_000) >= CONFIRMATION_MAILS.perAddressPerDay;
       if (tooMany) {
         audit(deps, req, res, 'user.email_refused', { email, reason: 'confirmation mail limit' });
-        renderSettings(req, res, deps, 429, { errors: { email: 'Too many confirmation mails were sent lately. Nothing was changed; try again later.' } });
+        renderSettings(req, res, deps, 429, { errors: { email: message('settings.error.tooManyMails') } });
         return;
       }
     }
@@ -106,24 +141,50 @@ export const settingsAction = {
       }
       audit(deps, req, res, 'user.email', { email });
     });
-    redirectAfterPost(res, viewUrl('settings', { saved: mailing ? 'email' : email ? 'email_off' : '1' }));
+    setFlash(req, mailing ? 'settings.flash.emailSent' : email ? 'settings.flash.emailNoMail' : 'settings.flash.emailRemoved');
+    redirectAfterPost(res, viewUrl('settings'));
+  },
+
+  language(req: Request, res: Response, deps: AppDeps): void {
+    const form = parseForm(localeSchema, req.body);
+    if (!form.ok) {
+      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
+      return;
+    }
+    const user = res.locals.user!;
+    const locale = form.data.locale || null;
+    setUserLocale(deps.db, user.id, locale);
+    audit(deps, req, res, 'user.locale', { from: user.locale, to: locale });
+    // Put into words on the next page, which is already in the new language.
+    if (locale) setFlash(req, 'settings.flash.language', { language: localeName(locale) });
+    else setFlash(req, 'settings.flash.languageBrowser');
+    redirectAfterPost(res, viewUrl('settings'));
   },
 
   notifications(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(choicesSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: form.errors });
+      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
       return;
     }
-    setNotificationChoices(deps.db, res.locals.user!.id, { email: form.data.notify_email, telegram: form.data.notify_telegram });
-    audit(deps, req, res, 'user.notifications', { email: form.data.notify_email, telegram: form.data.notify_telegram });
-    redirectAfterPost(res, viewUrl('settings', { saved: '1' }));
+    const profile = notificationProfile(deps.db, res.locals.user!.id)!;
+    const channels = channelStates(deps, profile);
+    // A channel without a confirmed address or a linked chat cannot be ticked (the box is disabled,
+    // so the browser does not send it): its stored choice stays as it was.
+    const choices = {
+      email: channels.emailReady ? form.data.notify_email : profile.notifyEmail === 1,
+      telegram: channels.telegramReady ? form.data.notify_telegram : profile.notifyTelegram === 1,
+    };
+    setNotificationChoices(deps.db, profile.id, choices);
+    audit(deps, req, res, 'user.notifications', choices);
+    setFlash(req, 'settings.flash.choices');
+    redirectAfterPost(res, viewUrl('settings'));
   },
 
   telegramLink(req: Request, res: Response, deps: AppDeps): void {
     const username = deps.telegramBotUsername();
     if (!deps.config.telegram.botToken || !username) {
-      renderSettings(req, res, deps, 503, { errors: { telegram: 'Telegram is not available right now. Try again in a minute.' } });
+      renderSettings(req, res, deps, 503, { errors: { telegram: message('settings.error.telegramDown') } });
       return;
     }
     const code = createTelegramLinkCode(deps.db, res.locals.user!.id);
@@ -134,25 +195,26 @@ export const settingsAction = {
   telegramUnlink(req: Request, res: Response, deps: AppDeps): void {
     setTelegramChat(deps.db, res.locals.user!.id, null);
     audit(deps, req, res, 'telegram.unlink');
-    redirectAfterPost(res, viewUrl('settings', { saved: '1' }));
+    setFlash(req, 'settings.flash.telegramUnlinked');
+    redirectAfterPost(res, viewUrl('settings'));
   },
 
   async password(req: Request, res: Response, deps: AppDeps): Promise<void> {
     const form = parseForm(passwordFormSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: form.errors });
+      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors, PASSWORD_PARAMS) });
       return;
     }
     const user = res.locals.user!;
     const key = String(user.id);
     if (deps.limiters.passwordGuesses.blocked(key)) {
       deps.logger.warn({ userId: user.id, ip: req.ip }, 'current-password guesses limit reached');
-      throw new HttpError(429, 'Too many wrong current passwords. Wait a minute and try again.', { 'Retry-After': '60' });
+      throw new HttpError(429, 'settings.error.tooManyGuesses', { 'Retry-After': '60' });
     }
     if (!(await verifyPassword(form.data.current_password, user.passwordHash))) {
       deps.limiters.passwordGuesses.fail(key);
       audit(deps, req, res, 'user.password_refused');
-      renderSettings(req, res, deps, 422, { errors: { current_password: 'That is not your current password' } });
+      renderSettings(req, res, deps, 422, { errors: { current_password: message('settings.error.currentWrong') } });
       return;
     }
     deps.limiters.passwordGuesses.reset(key);
@@ -162,7 +224,8 @@ export const settingsAction = {
       keepSessionId: req.sessionID,
       beforeStore: () => recheckAccount(req, res, deps, 'user'),
     });
-    redirectAfterPost(res, viewUrl('settings', { saved: '1' }));
+    setFlash(req, 'settings.flash.password');
+    redirectAfterPost(res, viewUrl('settings'));
   },
 };
 
@@ -178,9 +241,10 @@ export function verifyEmail(req: Request, res: Response, deps: AppDeps): void {
         return ok;
       })
     : false;
+  const i18n = res.locals.i18n as Translator;
   res.status(verified ? 200 : 410);
   renderPage(req, res, 'message', {
-    title: verified ? 'Email confirmed' : 'Link not valid',
-    message: verified ? 'Your email address is confirmed. Support notifications can reach you there now.' : 'This confirmation link is not valid any more. Save your address again on the settings page to get a new one.',
+    title: i18n.t(verified ? 'verify.confirmed.title' : 'verify.invalid.title'),
+    message: i18n.t(verified ? 'verify.confirmed.text' : 'verify.invalid.text'),
   });
 }

@@ -3,46 +3,56 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { snippets } from '../../db/snippets.js';
+import { message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
+import { cleanText } from '../../tickets/model.js';
 import { requestContext } from '../../tickets/service.js';
 import { createSnippet, deleteSnippet, SNIPPET_BODY_MAX, SNIPPET_NAME_MAX, SnippetError, updateSnippet, type SnippetChangeBy } from '../../tickets/snippets.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
-import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
+import { setFlash } from '../flash.js';
+import { formValues, parseForm } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
+/** A required text whose messages are catalogue keys: cleaned, at most `max`, not blank. */
+const text = (required: MessageKey, tooLong: MessageKey, max: number) =>
+  z
+    .string({ error: required })
+    .transform((value) => cleanText(value))
+    .pipe(z.string().max(max, tooLong))
+    .refine((value) => value.trim() !== '', required);
+
 const fields = {
-  name: requiredText('Name', SNIPPET_NAME_MAX).refine((text) => !/[\n\r\u2028\u2029]/.test(text), 'Name must be one line'),
-  body: multilineText('Text', SNIPPET_BODY_MAX),
+  name: text('snippets.error.nameRequired', 'snippets.error.nameTooLong', SNIPPET_NAME_MAX).refine((name) => !/[\n\r\u2028\u2029]/.test(name), 'snippets.error.nameOneLine'),
+  // Browsers send CRLF line breaks; store LF.
+  body: z
+    .string({ error: 'snippets.error.bodyRequired' })
+    .transform((value) => value.replace(/\r\n?/g, '\n'))
+    .pipe(text('snippets.error.bodyRequired', 'snippets.error.bodyTooLong', SNIPPET_BODY_MAX)),
 };
-const snippetId = z.string().regex(/^[1-9]\d{0,14}$/, 'Unknown saved reply');
+const ERROR_PARAMS = { 'snippets.error.nameTooLong': { count: SNIPPET_NAME_MAX }, 'snippets.error.bodyTooLong': { count: SNIPPET_BODY_MAX } };
+const snippetId = z.string({ error: 'snippets.error.notFound' }).regex(/^[1-9]\d{0,14}$/, 'snippets.error.notFound');
 const createSchema = z.object(fields);
 const updateSchema = z.object({ snippet_id: snippetId, ...fields });
 const deleteSchema = z.object({ snippet_id: snippetId });
 
 interface SnippetsPageLocals {
-  errors?: FieldErrors;
+  errors?: KeyedErrors;
   values?: Record<string, string>;
   /** The snippet whose form the errors and values belong to; undefined for the new one. */
   editingId?: number;
 }
 
-function takeFlash(req: Request): string | undefined {
-  const text = req.session.flash?.params?.text;
-  delete req.session.flash;
-  return text === undefined ? undefined : String(text);
-}
-
 function renderSnippets(req: Request, res: Response, deps: AppDeps, status = 200, locals: SnippetsPageLocals = {}): void {
   res.status(status);
   renderPage(req, res, 'snippets', {
-    title: 'Saved replies',
+    title: (res.locals.i18n as Translator).t('snippets.title'),
     snippets: snippets(deps.db),
     errors: locals.errors ?? {},
     values: { name: '', body: '', ...locals.values },
     editingId: locals.editingId,
     nameMax: SNIPPET_NAME_MAX,
     bodyMax: SNIPPET_BODY_MAX,
-    notice: takeFlash(req),
   });
 }
 
@@ -55,21 +65,30 @@ function byAdmin(req: Request, res: Response): SnippetChangeBy {
   return { actor: { id: admin.id, name: admin.username }, ip: requestContext(req).ip };
 }
 
-function done(req: Request, res: Response, text: string): void {
-  req.session.flash = { kind: 'info', key: 'legacy.text', params: { text } };
+function done(req: Request, res: Response, key: MessageKey, name: string): void {
+  setFlash(req, key, { name });
   redirectAfterPost(res, viewUrl('snippets'));
 }
 
-/** A refusal of the rules as the form's errors (422); an unknown id as a 404. */
+/** The rules of src/tickets/snippets.ts, in the reader's words. */
+function refusal(err: SnippetError, name: string): Message {
+  if (/already exists/.test(err.message)) return message('snippets.error.nameTaken', { name });
+  if (/one line/.test(err.message)) return message('snippets.error.nameOneLine');
+  if (/at most/.test(err.message)) return err.field === 'name' ? message('snippets.error.nameTooLong', { count: SNIPPET_NAME_MAX }) : message('snippets.error.bodyTooLong', { count: SNIPPET_BODY_MAX });
+  return message(err.field === 'name' ? 'snippets.error.nameRequired' : 'snippets.error.bodyRequired');
+}
+
+/** A refusal of the rules as the form's errors, next to the form it came from (422); an unknown id as a 404. */
 function refused(req: Request, res: Response, deps: AppDeps, err: unknown, editingId?: number): void {
   if (!(err instanceof SnippetError)) throw err;
-  if (err.field === 'id') throw new HttpError(404, 'No such saved reply.');
-  renderSnippets(req, res, deps, 422, { errors: { [err.field]: err.message }, values: formValues(req.body), editingId });
+  if (err.field === 'id') throw new HttpError(404, 'snippets.error.notFound');
+  const values = formValues(req.body);
+  renderSnippets(req, res, deps, 422, { errors: { [err.field]: refusal(err, (values.name ?? '').trim()) }, values, editingId });
 }
 
 /** The form's snippet_id, or a 404 when it is malformed. */
-function idOf(form: { ok: true; data: { snippet_id: string } } | { ok: false; errors: FieldErrors }): number | undefined {
-  if (!form.ok && form.errors.snippet_id) throw new HttpError(404, 'No such saved reply.');
+function idOf(form: { ok: true; data: { snippet_id: string } } | { ok: false; errors: Record<string, unknown> }): number | undefined {
+  if (!form.ok && form.errors.snippet_id) throw new HttpError(404, 'snippets.error.notFound');
   return form.ok ? Number(form.data.snippet_id) : undefined;
 }
 
@@ -77,7 +96,7 @@ export const snippetAction = {
   create(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(createSchema, req.body);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: form.errors, values: form.values });
+      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors, ERROR_PARAMS), values: form.values });
       return;
     }
     try {
@@ -86,14 +105,14 @@ export const snippetAction = {
       refused(req, res, deps, err);
       return;
     }
-    done(req, res, `Saved reply "${form.data.name.trim()}" created.`);
+    done(req, res, 'snippets.flash.created', form.data.name.trim());
   },
 
   update(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(updateSchema, req.body);
     const id = idOf(form);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: form.errors, values: form.values, editingId: Number(form.values.snippet_id) });
+      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors, ERROR_PARAMS), values: form.values, editingId: Number(form.values.snippet_id) });
       return;
     }
     try {
@@ -102,7 +121,7 @@ export const snippetAction = {
       refused(req, res, deps, err, id);
       return;
     }
-    done(req, res, `Saved reply "${form.data.name.trim()}" saved.`);
+    done(req, res, 'snippets.flash.saved', form.data.name.trim());
   },
 
   delete(req: Request, res: Response, deps: AppDeps): void {
@@ -110,7 +129,7 @@ export const snippetAction = {
     const id = idOf(form);
     try {
       const gone = deleteSnippet(deps.db, id!, byAdmin(req, res));
-      done(req, res, `Saved reply "${gone.name}" deleted.`);
+      done(req, res, 'snippets.flash.deleted', gone.name);
     } catch (err) {
       refused(req, res, deps, err);
     }
