@@ -10,6 +10,10 @@ import { SESSION_COOKIE } from '../../src/web/deps.js';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
 import { browserSkipReason, launchBrowser, signIn, watchedPage } from '../helpers/browser.js';
 
+// Run in the page by page.evaluate (the tests are compiled without the DOM library).
+declare const localStorage: { getItem(key: string): string | null } & Record<string, unknown>;
+declare function getComputedStyle(element: unknown): { outlineStyle: string };
+
 const skip = browserSkipReason();
 let app: TestApp;
 let browser: Browser;
