@@ -176,7 +176,7 @@ describe('view=admin', () => {
     const reply = await post('admin', undefined, { ...templates, template_request: 'no placeholder', template_offline: '  ' });
     assert.equal(reply.status, 422);
     assert.match(reply.text, /must contain \{message\}/);
-    assert.match(reply.text, /The offline answer is required/);
+    assert.match(reply.text, /id="template_offline-error">Fill this in\.</);
     assert.deepEqual(whisperTemplates(app.db), before);
     assert.equal((await post('admin', undefined, { ...templates, surprise: 'x' })).status, 400);
   });
