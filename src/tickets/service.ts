@@ -51,7 +51,7 @@ export class TicketClosedError extends Error {
   /** What the writer reads, in their language. */
   readonly userMessage: Message = message('ticket.closedConflict');
   constructor(readonly ticketId: number) {
-    super('This ticket is closed and takes no more replies.');
+    super(`ticket ${ticketId} is closed`);
     this.name = 'TicketClosedError';
   }
 }
