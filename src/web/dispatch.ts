@@ -71,7 +71,7 @@ export function createDispatcher(deps: AppDeps): RequestHandler {
       if (route.access !== 'public' && !user) {
         // A form sent after the session ended: back to its page after signing in (the drafts
         // script in public/app.js brings the typed text back there).
-        const next = isRead ? req.originalUrl : formPage(req, viewName);
+        const next = isRead ? req.originalUrl : route.get ? formPage(req, viewName) : undefined;
         res.redirect(isRead ? 302 : 303, viewUrl('login', { next }));
         return;
       }

@@ -19,7 +19,7 @@ import {
   ticketForViewer,
 } from '../../tickets/service.js';
 import { param } from '../params.js';
-import { notFound } from '../errors.js';
+import { HttpError, notFound } from '../errors.js';
 import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { snippets } from '../../db/snippets.js';
 import { fillSnippet, snippetValuesFor } from '../../tickets/snippets.js';
@@ -215,7 +215,12 @@ export function closeTicketAction(req: Request, res: Response, deps: AppDeps): v
  * the page again with the typed text, a fresh token and a line saying so; nothing is stored.
  */
 export function staleTicketForm(req: Request, res: Response, deps: AppDeps): void {
-  const ticket = loadTicket(req, res, deps, 'view');
+  // Only to whoever may see the ticket; anyone else gets the plain refusal (and no refusal row:
+  // the token already failed, so nothing was asked of the ticket).
+  const text = param(req, 'id');
+  const id = text !== undefined && /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
+  const ticket = id === undefined ? undefined : ticketForViewer(deps.db, id, res.locals.user!, { ...requestContext(req), intent: 'view' }, () => {});
+  if (!ticket) throw new HttpError(403, 'request.csrf');
   const values = Object.fromEntries(
     ['message', 'note', 'status'].flatMap((name) => {
       const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -223,6 +228,8 @@ export function staleTicketForm(req: Request, res: Response, deps: AppDeps): voi
     }),
   );
   const errors: FieldErrors = requestUploads(req).length > 0 ? { attachments: message('ticket.attachAgain') } : {};
-  renderTicket(req, res, deps, ticket, 403, { error: message('form.expired'), values, errors });
+  // A reply to a ticket closed meanwhile has no form to go back to: its text is kept as after a 409.
+  const kept = ticket.status === 'closed' && values.message?.trim() ? values.message : undefined;
+  renderTicket(req, res, deps, ticket, 403, { error: message('form.expired'), values, errors, kept });
 }
 onStaleForm(replyToTicket, staleTicketForm);
