@@ -225,7 +225,7 @@ describe('working a ticket', () => {
     const _csrf = await csrf(staffClient, `/index.php?view=ticket&id=${id}`);
     const page = await staffClient.get(`/index.php?view=ticket&id=${id}`);
     assert.match(page.text, /The player also gets this whispered in game/);
-    assert.match(page.text, /game character <strong dir=\"auto\">Pet Lover<\/strong> \(account 2000001, character \d+\)/);
+    assert.match(page.text, /game character <strong dir="auto">Pet Lover<\/strong> \(account 2000001, character \d+\)/);
     await staffClient.postMultipart(`/index.php?view=ticket&id=${id}&action=reply`, { _csrf, message: long });
     const whispers = pendingWhispers(app.db, id);
     assert.equal(whispers.length, 2);
