@@ -204,4 +204,15 @@ describe('the page in the reader’s language', () => {
     const page = await playerClient.get(ticketUrl(id));
     assert.match(page.text, /Read the whole message \(6,000 characters\)/);
   });
+
+  test('a refused file is named in the reader’s language, its type too', async () => {
+    const id = makeTicket('Upload in Russian');
+    const client = new Client(app.url);
+    await client.login('pia');
+    const page = await client.get(`${ticketUrl(id)}&lang=ru`);
+    const reply = await client.postMultipart(`${ticketUrl(id)}&action=reply`, { _csrf: csrfFrom(page.text)!, message: 'Скриншот' }, [{ name: 'cute.png', content: '<html></html>' }]);
+    assert.equal(reply.status, 415);
+    assert.match(reply.text, /id="attachments-error">«cute\.png» на самом деле не изображение PNG\.</);
+    assert.match(reply.text, />Скриншот<\/textarea>/);
+  });
 });
