@@ -42,4 +42,75 @@
     target.value = option.getAttribute('data-text');
     target.focus();
   });
+  // --- drafts (issue #16): typed text survives an expired session, a stale form or a closed ticket ---
+  // Every `textarea[data-draft]` / `input[data-draft]` is kept in localStorage under
+  // `draft:<data-draft>:<name>` (e.g. draft:ticket:12:message, draft:create:subject) while typed,
+  // put back when a page shows the field empty, and forgotten only when the page after sending the
+  // form shows a success flash (data-flash, kind info). Nothing leaves the browser.
+  var DRAFT_PENDING = 'draft:pending';
+  var store = (function () {
+    try {
+      var probe = 'draft:probe';
+      window.localStorage.setItem(probe, '1');
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch {
+      return null;
+    }
+  })();
+
+  function draftKey(field) {
+    return 'draft:' + field.getAttribute('data-draft') + ':' + field.name;
+  }
+
+  function draftFields(root) {
+    return Array.prototype.slice.call(root.querySelectorAll('textarea[data-draft][name], input[data-draft][name]'));
+  }
+
+  if (store) {
+    // The page after a send: a success flash means the drafts of the sent form are done with.
+    var pending = null;
+    try {
+      pending = JSON.parse(store.getItem(DRAFT_PENDING) || 'null');
+    } catch {
+      pending = null;
+    }
+    store.removeItem(DRAFT_PENDING);
+    // (The sign-in page is never the page after a send: a session that ended sends the form there.)
+    var signIn = document.body.getAttribute('data-view') === 'login';
+    if (pending && pending.length && !signIn && document.querySelector('[data-flash].flash-info')) {
+      pending.forEach(function (key) { store.removeItem(key); });
+    }
+    draftFields(document).forEach(function (field) {
+      var saved = store.getItem(draftKey(field));
+      if (saved && field.value.trim() === '') field.value = saved;
+    });
+    document.addEventListener('input', function (event) {
+      var field = event.target;
+      if (!(field instanceof HTMLTextAreaElement || field instanceof HTMLInputElement) || !field.hasAttribute('data-draft') || !field.name) return;
+      if (field.value.trim() === '') store.removeItem(draftKey(field));
+      else store.setItem(draftKey(field), field.value);
+    });
+    document.addEventListener('submit', function (event) {
+      if (event.defaultPrevented || !(event.target instanceof HTMLFormElement)) return;
+      var fields = draftFields(event.target);
+      fields.forEach(function (field) {
+        if (field.value.trim() !== '') store.setItem(draftKey(field), field.value);
+      });
+      store.setItem(DRAFT_PENDING, JSON.stringify(fields.map(draftKey)));
+    });
+    // "Open a new ticket with this text" (a reply kept after its ticket was closed): the new
+    // ticket's form is filled from these drafts.
+    document.addEventListener('click', function (event) {
+      var link = event.target instanceof Element ? event.target.closest('a[data-draft-carry]') : null;
+      if (!link) return;
+      var prefix = 'draft:' + link.getAttribute('data-draft-carry') + ':';
+      var source = document.getElementById(link.getAttribute('data-draft-from') || '');
+      if (source && 'value' in source && source.value.trim() !== '') store.setItem(prefix + 'message', source.value);
+      var subject = link.getAttribute('data-draft-subject');
+      if (subject) store.setItem(prefix + 'subject', subject);
+      var done = link.getAttribute('data-draft-clear');
+      if (done) ['message', 'note'].forEach(function (name) { store.removeItem('draft:' + done + ':' + name); });
+    });
+  }
 })();

@@ -7,6 +7,7 @@ import { actorActivitySince } from '../db/audit.js';
 import type { Db } from '../db/index.js';
 import { saveSetting, setting } from '../db/settings.js';
 import type { User } from '../db/users.js';
+import { message, REFERENCE_LOCALE, translator, type Message } from '../i18n/index.js';
 
 export interface Limits {
   ticketsPerMinute: number;
@@ -37,21 +38,24 @@ export type QuotaKind = 'ticket' | 'reply';
 
 export class QuotaError extends Error {
   constructor(
-    message: string,
+    /** What the player reads, in their language; a numeric `size` param is a number of bytes (see `sized`). */
+    readonly userMessage: Message,
     readonly retryAfterSeconds: number,
   ) {
-    super(message);
+    super(translator(REFERENCE_LOCALE).text(sized(userMessage, translator(REFERENCE_LOCALE).bytes)));
     this.name = 'QuotaError';
   }
+}
+
+/** The message with its `size` (bytes) in words: "10 MiB" in the reader's language. */
+export function sized(m: Message, bytes: (n: number) => string): Message {
+  const size = m.params?.size;
+  return typeof size === 'number' ? message(m.key, { ...m.params, size: bytes(size) }) : m;
 }
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-function mib(bytes: number): string {
-  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
-}
 
 /**
  * Throws QuotaError when `user` may not post one more `kind` carrying `incoming` files now. Called
@@ -63,17 +67,14 @@ export function enforceQuota(db: Db, user: Pick<User, 'id' | 'role'>, kind: Quot
   const limit = limits(db);
   const perMinute = kind === 'ticket' ? limit.ticketsPerMinute : limit.repliesPerMinute;
   if (perMinute > 0 && actorActivitySince(db, user.id, [kind === 'ticket' ? 'ticket.create' : 'ticket.reply'], now - MINUTE).count >= perMinute) {
-    throw new QuotaError(
-      kind === 'ticket' ? `You can open at most ${perMinute} tickets a minute. Wait a minute and try again.` : `You can send at most ${perMinute} replies a minute. Wait a minute and try again.`,
-      60,
-    );
+    throw new QuotaError(message(kind === 'ticket' ? 'quota.tickets' : 'quota.replies', { count: perMinute }), 60);
   }
   if (incoming.files === 0) return;
   const posted = ['ticket.create', 'ticket.reply'];
   if (limit.uploadsPerHour > 0 && actorActivitySince(db, user.id, posted, now - HOUR).files + incoming.files > limit.uploadsPerHour) {
-    throw new QuotaError(`You can attach at most ${limit.uploadsPerHour} files an hour. Send your message without files, or wait and try again.`, 3600);
+    throw new QuotaError(message('quota.filesPerHour', { count: limit.uploadsPerHour }), 3600);
   }
   if (limit.uploadBytesPerDay > 0 && actorActivitySince(db, user.id, posted, now - DAY).bytes + incoming.bytes > limit.uploadBytesPerDay) {
-    throw new QuotaError(`You can attach at most ${mib(limit.uploadBytesPerDay)} of files a day. Send your message without files, or try again tomorrow.`, 3600);
+    throw new QuotaError(message('quota.bytesPerDay', { size: limit.uploadBytesPerDay }), 3600);
   }
 }

@@ -6,7 +6,7 @@ import { bridged, queueDiscordWork, type ChannelPost } from './discordWork.js';
 import { transition, type ChangeBy } from './transition.js';
 import { insertAttachment } from '../db/attachments.js';
 import { inTransaction, type Db } from '../db/index.js';
-import { message } from '../i18n/index.js';
+import { message, type Message } from '../i18n/index.js';
 import { insertMessage, insertSystemLine } from '../db/messages.js';
 import {
   countTickets,
@@ -48,8 +48,10 @@ export interface RequestContext {
 }
 
 export class TicketClosedError extends Error {
+  /** What the writer reads, in their language. */
+  readonly userMessage: Message = message('ticket.closedConflict');
   constructor(readonly ticketId: number) {
-    super('This ticket is closed and takes no more replies. Open a new ticket if you need more help.');
+    super(`ticket ${ticketId} is closed`);
     this.name = 'TicketClosedError';
   }
 }
@@ -244,9 +246,10 @@ export type StaffReplyStatus = (typeof STAFF_REPLY_STATUSES)[number];
 export class TicketRuleError extends Error {
   constructor(
     readonly status: number,
-    message: string,
+    /** What the person reads, in their language. */
+    readonly userMessage: Message,
   ) {
-    super(message);
+    super(userMessage.key);
     this.name = 'TicketRuleError';
   }
 }
@@ -326,7 +329,7 @@ export function assignTicket(db: Db, ticketId: number, assigneeId: number | null
     if (!ticket) throw new Error(`assignTicket: no ticket ${ticketId}`);
     if (assigneeId !== null) {
       const assignee = userById(db, assigneeId);
-      if (!assignee || !isStaff(assignee) || assignee.disabledAt !== null) throw new TicketRuleError(422, 'Tickets can only be assigned to active staff members.');
+      if (!assignee || !isStaff(assignee) || assignee.disabledAt !== null) throw new TicketRuleError(422, message('ticket.staff.notStaff'));
     }
     if (ticket.assigneeId === assigneeId) return false;
     updateTicketAssignee(db, ticketId, assigneeId);

@@ -42,8 +42,9 @@ test('staff answer with waiting_user; the player sees the badge, replies; the ti
   await staff.page.getByLabel('Note').fill('Checked the logs: the mount expired.');
   await Promise.all([staff.page.waitForURL(/#message-/), staff.page.getByRole('button', { name: 'Add note' }).click()]);
   await staff.page.selectOption('#set-assignee', { label: 'support_sam' });
-  await Promise.all([staff.page.waitForLoadState('load'), staff.page.getByRole('button', { name: 'Assign' }).click()]);
+  await Promise.all([staff.page.waitForLoadState('load'), staff.page.getByRole('button', { name: 'Assign', exact: true }).click()]);
   assert.equal(await staff.page.locator('[data-assignee-id]').innerText(), 'support_sam');
+  assert.equal(await staff.page.locator('[data-flash]').innerText(), 'Assigned to support_sam.');
 
   await staff.page.fill('#message', 'Did you renew the rental before it expired?');
   await staff.page.selectOption('#reply-status', 'waiting_user');
@@ -60,7 +61,7 @@ test('staff answer with waiting_user; the player sees the badge, replies; the ti
   await Promise.all([player.page.waitForURL(new RegExp(`view=ticket&id=${ticketId}`)), playerRow.locator('td.subject a').click()]);
   assert.ok(await player.page.locator('.message-staff', { hasText: 'Did you renew the rental' }).isVisible());
   assert.equal(await player.page.locator('text=Checked the logs').count(), 0, 'the internal note stays internal');
-  assert.ok(await player.page.locator('.system-line', { hasText: 'Status changed from open to waiting_user by support_sam.' }).isVisible());
+  assert.ok(await player.page.locator('.system-line', { hasText: 'Status changed from Open to Waiting for you by support_sam.' }).isVisible());
 
   await player.page.fill('#message', 'No, I forgot. Can you help?');
   await Promise.all([player.page.waitForURL(/#message-/), player.page.getByRole('button', { name: 'Send' }).click()]);

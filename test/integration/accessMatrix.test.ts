@@ -77,7 +77,7 @@ function gate(view: string, method: 'GET' | 'POST', action: string | undefined, 
   if (method === 'GET' ? !route.get : !route.post) return refused(405);
   const access = DESIGNED_ACCESS[view]!;
   if (access !== 'public' && role === 'anonymous') {
-    return method === 'GET' ? refused(302, { location: /^\/index\.php\?view=login&next=%2Findex\.php/ }) : refused(303, { location: /^\/index\.php\?view=login$/ });
+    return method === 'GET' ? refused(302, { location: /^\/index\.php\?view=login&next=%2Findex\.php/ }) : refused(303, { location: /^\/index\.php\?view=login(&next=%2Findex\.php%3Fview%3D\w+(%26id%3D\d+)?)?$/ });
   }
   if (RANK[role] < ACCESS_RANK[access]) return refused(403);
   const actionAccess = action ? DESIGNED_ACTION_ACCESS[view]?.[action] : undefined;

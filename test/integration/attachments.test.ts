@@ -39,7 +39,7 @@ async function create(files: UploadFile[], fields: Record<string, string> = {}) 
 }
 
 function attachmentLinks(html: string): { ticket: number; id: number; name: string }[] {
-  return [...html.matchAll(/href="\/index.php\?view=attachment&amp;ticket=(\d+)&amp;id=(\d+)" data-attachment-id="\d+" download>([^<]*)</g)].map((m) => ({
+  return [...html.matchAll(/href="\/index.php\?view=attachment&amp;ticket=(\d+)&amp;id=(\d+)" data-attachment-id="\d+" download dir="auto">([^<]*)</g)].map((m) => ({
     ticket: Number(m[1]),
     id: Number(m[2]),
     name: m[3]!,
@@ -104,7 +104,7 @@ describe('refused uploads store nothing and leave no file behind', () => {
     ['a file without extension', [{ name: 'README', content: 'text' }], 415, /not an allowed file type/],
     ['a PNG that is too short to be one', [{ name: 'tiny.png', content: Buffer.from([0x89, 0x50]) }], 415, /not really a PNG image/],
     ['a good file next to a bad one', [{ name: 'ok.png', content: PNG_BYTES }, { name: 'bad.pdf', content: 'not a pdf at all' }], 415, /“bad.pdf” is not really a PDF document/],
-    ['files under another field name', [{ name: 'x.png', content: PNG_BYTES, field: 'upload' }], 400, /Files can only be sent as “attachments”/],
+    ['files under another field name', [{ name: 'x.png', content: PNG_BYTES, field: 'upload' }], 400, /Files can only be sent in the “attachments” field/],
   ];
   for (const [what, files, status, message] of cases) {
     test(what, async () => {

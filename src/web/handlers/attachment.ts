@@ -30,12 +30,12 @@ export function downloadAttachment(req: Request, res: Response, deps: AppDeps): 
       ip: requestContext(req).ip,
       details: { requestedId: attachmentId },
     });
-    throw notFound('No such file on this ticket.');
+    throw notFound('attachment.notFound');
   }
   const file = path.join(deps.config.uploadsDir, attachment.storageName);
   if (!fs.existsSync(file)) {
     deps.logger.error({ attachmentId: attachment.id, file }, 'attachment file is missing');
-    throw notFound('That file is no longer available.');
+    throw notFound('attachment.gone');
   }
   recordAudit(deps.db, {
     actor: { id: user.id, name: user.username },

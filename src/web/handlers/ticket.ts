@@ -6,7 +6,8 @@ import { ticketAttachments } from '../../db/attachments.js';
 import { countTicketMessages, ticketMessagePage } from '../../db/messages.js';
 import type { Ticket } from '../../db/tickets.js';
 import { assignableStaff, userById, type User } from '../../db/users.js';
-import { MESSAGE_MAX, PRIORITIES, STATUS_DESCRIPTIONS, STATUSES } from '../../tickets/model.js';
+import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
+import { message, type Message } from '../../i18n/index.js';
 import {
   closeTicket,
   isStaff,
@@ -18,17 +19,19 @@ import {
   ticketForViewer,
 } from '../../tickets/service.js';
 import { param } from '../params.js';
-import { notFound } from '../errors.js';
+import { HttpError, notFound } from '../errors.js';
 import { notifyChannelsOf } from '../../tickets/notifications.js';
 import { snippets } from '../../db/snippets.js';
 import { fillSnippet, snippetValuesFor } from '../../tickets/snippets.js';
-import { multilineText, parseForm, queryText, type FieldErrors } from '../forms.js';
+import { multilineText, parseForm, queryText, zodMessage, type FieldErrors } from '../forms.js';
 import { foldText } from '../text.js';
+import { setFlash } from '../flash.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
+import { onStaleForm } from '../staleForms.js';
 import type { UploadError } from '../uploads/errors.js';
 import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
-const NOT_FOUND = 'No ticket with that number is open to you.';
+const NOT_FOUND = 'ticket.notFound';
 
 /**
  * What one ticket page renders at most (issue #12: a page's cost must not grow with what players
@@ -57,7 +60,7 @@ export function loadTicket(req: Request, res: Response, deps: AppDeps, intent: s
 function optionalNumber(req: Request, name: string, max: number): number | undefined {
   const text = queryText(req, name);
   if (text === '') return undefined;
-  if (!/^[1-9]\d{0,14}$/.test(text) || Number(text) > max) throw notFound('There is no such page of this ticket.');
+  if (!/^[1-9]\d{0,14}$/.test(text) || Number(text) > max) throw notFound('ticket.noSuchPage');
   return Number(text);
 }
 
@@ -80,7 +83,19 @@ function filledSnippets(deps: AppDeps, ticket: Ticket, owner: User | undefined, 
   return snippets(deps.db).map((s) => ({ id: s.id, name: s.name, text: fillSnippet(s.body, values) }));
 }
 
-export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: { errors?: FieldErrors; values?: Record<string, string>; error?: string } = {}): void {
+/** What a ticket page shows besides the ticket: a form's errors and values, a page error, kept text. */
+export interface TicketPageExtra {
+  errors?: FieldErrors;
+  values?: Record<string, string>;
+  /** An error for the whole page (alert at the top)... */
+  error?: Message;
+  /** ...or next to one of the staff forms: status, priority or assign. */
+  errorFor?: 'status' | 'priority' | 'assign';
+  /** A reply that could not be sent (the ticket was closed meanwhile), shown to copy or take to a new ticket. */
+  kept?: string;
+}
+
+export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket: Ticket, status = 200, extra: TicketPageExtra = {}): void {
   const user = res.locals.user!;
   const staff = isStaff(user);
   const { page, pages } = conversationPage(req, countTicketMessages(deps.db, ticket.id, staff));
@@ -111,11 +126,12 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
     },
     attachmentsByMessage: byMessage,
     isOwner: ticket.userId === user.id,
-    statusDescription: STATUS_DESCRIPTIONS[ticket.status],
     limits: deps.config.uploads,
     errors: extra.errors ?? {},
     values: { message: '', note: '', status: 'answered', ...extra.values },
     error: extra.error,
+    errorFor: extra.errorFor,
+    kept: extra.kept,
     staff,
     ...(staff ? staffLocals(deps, ticket, user) : {}),
   });
@@ -139,11 +155,11 @@ export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
   renderTicket(req, res, deps, loadTicket(req, res, deps, 'view'));
 }
 
-const replySchema = z.object({ message: multilineText('Message', MESSAGE_MAX) });
+const replySchema = z.object({ message: multilineText('ticket.reply.message', MESSAGE_MAX) });
 /** Support's reply also says where the ticket goes next (default: answered). */
 const staffReplySchema = z.object({
-  message: multilineText('Message', MESSAGE_MAX),
-  status: z.enum(STAFF_REPLY_STATUSES, { error: `Status after the reply must be one of ${STAFF_REPLY_STATUSES.join(', ')}` }).default('answered'),
+  message: multilineText('ticket.reply.message', MESSAGE_MAX),
+  status: z.enum(STAFF_REPLY_STATUSES, { error: zodMessage('ticket.staff.badStatus') }).default('answered'),
 });
 
 export function replyToTicket(req: Request, res: Response, deps: AppDeps): void {
@@ -153,12 +169,12 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
   const uploadError = res.locals.uploadError as UploadError | undefined;
   if (uploadError) {
     const values = { message: String(req.body?.message ?? ''), ...(staff ? { status: String(req.body?.status ?? 'answered') } : {}) };
-    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.message }, values });
+    renderTicket(req, res, deps, ticket, uploadError.status, { errors: { attachments: uploadError.publicMessage }, values });
     return;
   }
   const form = staff ? parseForm(staffReplySchema, req.body) : parseForm(replySchema, req.body);
   if (!form.ok) {
-    if (requestUploads(req).length > 0) form.errors.attachments = 'Attach your files again: they are not kept while the form has errors.';
+    if (requestUploads(req).length > 0) form.errors.attachments = message('ticket.attachAgain');
     renderTicket(req, res, deps, ticket, 422, { errors: form.errors, values: form.values });
     return;
   }
@@ -176,10 +192,12 @@ export function replyToTicket(req: Request, res: Response, deps: AppDeps): void 
         })
       : replyAsPlayer(deps.db, { ticketId: ticket.id, user, body, uploads }, requestContext(req), { discord: deps.config.discord.token !== undefined });
     claimUploads(req);
+    setFlash(req, 'flash.ticket.replySent');
     redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#message-${messageId}`);
   } catch (err) {
     if (!(err instanceof TicketClosedError)) throw err;
-    renderTicket(req, res, deps, { ...ticket, status: 'closed' }, 409, { error: err.message, values: { message: body } });
+    // Closed in another tab meanwhile: the text is not lost, it is shown again to copy or take to a new ticket.
+    renderTicket(req, res, deps, { ...ticket, status: 'closed' }, 409, { error: err.userMessage, kept: body });
   }
 }
 
@@ -188,5 +206,30 @@ export function closeTicketAction(req: Request, res: Response, deps: AppDeps): v
   const user = res.locals.user!;
   if (ticket.userId !== user.id && !isStaff(user)) throw notFound(NOT_FOUND);
   closeTicket(deps.db, ticket.id, user, requestContext(req), notifyChannelsOf(deps.config));
+  setFlash(req, 'flash.ticket.closed');
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }
+
+/**
+ * A reply or note whose form token had expired (the session rotated, the page was open for long):
+ * the page again with the typed text, a fresh token and a line saying so; nothing is stored.
+ */
+export function staleTicketForm(req: Request, res: Response, deps: AppDeps): void {
+  // Only to whoever may see the ticket; anyone else gets the plain refusal (and no refusal row:
+  // the token already failed, so nothing was asked of the ticket).
+  const text = param(req, 'id');
+  const id = text !== undefined && /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
+  const ticket = id === undefined ? undefined : ticketForViewer(deps.db, id, res.locals.user!, { ...requestContext(req), intent: 'view' }, () => {});
+  if (!ticket) throw new HttpError(403, 'request.csrf');
+  const values = Object.fromEntries(
+    ['message', 'note', 'status'].flatMap((name) => {
+      const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
+      return typeof value === 'string' ? [[name, value]] : [];
+    }),
+  );
+  const errors: FieldErrors = requestUploads(req).length > 0 ? { attachments: message('ticket.attachAgain') } : {};
+  // A reply to a ticket closed meanwhile has no form to go back to: its text is kept as after a 409.
+  const kept = ticket.status === 'closed' && values.message?.trim() ? values.message : undefined;
+  renderTicket(req, res, deps, ticket, 403, { error: message('form.expired'), values, errors, kept });
+}
+onStaleForm(replyToTicket, staleTicketForm);

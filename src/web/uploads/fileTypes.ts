@@ -2,10 +2,12 @@
 // file's first bytes (or, for text, by being UTF-8 without NUL bytes), and the clean-up of the name
 // a browser sends.
 import path from 'node:path';
+import type { MessageKey } from '../../i18n/index.js';
 
 export interface FileType {
   contentType: string;
-  label: string;
+  /** Its name in words ("a PNG image"), for the messages that refuse a file. */
+  label: MessageKey;
   /** True when the first bytes fit the type. */
   sniff: (head: Buffer) => boolean;
   /** Text files are checked as a whole: UTF-8 and no NUL bytes. */
@@ -14,21 +16,21 @@ export interface FileType {
 
 const startsWith = (head: Buffer, ...bytes: number[]) => bytes.every((byte, i) => head[i] === byte);
 
-const PNG: FileType = { contentType: 'image/png', label: 'a PNG image', sniff: (h) => startsWith(h, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a) };
-const JPEG: FileType = { contentType: 'image/jpeg', label: 'a JPEG image', sniff: (h) => startsWith(h, 0xff, 0xd8, 0xff) };
-const GIF: FileType = { contentType: 'image/gif', label: 'a GIF image', sniff: (h) => h.subarray(0, 6).toString('latin1') === 'GIF87a' || h.subarray(0, 6).toString('latin1') === 'GIF89a' };
+const PNG: FileType = { contentType: 'image/png', label: 'upload.type.png', sniff: (h) => startsWith(h, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a) };
+const JPEG: FileType = { contentType: 'image/jpeg', label: 'upload.type.jpeg', sniff: (h) => startsWith(h, 0xff, 0xd8, 0xff) };
+const GIF: FileType = { contentType: 'image/gif', label: 'upload.type.gif', sniff: (h) => h.subarray(0, 6).toString('latin1') === 'GIF87a' || h.subarray(0, 6).toString('latin1') === 'GIF89a' };
 const WEBP: FileType = {
   contentType: 'image/webp',
-  label: 'a WebP image',
+  label: 'upload.type.webp',
   sniff: (h) => h.subarray(0, 4).toString('latin1') === 'RIFF' && h.subarray(8, 12).toString('latin1') === 'WEBP',
 };
-const PDF: FileType = { contentType: 'application/pdf', label: 'a PDF document', sniff: (h) => h.subarray(0, 5).toString('latin1') === '%PDF-' };
+const PDF: FileType = { contentType: 'application/pdf', label: 'upload.type.pdf', sniff: (h) => h.subarray(0, 5).toString('latin1') === '%PDF-' };
 const ZIP: FileType = {
   contentType: 'application/zip',
-  label: 'a ZIP archive',
+  label: 'upload.type.zip',
   sniff: (h) => startsWith(h, 0x50, 0x4b, 0x03, 0x04) || startsWith(h, 0x50, 0x4b, 0x05, 0x06),
 };
-const TEXT: FileType = { contentType: 'text/plain; charset=utf-8', label: 'a UTF-8 text file', sniff: () => true, text: true };
+const TEXT: FileType = { contentType: 'text/plain; charset=utf-8', label: 'upload.type.text', sniff: () => true, text: true };
 
 /** The allow-list: images, text and logs, PDF, ZIP. */
 export const ALLOWED_TYPES: Record<string, FileType> = {

@@ -6,19 +6,20 @@ import fs from 'node:fs';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { StoredUpload } from '../../tickets/service.js';
-import { formatBytes, UploadError } from './errors.js';
+import { message, type Message, type Translator } from '../../i18n/index.js';
+import { requestTranslator, UploadError } from './errors.js';
 import { CheckedDiskStorage, type CheckedFile } from './storage.js';
 
 export const ATTACHMENT_FIELD = 'attachments';
 
-const MULTER_MESSAGES: Record<string, (limits: { maxBytes: number; maxFiles: number }, field?: string) => [number, string]> = {
-  LIMIT_FILE_SIZE: (l) => [413, `Each file must be at most ${formatBytes(l.maxBytes)}.`],
-  LIMIT_FILE_COUNT: (l) => [413, `Attach at most ${l.maxFiles} file${l.maxFiles === 1 ? '' : 's'} at a time.`],
-  LIMIT_UNEXPECTED_FILE: (_l, field) => [400, `Files can only be sent as “${ATTACHMENT_FIELD}”${field ? `, not “${field}”` : ''}.`],
-  LIMIT_PART_COUNT: () => [413, 'The form has too many parts.'],
-  LIMIT_FIELD_COUNT: () => [413, 'The form has too many fields.'],
-  LIMIT_FIELD_VALUE: () => [413, 'A form field is too long.'],
-  LIMIT_FIELD_KEY: () => [400, 'A form field name is too long.'],
+const MULTER_MESSAGES: Record<string, (limits: { maxBytes: number; maxFiles: number }, i18n: Translator) => [number, Message]> = {
+  LIMIT_FILE_SIZE: (l, i18n) => [413, message('upload.eachAtMost', { size: i18n.bytes(l.maxBytes) })],
+  LIMIT_FILE_COUNT: (l) => [413, message('upload.tooMany', { count: l.maxFiles })],
+  LIMIT_UNEXPECTED_FILE: () => [400, message('upload.wrongField', { field: ATTACHMENT_FIELD })],
+  LIMIT_PART_COUNT: () => [413, message('upload.tooManyParts')],
+  LIMIT_FIELD_COUNT: () => [413, message('upload.tooManyFields')],
+  LIMIT_FIELD_VALUE: () => [413, message('upload.fieldTooLong')],
+  LIMIT_FIELD_KEY: () => [400, message('upload.fieldNameTooLong')],
 };
 
 /**
@@ -50,11 +51,11 @@ export function createUploadMiddleware(options: { dir: string; maxBytes: number;
       if (err instanceof UploadError) {
         res.locals.uploadError = err;
       } else if (err instanceof multer.MulterError) {
-        const [status, message] = (MULTER_MESSAGES[err.code] ?? (() => [400, 'The upload could not be read.']))(options, err.field);
-        res.locals.uploadError = new UploadError(status, message);
+        const [status, text] = (MULTER_MESSAGES[err.code] ?? (() => [400, message('upload.unreadable')]))(options, requestTranslator(req));
+        res.locals.uploadError = new UploadError(status, text);
       } else {
         // Malformed multipart bodies (busboy) and aborted uploads.
-        res.locals.uploadError = new UploadError(400, 'The upload could not be read. Try sending the form again.');
+        res.locals.uploadError = new UploadError(400, message('upload.unreadable'));
       }
       // Whatever multer kept is worthless now: the request fails.
       discardUploads(req);

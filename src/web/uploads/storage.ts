@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import type multer from 'multer';
 import type { StoredUpload } from '../../tickets/service.js';
-import { formatBytes, UploadError } from './errors.js';
+import { message } from '../../i18n/index.js';
+import { requestTranslator, UploadError } from './errors.js';
 import { ALLOWED_EXTENSIONS, ALLOWED_TYPES, extensionOf, normaliseFileName, SNIFF_BYTES } from './fileTypes.js';
 
 export interface StoredFile extends StoredUpload {
@@ -36,10 +37,11 @@ export class CheckedDiskStorage implements multer.StorageEngine {
 
   _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<CheckedFile>) => void): void {
     const originalName = normaliseFileName(file.originalname);
+    const i18n = requestTranslator(req);
     const type = ALLOWED_TYPES[extensionOf(originalName)];
     if (!type) {
       file.stream.resume();
-      callback(new UploadError(415, `“${originalName}” is not an allowed file type. Attach ${ALLOWED_EXTENSIONS.join(', ')} files.`));
+      callback(new UploadError(415, message('upload.notAllowed', { name: originalName, types: ALLOWED_EXTENSIONS.join(', ') })));
       return;
     }
     let settle!: () => void;
@@ -64,9 +66,9 @@ export class CheckedDiskStorage implements multer.StorageEngine {
       if (finished) return;
       finished = true;
       if (!failure && !type.text && size < SNIFF_BYTES && !type.sniff(head)) {
-        failure = new UploadError(415, `“${originalName}” is not really ${type.label}.`);
+        failure = new UploadError(415, message('upload.notReally', { name: originalName, type: i18n.t(type.label) }));
       }
-      if (!failure && (file.stream as Readable & { truncated?: boolean }).truncated) failure = new UploadError(413, `“${originalName}” is too large.`);
+      if (!failure && (file.stream as Readable & { truncated?: boolean }).truncated) failure = new UploadError(413, message('upload.tooLarge', { name: originalName }));
       if (failure) {
         fs.rm(target, { force: true }, () => {
           settle();
@@ -90,14 +92,14 @@ export class CheckedDiskStorage implements multer.StorageEngine {
       if (failure) return;
       size += chunk.length;
       if (size > this.maxBytes) {
-        fail(new UploadError(413, `“${originalName}” is larger than ${formatBytes(this.maxBytes)}.`));
+        fail(new UploadError(413, message('upload.largerThan', { name: originalName, size: i18n.bytes(this.maxBytes) })));
         return;
       }
       hash.update(chunk);
       if (head.length < SNIFF_BYTES) {
         head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
         if (head.length >= SNIFF_BYTES && !type.sniff(head)) {
-          fail(new UploadError(415, `“${originalName}” is not really ${type.label}.`));
+          fail(new UploadError(415, message('upload.notReally', { name: originalName, type: i18n.t(type.label) })));
           return;
         }
       }
@@ -106,7 +108,7 @@ export class CheckedDiskStorage implements multer.StorageEngine {
           decoder.decode(chunk, { stream: true });
           if (chunk.includes(0)) throw new Error('NUL byte');
         } catch {
-          fail(new UploadError(415, `“${originalName}” is not ${type.label}.`));
+          fail(new UploadError(415, message('upload.notType', { name: originalName, type: i18n.t(type.label) })));
           return;
         }
       }
@@ -120,16 +122,16 @@ export class CheckedDiskStorage implements multer.StorageEngine {
         try {
           decoder.decode();
         } catch {
-          fail(new UploadError(415, `“${originalName}” is not ${type.label}.`));
+          fail(new UploadError(415, message('upload.notType', { name: originalName, type: i18n.t(type.label) })));
           return;
         }
       }
       if (!failure) out.end();
     });
-    file.stream.on('error', () => fail(new UploadError(400, 'The upload could not be read. Try sending the form again.')));
+    file.stream.on('error', () => fail(new UploadError(400, message('upload.unreadable'))));
     out.on('close', done);
     out.on('error', () => {
-      failure ??= new UploadError(500, `“${originalName}” could not be stored.`);
+      failure ??= new UploadError(500, message('upload.notStored', { name: originalName }));
     });
   }
 
