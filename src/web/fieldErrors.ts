@@ -10,7 +10,10 @@ export function keyedErrors(errors: Record<string, unknown>, params: Partial<Rec
   const keyed: KeyedErrors = {};
   for (const [field, value] of Object.entries(errors)) {
     if (typeof value === 'string') keyed[field] = isMessageKey(value) ? message(value, params[value]) : value;
-    else if (value && typeof value === 'object' && 'key' in value) keyed[field] = value as Message;
+    else if (value && typeof value === 'object' && 'key' in value) {
+      const m = value as Message;
+      keyed[field] = m.params === undefined && params[m.key] ? message(m.key, params[m.key]) : m;
+    }
   }
   return keyed;
 }

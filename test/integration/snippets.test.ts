@@ -95,11 +95,11 @@ describe('the admin page', () => {
     createSnippet(setup.app.db, { name: 'Taken', body: 'x' }, { actor: SYSTEM_ACTOR, ip: null });
     const before = { count: snippets(setup.app.db).length, audit: auditRows('snippet.create').length };
     const cases: [Record<string, string>, string, RegExp][] = [
-      [{ name: '', body: 'text' }, 'name', /-error">Fill this in\.</],
-      [{ name: 'x'.repeat(65), body: 'text' }, 'name', /-error">Write at most 64 characters\.</],
+      [{ name: '', body: 'text' }, 'name', /Name is required/],
+      [{ name: 'x'.repeat(65), body: 'text' }, 'name', /Name must be at most 64 characters/],
       [{ name: 'two\nlines', body: 'text' }, 'name', /Name must be one line/],
-      [{ name: 'Empty', body: '   ' }, 'body', /-error">Fill this in\.</],
-      [{ name: 'Long', body: 'y'.repeat(4001) }, 'body', /-error">Write at most 4,000 characters\.</],
+      [{ name: 'Empty', body: '   ' }, 'body', /Text is required/],
+      [{ name: 'Long', body: 'y'.repeat(4001) }, 'body', /Text must be at most 4,000 characters/],
       [{ name: 'taken', body: 'text' }, 'name', /already exists/],
     ];
     for (const [form, field, message] of cases) {
