@@ -32,6 +32,28 @@
     if (row) window.location.assign(row.getAttribute('data-href'));
   });
 
+  // Tickets list filters (views/tickets.ejs): on phones they fold behind one "Filters" button.
+  // Without this script the button stays hidden and the filters show, so nothing is out of reach.
+  function setupFilters() {
+    var toggle = document.querySelector('[data-filters-toggle]');
+    var form = toggle ? document.getElementById(toggle.getAttribute('aria-controls')) : null;
+    if (!toggle || !form) return;
+    var open = toggle.getAttribute('aria-expanded') === 'true';
+    form.classList.add('filters-collapsible');
+    form.classList.toggle('is-open', open);
+    toggle.hidden = false;
+    toggle.addEventListener('click', function () {
+      open = !open;
+      form.classList.toggle('is-open', open);
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      if (open) {
+        var first = form.querySelector('select, input:not([type=hidden])');
+        if (first && window.matchMedia('(max-width: 640px)').matches) first.focus();
+      }
+    });
+  }
+  setupFilters();
+
   // The saved-reply picker on a staff reply form (views/ticket.ejs): choosing one puts its text,
   // already filled for this ticket, in the message box to edit and send; nothing is sent by itself.
   document.addEventListener('change', function (event) {

@@ -291,6 +291,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     // Staff see how many tickets wait for Support (open + answered).
     res.locals.supportCount = res.locals.user && isStaff(res.locals.user) ? supportQueueCount(db) : undefined;
     res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
+    // The visitors' language menu links to this same page with another `lang`.
+    res.locals.currentQuery = req.originalUrl.split('?')[1] ?? '';
     next();
   });
 

@@ -36,7 +36,7 @@ test('staff answer with waiting_user; the player sees the badge, replies; the ti
   assert.equal(await staff.page.locator('h1').textContent(), 'Ticket queue');
   assert.equal(await staff.page.locator('[data-support-count]').getAttribute('data-support-count'), '1');
   const row = staff.page.locator(`tr[data-ticket-id="${ticketId}"]`);
-  assert.match(await row.innerText(), /player_one[\s\S]*web/);
+  assert.match(await row.innerText(), /player_one[\s\S]*Website/);
   await Promise.all([staff.page.waitForURL(new RegExp(`view=ticket&id=${ticketId}`)), row.locator('td.subject a').click()]);
 
   await staff.page.getByLabel('Note').fill('Checked the logs: the mount expired.');

@@ -99,7 +99,9 @@ test("a player's ticket from creation to closing", { skip }, async () => {
   await page.goto(`${app.url}/index.php?view=tickets`);
   assert.equal(await badge(page).getAttribute('data-waiting-count'), '1');
   assert.ok(await badge(page).isVisible(), 'the badge shows');
-  assert.equal((await badge(page).innerText()).trim(), '1');
+  assert.equal((await badge(page).locator('.badge-count').innerText()).trim(), '1');
+  assert.equal((await badge(page).locator('.visually-hidden').textContent())?.trim(), '1 ticket waiting for your answer', 'the badge’s meaning for screen readers');
+  assert.match((await page.getByRole('link', { name: /Tickets/ }).first().textContent()) ?? '', /1 ticket waiting for your answer/);
   const [r, g, b, alpha] = rgb(await badge(page).evaluate((el) => getComputedStyle(el).backgroundColor));
   assert.ok(alpha > 0, 'the badge has a background');
   assert.ok(r > 150 && r > g + 60 && r > b + 60, `the badge is red: rgb(${r}, ${g}, ${b})`);

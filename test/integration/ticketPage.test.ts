@@ -165,6 +165,28 @@ describe('typed text survives', () => {
     });
   }
 
+  test('the create form with a stale form token: 403, the form again with subject and text and a fresh token; nothing stored', async () => {
+    const before = (app.db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n;
+    const files = uploadedFiles(app.config.uploadsDir).length;
+    const reply = await playerClient.postMultipart(
+      '/index.php?view=ticket_create',
+      { _csrf: 'stale-token-from-an-old-session', subject: 'Lost my <pet>', message: 'It ran off near Prontera', priority: 'high' },
+      [{ name: 'shot.png', content: PNG_BYTES }],
+    );
+    assert.equal(reply.status, 403);
+    assert.match(reply.text, /data-form-expired>Your form had expired; check it and send again\.</);
+    assert.match(reply.text, /value="Lost my &lt;pet&gt;"/);
+    assert.match(reply.text, />It ran off near Prontera<\/textarea>/);
+    assert.match(reply.text, /<option value="high" selected/);
+    assert.match(reply.text, /Attach your files again/);
+    assert.equal((app.db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n, before, 'nothing stored');
+    assert.equal(uploadedFiles(app.config.uploadsDir).length, files, 'no file kept');
+    const token = csrfFrom(reply.text)!;
+    assert.notEqual(token, 'stale-token-from-an-old-session');
+    const again = await playerClient.postMultipart('/index.php?view=ticket_create', { _csrf: token, subject: 'Lost my pet', message: 'It ran off' });
+    assert.equal(again.status, 303, 'the fresh token works');
+  });
+
   test('other forms with a stale token are still a plain 403', async () => {
     const id = makeTicket('Stale close');
     const reply = await playerClient.post(`${ticketUrl(id)}&action=close`, { _csrf: 'stale' });

@@ -58,7 +58,9 @@ describe('create a ticket (seed 000 § Create a ticket)', () => {
     assert.equal(form.status, 200);
     assert.match(form.text, /enctype="multipart\/form-data"/);
     for (const field of ['subject', 'message', 'priority', 'attachments', '_csrf']) assert.match(form.text, new RegExp(`name="${field}"`), field);
-    assert.match(form.text, /<option value="normal" selected>normal<\/option>/, 'normal is the default priority');
+    assert.match(form.text, /<option value="normal" selected>Normal<\/option>/, 'normal is the default priority, its label translated');
+    assert.match(form.text, /<input id="subject"[^>]*data-draft="create"/, 'the drafts script keeps the subject');
+    assert.match(form.text, /<textarea id="message"[^>]*data-draft="create"/, 'the drafts script keeps the message');
     for (const label of ['Subject', 'Priority', 'Message', 'Attachments']) assert.match(form.text, new RegExp(`<label for="[a-z]+">${label}`), `label ${label}`);
   });
 
@@ -81,6 +83,8 @@ describe('create a ticket (seed 000 § Create a ticket)', () => {
 
     const page = await aliceClient.get(reply.location!);
     assert.match(page.text, new RegExp(`<main class="content" id="main" data-ticket-id="${id}" data-status="open" data-priority="urgent">`));
+    assert.match(page.text, new RegExp(`<div class="flash-region" role="status" aria-live="polite"><p class="flash flash-info" data-flash>Ticket #${id} created. Support will answer here.</p></div>`), 'the flash says it in the live region');
+    assert.doesNotMatch((await aliceClient.get(reply.location!)).text, /data-flash/, 'the flash is said once');
     assert.match(page.text, /It vanished after the update.\nPlease help./);
     assert.match(page.text, /screenshot.png<\/a>/);
     const audit = recentAuditRows(app.db, 50).find((row) => row.action === 'ticket.create' && row.ticketId === id);
@@ -108,8 +112,8 @@ describe('create a ticket (seed 000 § Create a ticket)', () => {
       [{ name: 'a.png', content: PNG_BYTES }],
     );
     assert.equal(reply.status, 422);
-    assert.match(reply.text, /id="subject-error">Fill this in\.</);
-    assert.match(reply.text, /id="priority-error">Priority must be one of low, normal, high, urgent</);
+    assert.match(reply.text, /id="subject-error">Subject is required</);
+    assert.match(reply.text, /id="priority-error">Choose a priority from the list.</);
     assert.match(reply.text, /My &lt;b&gt;detailed&lt;\/b&gt; message<\/textarea>/, 'the message is kept, escaped');
     assert.match(reply.text, /Attach your files again/);
     assert.equal(ticketCount(), before);
@@ -179,7 +183,7 @@ describe('tickets list (seed 000 § Tickets list)', () => {
 
   test('columns in order, one row per ticket with the test hooks, newest activity first, closed hidden by default', async () => {
     const page = await client.get('/index.php?view=tickets');
-    const headers = [...page.text.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
+    const headers = [...page.text.matchAll(/<th scope="col"[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
     assert.deepEqual(headers, ['#', 'Subject', 'Status', 'Priority', 'Messages', 'Created', 'Updated']);
     assert.deepEqual(listedTickets(page.text), [
       { id: ids.progress!, status: 'in_progress' },
@@ -188,10 +192,11 @@ describe('tickets list (seed 000 § Tickets list)', () => {
       { id: ids.lateOn28!, status: 'open' },
     ]);
     assert.match(page.text, /<option value="" selected>All except closed<\/option>/);
-    assert.match(page.text, /class="tag status status-in_progress"[^>]*>in_progress</);
-    assert.match(page.text, /class="tag priority priority-high"[^>]*>high</);
+    assert.match(page.text, /class="tag status status-in_progress"[^>]*>In progress</, 'statuses read as labels');
+    assert.match(page.text, /class="tag priority priority-high"[^>]*>High</);
+    assert.match(page.text, /<option value="waiting_user">Waiting for you<\/option>/, 'status options show labels, values stay stored values');
     assert.match(page.text, new RegExp(`<tr data-ticket-id="${ids.on30}" data-status="waiting_user" data-href="[^"]+" class=row-attention>`), 'waiting_user rows are highlighted');
-    assert.match(page.text, /<time datetime="2025-10-28T22:30:00.000Z">2025-10-28 23:30<\/time>/, 'times in the app time zone');
+    assert.match(page.text, /<time datetime="2025-10-28T22:30:00.000Z">Oct 28, 2025, 11:30 PM GMT\+1<\/time>/, 'times in the app time zone, with the zone');
     assert.doesNotMatch(page.text, /Bob private ticket/);
   });
 
@@ -203,7 +208,7 @@ describe('tickets list (seed 000 § Tickets list)', () => {
     assert.deepEqual(listedTickets(closed.text), [{ id: ids.closed!, status: 'closed' }]);
     const bad = await client.get('/index.php?view=tickets&status=lost');
     assert.equal(bad.status, 400);
-    assert.match(bad.text, /Status must be one of/);
+    assert.match(bad.text, /Choose a status from the list./);
   });
 
   test('Date from / Date to are whole days on creation time, inclusive, in TZ', async () => {
@@ -239,7 +244,7 @@ describe('tickets list (seed 000 § Tickets list)', () => {
 
   test('empty states say which filter hides tickets', async () => {
     const none = await client.get('/index.php?view=tickets&q=nothing-matches-this');
-    assert.match(none.text, /No tickets match status “All except closed” \(closed tickets are hidden\), search “nothing-matches-this”/);
+    assert.match(none.text, /No tickets match status “All except closed” \(closed tickets are hidden\) and search “nothing-matches-this”/);
     assert.match(none.text, /<a href="\/index.php\?view=tickets&amp;status=all">Show all tickets<\/a>/);
 
     const onlyClosed = await addUser(app.db, 'closer');
@@ -253,13 +258,31 @@ describe('tickets list (seed 000 § Tickets list)', () => {
     void fresh;
     const n = new Client(app.url);
     await n.login('newcomer');
-    assert.match((await n.get('/index.php?view=tickets')).text, /You have no tickets yet/);
+    const empty = (await n.get('/index.php?view=tickets')).text;
+    assert.match(empty, /<h2 id="empty-title">You have no tickets yet.<\/h2>/);
+    assert.match(empty, /A ticket is a private conversation with Support about a problem with your account, a payment, a bug/, 'it says what a ticket is for');
+    assert.match(empty, /<section class="card empty-state"[\s\S]*<a class="button button-primary" href="\/index.php\?view=ticket_create">Create ticket<\/a>[\s\S]*<\/section>/, 'and how to open one');
+    assert.doesNotMatch(empty, /<table/, 'no empty table');
   });
 
   test('a row links to its ticket (and the row click target is the ticket page)', async () => {
     const page = await client.get('/index.php?view=tickets');
     assert.match(page.text, new RegExp(`data-href="/index.php\\?view=ticket&amp;id=${ids.progress}"`));
-    assert.match(page.text, new RegExp(`<a href="/index.php\\?view=ticket&amp;id=${ids.progress}">Being worked on</a>`));
+    assert.match(page.text, new RegExp(`<a href="/index.php\\?view=ticket&amp;id=${ids.progress}" dir="auto">Being worked on</a>`));
+    // One tab stop per row: the subject is the row's only link (the #id is text).
+    for (const row of page.text.matchAll(/<tr data-ticket-id="(\d+)"[\s\S]*?<\/tr>/g)) {
+      assert.equal([...row[0].matchAll(/<a /g)].length, 1, `row ${row[1]}`);
+      assert.match(row[0], new RegExp(`<td class="num cell-id" data-label="#">#${row[1]}</td>`));
+    }
+  });
+
+  test('each row says whose turn it is', async () => {
+    const page = await client.get('/index.php?view=tickets&status=all');
+    const turn = (id: number) => new RegExp(`<tr data-ticket-id="${id}"[\\s\\S]*?<span class="turn">([^<]*)</span>`).exec(page.text)?.[1];
+    assert.equal(turn(ids.on30!), 'Your turn: Support needs your answer.');
+    assert.equal(turn(ids.progress!), 'Support is working on it.');
+    assert.equal(turn(ids.lateOn28!), 'Waiting for Support.');
+    assert.equal(turn(ids.closed!), 'Closed: nothing more to do.');
   });
 
   test('paging: 50 a page, filters kept in the page links', async () => {
@@ -271,7 +294,8 @@ describe('tickets list (seed 000 § Tickets list)', () => {
     const first = await c.get('/index.php?view=tickets&q=Bulk');
     const rows = listedTickets(first.text);
     assert.equal(rows.length, 50);
-    assert.match(first.text, /Showing 1–50 of 53/);
+    assert.match(first.text, /Showing 1–50 of 53 tickets/);
+    assert.match(first.text, /Page 1 of 2/);
     assert.match(first.text, /href="\/index.php\?view=tickets&amp;q=Bulk&amp;page=2" rel="next"/);
     const second = await c.get('/index.php?view=tickets&q=Bulk&page=2');
     const rest = listedTickets(second.text);
@@ -280,7 +304,7 @@ describe('tickets list (seed 000 § Tickets list)', () => {
     assert.match(second.text, /rel="prev"/);
     const beyond = await c.get('/index.php?view=tickets&page=9');
     assert.equal(beyond.status, 200);
-    assert.match(beyond.text, /There is no page 9; the list has 2/);
+    assert.match(beyond.text, /There is no page 9; the list has 2 pages./);
   });
 });
 
@@ -450,5 +474,68 @@ describe('access: tickets are limited to their owner (seed 000 § Security & pri
     const list = await staffClient.get('/index.php?view=tickets');
     assert.ok(listedTickets(list.text).some((row) => row.id === id));
     void staff;
+  });
+});
+
+describe('the list and the create page in the reader’s language (issue #16)', () => {
+  test('Accept-Language: es gives a Spanish list; ?lang=th sets the cookie that later pages follow', async () => {
+    const polyglot = await addUser(app.db, 'polyglot');
+    makeTicket(polyglot, 'Mi espada desapareció', { status: 'waiting_user' });
+    const c = new Client(app.url);
+    await c.login('polyglot');
+
+    const es = await c.get('/index.php?view=tickets', { 'accept-language': 'es-MX,es;q=0.9,en;q=0.5' });
+    assert.match(es.text, /<html lang="es">/);
+    assert.match(es.text, /<a class="button button-primary" href="\/index.php\?view=ticket_create">Crear ticket<\/a>/);
+    assert.match(es.text, /<th scope="col">Asunto<\/th>/);
+    assert.match(es.text, /<option value="" selected>Todos menos cerrados<\/option>/);
+    assert.match(es.text, /<span class="turn">Te toca a ti: Soporte necesita tu respuesta.<\/span>/);
+    assert.match(es.text, /Mostrando 1–1 de 1 ticket</, 'the pager in Spanish, singular');
+    assert.match(es.text, /<span class="visually-hidden">1 ticket esperando tu respuesta<\/span>/, 'the badge’s meaning in Spanish');
+    assert.doesNotMatch(es.text, />(Subject|Status|Create ticket|All except closed|Filter|Reset)</, 'none of the list’s English words');
+
+    const th = await c.get('/index.php?view=tickets&lang=th', { 'accept-language': 'es' });
+    assert.match(th.text, /<html lang="th">/);
+    assert.match(th.headers.get('set-cookie') ?? '', /tb_lang=th/);
+    assert.match(th.text, />สร้างทิกเก็ต</);
+    // The cookie wins over the browser's Accept-Language on the pages that follow.
+    const later = await c.get('/index.php?view=ticket_create', { 'accept-language': 'es' });
+    assert.match(later.text, /<html lang="th">/);
+    assert.match(later.text, /<h1>สร้างทิกเก็ต<\/h1>/);
+    assert.match(later.text, /<label for="subject">หัวข้อ<\/label>/);
+  });
+
+  test('Russian plurals in the pager and the badge; create errors in the page’s language', async () => {
+    const russian = await addUser(app.db, 'russian');
+    for (let i = 0; i < 3; i += 1) makeTicket(russian, `Тикет ${i}`, { status: 'waiting_user' });
+    const c = new Client(app.url);
+    await c.login('russian');
+    const list = await c.get('/index.php?view=tickets&lang=ru');
+    assert.match(list.text, /Показаны 1–3 из 3 тикетов/);
+    assert.match(list.text, /3 тикета ждут вашего ответа/);
+    assert.match(list.text, /<span class="label"><span class="visually-hidden">Вы вошли как <\/span><bdi dir="auto">russian<\/bdi> · Игрок<\/span>/, 'the role name is translated');
+    const _csrf = await csrfOf(c, '/index.php?view=ticket_create');
+    const reply = await c.postMultipart('/index.php?view=ticket_create', { _csrf, subject: 'x'.repeat(201), message: ' ' });
+    assert.equal(reply.status, 422);
+    assert.match(reply.text, /id="subject-error">Тема — не длиннее 200 символов</);
+    assert.match(reply.text, /id="message-error">Напишите сообщение</);
+  });
+
+  test('a visitor’s language menu: this page again with ?lang=, the current one marked', async () => {
+    const visitor = new Client(app.url);
+    const page = await visitor.get('/index.php?view=login', { 'accept-language': 'pt-BR' });
+    assert.match(page.text, /<html lang="pt-BR">/);
+    const menu = /<nav class="language-menu" aria-label="Idioma">([\s\S]*?)<\/nav>/.exec(page.text)?.[1] ?? '';
+    const links = [...menu.matchAll(/<a href="([^"]+)" lang="([^"]+)" hreflang="([^"]+)"( aria-current="true")?>([^<]+)<\/a>/g)];
+    assert.deepEqual(links.map((l) => l[2]).sort(), ['en', 'es', 'id', 'pt-BR', 'ru', 'th']);
+    for (const l of links) {
+      assert.equal(l[3], l[2]);
+      assert.equal(l[1], `/index.php?view=login&amp;lang=${l[2]}`);
+      assert.equal(l[4] !== undefined, l[2] === 'pt-BR', `${l[2]} is the current one only when it is`);
+    }
+    assert.ok(links.some((l) => l[5] === 'Русский' || l[5] === 'русский'), 'each language under its own name');
+    const chosen = await visitor.get('/index.php?view=login&lang=id');
+    assert.match(chosen.text, /<html lang="id">/);
+    assert.match(chosen.text, /<a href="\/index.php\?view=login&amp;lang=id" lang="id" hreflang="id" aria-current="true">/);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { recentAuditRows } from '../../src/db/audit.js';
 import { prepared } from '../../src/db/index.js';
+import { createWebTicket } from '../../src/tickets/service.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;
@@ -184,7 +185,7 @@ describe('sign in', () => {
     assert.ok(before && afterSid && before !== afterSid, 'the session id changes on sign-in');
     const page = await client.get('/index.php?view=tickets');
     assert.equal(page.status, 200);
-    assert.match(page.text, /alice · user/);
+    assert.match(page.text, /alice<\/bdi> · Player/);
     assert.ok(auditActions().includes('login.success'));
 
     // The old (pre-login) session id is worth nothing now.
@@ -261,7 +262,7 @@ describe('sessions', () => {
       for (const [name, value] of client.cookies) again.cookies.set(name, value);
       const page = await again.get('/index.php?view=tickets');
       assert.equal(page.status, 200);
-      assert.match(page.text, /alice · user/);
+      assert.match(page.text, /alice<\/bdi> · Player/);
     } finally {
       await restarted.close();
     }
@@ -303,10 +304,16 @@ describe('the tickets page', () => {
     const client = new Client(app.url);
     await client.login('alice');
     const page = await client.get('/index.php?view=tickets');
-    const headers = [...page.text.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
-    assert.deepEqual(headers, ['#', 'Subject', 'Status', 'Priority', 'Messages', 'Created', 'Updated']);
     assert.match(page.text, /data-waiting-count="0"/);
     assert.match(page.text, /You have no tickets yet/);
+    // With a ticket, the table and its columns.
+    const withTicket = await addUser(app.db, 'alice_has_one');
+    createWebTicket(app.db, { user: withTicket, subject: 'First one', body: 'Hello', priority: 'normal', uploads: [] }, { ip: null });
+    const other = new Client(app.url);
+    await other.login('alice_has_one');
+    const listed = await other.get('/index.php?view=tickets');
+    const headers = [...listed.text.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
+    assert.deepEqual(headers, ['#', 'Subject', 'Status', 'Priority', 'Messages', 'Created', 'Updated']);
   });
 
   test('the sidebar renders collapsed when the visitor collapsed it before', async () => {

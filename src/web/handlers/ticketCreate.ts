@@ -2,23 +2,48 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
-import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
+import { message, type Message, type MessageKey, type Params, type Translator } from '../../i18n/index.js';
+import { keyedErrors } from '../fieldErrors.js';
+import { onStaleForm } from '../staleForms.js';
+import { cleanText, DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
 import { createWebTicket } from '../../tickets/service.js';
-import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';
+import { setFlash } from '../flash.js';
+import { formValues, parseForm } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import type { UploadError } from '../uploads/errors.js';
 import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
+/**
+ * A required text field whose zod messages are catalogue keys (put into words with their
+ * parameters by `fieldErrors`); a textarea's CRLF line breaks are stored as LF.
+ */
+function requiredField(required: MessageKey, tooLong: MessageKey, max: number, multiline: boolean) {
+  return z
+    .string({ error: () => required })
+    .transform((text) => cleanText(multiline ? text.replace(/\r\n?/g, '\n') : text))
+    .pipe(z.string().max(max, tooLong))
+    .refine((text) => text.trim() !== '', required);
+}
+
 const createSchema = z.object({
-  subject: requiredText('Subject', SUBJECT_MAX).transform((s) => s.trim().replace(/\s+/g, ' ')),
-  message: multilineText('Message', MESSAGE_MAX),
-  priority: z.enum(PRIORITIES, { error: `Priority must be one of ${PRIORITIES.join(', ')}` }).default(DEFAULT_PRIORITY),
+  subject: requiredField('ticketCreate.error.subjectRequired', 'ticketCreate.error.subjectTooLong', SUBJECT_MAX, false).transform((s) => s.trim().replace(/\s+/g, ' ')),
+  message: requiredField('ticketCreate.error.messageRequired', 'ticketCreate.error.messageTooLong', MESSAGE_MAX, true),
+  priority: z.enum(PRIORITIES, { error: 'ticketCreate.error.priority' }).default(DEFAULT_PRIORITY),
 });
 
-function renderForm(req: Request, res: Response, deps: AppDeps, status: number, values: Record<string, string>, errors: FieldErrors): void {
+/** The parameters each error key needs. */
+const ERROR_PARAMS: Partial<Record<MessageKey, Params>> = {
+  'ticketCreate.error.subjectTooLong': { count: SUBJECT_MAX },
+  'ticketCreate.error.messageTooLong': { count: MESSAGE_MAX },
+};
+
+type CreateErrors = Record<string, Message | string>;
+
+function renderForm(req: Request, res: Response, deps: AppDeps, status: number, values: Record<string, string>, errors: CreateErrors, error?: Message): void {
   res.status(status);
   renderPage(req, res, 'ticket_create', {
-    title: 'Create ticket',
+    ...(error ? { error } : {}),
+    title: (res.locals.i18n as Translator).t('ticketCreate.title'),
     values: { subject: '', message: '', priority: DEFAULT_PRIORITY, ...values },
     errors,
     priorities: PRIORITIES,
@@ -33,13 +58,14 @@ export function ticketCreateForm(req: Request, res: Response, deps: AppDeps): vo
 export function createTicket(req: Request, res: Response, deps: AppDeps): void {
   const uploadError = res.locals.uploadError as UploadError | undefined;
   if (uploadError) {
-    renderForm(req, res, deps, uploadError.status, formValues(req.body), { attachments: uploadError.message });
+    renderForm(req, res, deps, uploadError.status, formValues(req.body), { attachments: uploadError.publicMessage });
     return;
   }
   const form = parseForm(createSchema, req.body);
   if (!form.ok) {
-    if (requestUploads(req).length > 0) form.errors.attachments = 'Attach your files again: they are not kept while the form has errors.';
-    renderForm(req, res, deps, 422, form.values, form.errors);
+    const errors = keyedErrors(form.errors, ERROR_PARAMS);
+    if (requestUploads(req).length > 0) errors.attachments = message('ticketCreate.error.attachAgain');
+    renderForm(req, res, deps, 422, form.values, errors);
     return;
   }
   const ticketId = createWebTicket(
@@ -56,5 +82,19 @@ export function createTicket(req: Request, res: Response, deps: AppDeps): void {
     { ip: req.ip ?? null },
   );
   claimUploads(req);
+  // The id as text: a ticket number is not formatted like a quantity ("#1234", not "#1,234").
+  setFlash(req, 'tickets.created', { id: String(ticketId) });
   redirectAfterPost(res, viewUrl('ticket', { id: ticketId }));
 }
+
+/**
+ * The create form sent with a stale token (issue #16: typed text survives it): the form again with
+ * what was typed, a fresh token and a line saying so; nothing is stored (the dispatcher answers 403
+ * and removes any uploaded files).
+ */
+function staleCreateForm(req: Request, res: Response, deps: AppDeps): void {
+  const values = formValues(req.body);
+  const errors: CreateErrors = requestUploads(req).length > 0 ? { attachments: message('ticketCreate.error.attachAgain') } : {};
+  renderForm(req, res, deps, 403, { subject: values.subject ?? '', message: values.message ?? '', ...(values.priority ? { priority: values.priority } : {}) }, errors, message('form.expired'));
+}
+onStaleForm(createTicket, staleCreateForm);

@@ -5,14 +5,17 @@ import type { AppDeps } from '../deps.js';
 import { TICKET_SORTS, ticketCountForUser, type TicketListQuery, type TicketSort } from '../../db/tickets.js';
 import { assignableStaff, userByUsername } from '../../db/users.js';
 import { isStatus, PRIORITIES, STATUSES, type Priority, type Status } from '../../tickets/model.js';
-import { parseSearch, SearchError, SEARCH_MAX_LENGTH } from '../../tickets/search.js';
+import { parseSearch, SearchError, SEARCH_MAX_LENGTH, SEARCH_MAX_WORDS } from '../../tickets/search.js';
 import { isStaff, ticketListPage } from '../../tickets/service.js';
 import { dayRange, parseYmd } from '../../time.js';
-import { queryText, type FieldErrors } from '../forms.js';
+import { message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
+import { queryText } from '../forms.js';
 import { renderPage, viewUrl } from '../render.js';
 
 export const PAGE_SIZE = 50;
 const MAX_PAGE = 100_000;
+/** An example date in the form the date filters take (typed by hand where a browser has no date picker). */
+const DATE_EXAMPLE = '2025-10-29';
 
 export interface ListFilters {
   status: string;
@@ -28,38 +31,40 @@ export interface ListFilters {
   sort: string;
 }
 
+type ListErrors = Record<string, Message>;
+
 /** The filters as typed, and what is wrong with them. Staff filters are ignored for players. */
-function readFilters(req: Request, staff: boolean): { filters: ListFilters; errors: FieldErrors } {
-  const errors: FieldErrors = {};
+function readFilters(req: Request, staff: boolean): { filters: ListFilters; errors: ListErrors } {
+  const errors: ListErrors = {};
   const status = queryText(req, 'status');
-  if (status !== '' && status !== 'all' && !isStatus(status)) errors.status = `Status must be one of: all, ${STATUSES.join(', ')}.`;
+  if (status !== '' && status !== 'all' && !isStatus(status)) errors.status = message('tickets.error.status');
   const date_from = queryText(req, 'date_from');
   const date_to = queryText(req, 'date_to');
-  if (date_from && !parseYmd(date_from)) errors.date_from = 'Date from must be a date like 2025-10-29.';
-  if (date_to && !parseYmd(date_to)) errors.date_to = 'Date to must be a date like 2025-10-29.';
-  if (date_from && date_to && !errors.date_from && !errors.date_to && date_from > date_to) errors.date_to = 'Date to must not be before Date from.';
+  if (date_from && !parseYmd(date_from)) errors.date_from = message('tickets.error.dateFrom', { example: DATE_EXAMPLE });
+  if (date_to && !parseYmd(date_to)) errors.date_to = message('tickets.error.dateTo', { example: DATE_EXAMPLE });
+  if (date_from && date_to && !errors.date_from && !errors.date_to && date_from > date_to) errors.date_to = message('tickets.error.dateOrder');
   const q = queryText(req, 'q');
-  if (q.length > SEARCH_MAX_LENGTH) errors.q = `Search must be at most ${SEARCH_MAX_LENGTH} characters.`;
+  if (q.length > SEARCH_MAX_LENGTH) errors.q = message('tickets.error.searchLength', { count: SEARCH_MAX_LENGTH });
   const pageText = queryText(req, 'page');
   let page = 1;
   if (pageText !== '') {
     page = /^\d{1,6}$/.test(pageText) ? Number(pageText) : 0;
     if (page < 1 || page > MAX_PAGE) {
-      errors.page = `Page must be a number from 1 to ${MAX_PAGE}.`;
+      errors.page = message('tickets.error.page', { max: MAX_PAGE });
       page = 1;
     }
   }
   const staffFilters = { priority: '', source: '', assignee: '', owner: '', sort: '' };
   if (staff) {
     staffFilters.priority = queryText(req, 'priority');
-    if (staffFilters.priority && !(PRIORITIES as readonly string[]).includes(staffFilters.priority)) errors.priority = `Priority must be one of ${PRIORITIES.join(', ')}.`;
+    if (staffFilters.priority && !(PRIORITIES as readonly string[]).includes(staffFilters.priority)) errors.priority = message('tickets.error.priority');
     staffFilters.source = queryText(req, 'source');
-    if (staffFilters.source && !['web', 'game'].includes(staffFilters.source)) errors.source = 'Source must be web or game.';
+    if (staffFilters.source && !['web', 'game'].includes(staffFilters.source)) errors.source = message('tickets.error.source');
     staffFilters.assignee = queryText(req, 'assignee');
-    if (staffFilters.assignee && !/^(mine|unassigned|[1-9]\d{0,14})$/.test(staffFilters.assignee)) errors.assignee = 'Assignee must be mine, unassigned or a staff member.';
+    if (staffFilters.assignee && !/^(mine|unassigned|[1-9]\d{0,14})$/.test(staffFilters.assignee)) errors.assignee = message('tickets.error.assignee');
     staffFilters.owner = queryText(req, 'owner').slice(0, 64);
     staffFilters.sort = queryText(req, 'sort');
-    if (staffFilters.sort && !(TICKET_SORTS as readonly string[]).includes(staffFilters.sort)) errors.sort = `Sort must be one of ${TICKET_SORTS.join(', ')}.`;
+    if (staffFilters.sort && !(TICKET_SORTS as readonly string[]).includes(staffFilters.sort)) errors.sort = message('tickets.error.sort');
   }
   return { filters: { status, date_from, date_to, q, page, ...staffFilters }, errors };
 }
@@ -80,33 +85,49 @@ function filterUrl(filters: ListFilters, page?: number): string {
 }
 
 /** Which of the chosen filters can hide tickets, in words (for the empty state). */
-function activeFilterWords(filters: ListFilters): string[] {
+function activeFilterWords(filters: ListFilters, i18n: Translator, staff: boolean, assignable: { id: number; username: string }[]): string[] {
   const words: string[] = [];
-  if (filters.status === '') words.push('status “All except closed” (closed tickets are hidden)');
-  else if (filters.status !== 'all') words.push(`status “${filters.status}”`);
-  if (filters.date_from) words.push(`created from ${filters.date_from}`);
-  if (filters.date_to) words.push(`created until ${filters.date_to}`);
-  if (filters.q) words.push(`search “${filters.q}”`);
-  if (filters.priority) words.push(`priority “${filters.priority}”`);
-  if (filters.source) words.push(`source “${filters.source}”`);
-  if (filters.assignee) words.push(`assignee “${filters.assignee}”`);
-  if (filters.owner) words.push(`owner “${filters.owner}”`);
+  if (filters.status === '') words.push(i18n.t('tickets.empty.filter.notClosed'));
+  else if (filters.status !== 'all') words.push(i18n.t('tickets.empty.filter.status', { status: i18n.status(filters.status, { staff }) }));
+  if (filters.date_from) words.push(i18n.t('tickets.empty.filter.dateFrom', { date: filters.date_from }));
+  if (filters.date_to) words.push(i18n.t('tickets.empty.filter.dateTo', { date: filters.date_to }));
+  if (filters.q) words.push(i18n.t('tickets.empty.filter.search', { q: filters.q }));
+  if (filters.priority) words.push(i18n.t('tickets.empty.filter.priority', { priority: i18n.t(`priority.${filters.priority}` as MessageKey) }));
+  if (filters.source) words.push(i18n.t('tickets.empty.filter.source', { source: i18n.t(filters.source === 'game' ? 'tickets.source.game' : 'tickets.source.web') }));
+  if (filters.assignee) {
+    const name =
+      filters.assignee === 'mine'
+        ? i18n.t('tickets.filter.mine')
+        : filters.assignee === 'unassigned'
+          ? i18n.t('tickets.filter.unassigned')
+          : (assignable.find((s) => String(s.id) === filters.assignee)?.username ?? `#${filters.assignee}`);
+    words.push(i18n.t('tickets.empty.filter.assignee', { name }));
+  }
+  if (filters.owner) words.push(i18n.t('tickets.empty.filter.owner', { name: filters.owner }));
   return words;
+}
+
+/** How many filters narrow the list (the phone's Filters button shows it); sorting is not one. */
+function activeFilterCount(filters: ListFilters): number {
+  return [filters.status, filters.date_from, filters.date_to, filters.q, filters.priority, filters.source, filters.assignee, filters.owner].filter((v) => v !== '').length;
 }
 
 export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   const user = res.locals.user!;
+  const i18n = res.locals.i18n as Translator;
   const staff = isStaff(user);
   const { filters, errors } = readFilters(req, staff);
+  const assignable = staff ? assignableStaff(deps.db) : [];
   const base = {
-    title: staff ? 'Ticket queue' : 'Tickets',
+    title: i18n.t(staff ? 'tickets.title.staff' : 'tickets.title.player'),
     filters,
     errors,
+    activeFilters: activeFilterCount(filters),
     statuses: STATUSES,
     priorities: PRIORITIES,
     sorts: TICKET_SORTS,
     staff,
-    assignable: staff ? assignableStaff(deps.db) : [],
+    assignable,
     pageSize: PAGE_SIZE,
   };
 
@@ -115,11 +136,12 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     search = parseSearch(filters.q);
   } catch (err) {
     if (!(err instanceof SearchError)) throw err;
-    errors.q = err.message;
+    // parseSearch refuses a search that is too long or has too many words (its own text is English).
+    errors.q = /words/.test(err.message) ? message('tickets.error.searchWords', { count: SEARCH_MAX_WORDS }) : message('tickets.error.searchLength', { count: SEARCH_MAX_LENGTH });
   }
   if (Object.keys(errors).length > 0) {
     res.status(400);
-    renderPage(req, res, 'tickets', { ...base, tickets: [], total: 0, totalIsExact: true, emptyReason: 'Fix the filters above to see tickets.', prevUrl: undefined, nextUrl: undefined });
+    renderPage(req, res, 'tickets', { ...base, tickets: [], total: 0, totalIsExact: true, emptyReason: i18n.t('tickets.empty.fixFilters'), prevUrl: undefined, nextUrl: undefined });
     return;
   }
 
@@ -148,15 +170,17 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   let emptyReason: string | undefined;
   if (tickets.length === 0) {
     if (filters.page > 1 && (total === undefined || total.count > 0)) {
-      emptyReason = total?.exact ? `There is no page ${filters.page}; the list has ${Math.ceil(total.count / PAGE_SIZE)}.` : `There is no page ${filters.page}.`;
+      emptyReason = total?.exact
+        ? i18n.t('tickets.empty.noPageOf', { page: filters.page, count: Math.ceil(total.count / PAGE_SIZE) })
+        : i18n.t('tickets.empty.noPage', { page: filters.page });
     } else if (!staff && ticketCountForUser(deps.db, user.id) === 0) emptyReason = 'none';
-    else emptyReason = `No tickets match ${activeFilterWords(filters).join(', ')}.`;
+    else {
+      const list = new Intl.ListFormat(i18n.locale, { type: 'conjunction' });
+      emptyReason = i18n.t('tickets.empty.noMatch', { filters: list.format(activeFilterWords(filters, i18n, staff, assignable)) });
+    }
   }
   // A search that only walked the most recent tickets says so, and how to search them all.
-  const searchNote =
-    searchWindow === undefined
-      ? undefined
-      : `Searched the ${searchWindow.toLocaleString('en')} most recently active tickets: these words are short or very common. Add a more specific word of 3 or more characters to search every ticket.`;
+  const searchNote = searchWindow === undefined ? undefined : i18n.t('tickets.searchNote', { count: searchWindow });
   // The last page is known when the count is exact; otherwise Next shows while rows follow.
   const lastPage = total?.exact ? Math.max(1, Math.ceil(total.count / PAGE_SIZE)) : undefined;
   const firstRow = (filters.page - 1) * PAGE_SIZE + 1;
@@ -173,6 +197,5 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     prevUrl: filters.page > 1 ? filterUrl(filters, lastPage === undefined ? filters.page - 1 : Math.min(filters.page - 1, lastPage)) : undefined,
     nextUrl: hasMore ? filterUrl(filters, filters.page + 1) : undefined,
     showAllUrl: viewUrl('tickets', { status: 'all' }),
-    filtered: activeFilterWords(filters).length > 1 || filters.status !== '',
   });
 }
