@@ -54,9 +54,13 @@ export const newAccountSchema = z.object({
 });
 export type NewAccount = z.input<typeof newAccountSchema>;
 
+/** Why an account change was refused, for callers that put it into their reader's words (the CLI prints the English). */
+export type AccountRefusal = 'invalid' | 'usernameTaken' | 'gameAccountTaken' | 'disableSelf' | 'demoteSelf' | 'lastAdmin';
+
 export class AccountError extends Error {
   constructor(
     readonly field: string,
+    readonly reason: AccountRefusal,
     message: string,
   ) {
     super(`${field} ${message}`);
@@ -87,17 +91,17 @@ export async function createAccount(
   const parsed = newAccountSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AccountError(String(issue?.path[0] ?? 'input'), issue?.message ?? 'is not valid');
+    throw new AccountError(String(issue?.path[0] ?? 'input'), 'invalid', issue?.message ?? 'is not valid');
   }
   const account = parsed.data;
-  if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
+  if (usernameExists(db, account.username)) throw new AccountError('username', 'usernameTaken', 'is already taken');
   if (account.gameAccountId && gameAccountIdTaken(db, account.gameAccountId)) {
-    throw new AccountError('gameAccountId', 'is already linked to another user');
+    throw new AccountError('gameAccountId', 'gameAccountTaken', 'is already linked to another user');
   }
   const passwordHash = await hashPassword(account.password);
   options.beforeStore?.();
   // Checked again after the (slow) hash: the UNIQUE constraint has the last word either way.
-  if (usernameExists(db, account.username)) throw new AccountError('username', 'is already taken');
+  if (usernameExists(db, account.username)) throw new AccountError('username', 'usernameTaken', 'is already taken');
   return inTransaction(db, () => {
     const user = createUser(db, {
       username: account.username,
@@ -121,7 +125,7 @@ export async function createAccount(
 export function linkGameAccount(db: Db, user: User, gameAccountId: number | null, by: AccountChangeBy = { actor: SYSTEM_ACTOR }): void {
   inTransaction(db, () => {
     if (gameAccountId !== null && gameAccountId !== user.gameAccountId && gameAccountIdTaken(db, gameAccountId)) {
-      throw new AccountError('gameAccountId', 'is already linked to another user');
+      throw new AccountError('gameAccountId', 'gameAccountTaken', 'is already linked to another user');
     }
     setUserGameAccount(db, user.id, gameAccountId);
     if (user.gameAccountId !== null && user.gameAccountId !== gameAccountId) setGameTicketsOwner(db, user.gameAccountId, null);
@@ -143,7 +147,7 @@ export async function changePassword(
   options: { by?: AccountChangeBy; keepSessionId?: string; beforeStore?: () => void } = {},
 ): Promise<void> {
   const parsed = passwordSchema.safeParse(password);
-  if (!parsed.success) throw new AccountError('password', parsed.error.issues[0]?.message ?? 'is not valid');
+  if (!parsed.success) throw new AccountError('password', 'invalid', parsed.error.issues[0]?.message ?? 'is not valid');
   const hash = await hashPassword(parsed.data);
   options.beforeStore?.();
   const by = options.by ?? { actor: SYSTEM_ACTOR };
@@ -164,8 +168,8 @@ function isLastAdmin(db: Db, target: User): boolean {
 export function setAccountDisabled(db: Db, target: User, disabled: boolean, by: AccountChangeBy): void {
   inTransaction(db, () => {
     if (disabled) {
-      if (by.actor.id === target.id) throw new AccountError('user', 'You cannot disable your own account.');
-      if (isLastAdmin(db, target)) throw new AccountError('user', 'This is the last active admin; make another admin first.');
+      if (by.actor.id === target.id) throw new AccountError('user', 'disableSelf', 'You cannot disable your own account.');
+      if (isLastAdmin(db, target)) throw new AccountError('user', 'lastAdmin', 'This is the last active admin; make another admin first.');
     }
     setUserDisabled(db, target.id, disabled ? Date.now() : null);
     if (disabled) deleteUserSessions(db, target.id);
@@ -177,8 +181,8 @@ export function setAccountDisabled(db: Db, target: User, disabled: boolean, by: 
 export function setAccountRole(db: Db, target: User, role: Role, by: AccountChangeBy): void {
   inTransaction(db, () => {
     if (role !== 'admin') {
-      if (by.actor.id === target.id) throw new AccountError('role', 'You cannot take away your own admin role.');
-      if (isLastAdmin(db, target)) throw new AccountError('role', 'This is the last active admin; make another admin first.');
+      if (by.actor.id === target.id) throw new AccountError('role', 'demoteSelf', 'You cannot take away your own admin role.');
+      if (isLastAdmin(db, target)) throw new AccountError('role', 'lastAdmin', 'This is the last active admin; make another admin first.');
     }
     setUserRole(db, target.id, role);
     audit(db, by, 'user.role', target, { from: target.role, to: role });

@@ -21,14 +21,23 @@ export interface ParsedSearch {
   ticketNumber?: number;
 }
 
-export class SearchError extends Error {}
+export class SearchError extends Error {
+  constructor(
+    /** `length`: longer than SEARCH_MAX_LENGTH; `words`: more than SEARCH_MAX_WORDS. */
+    readonly reason: 'length' | 'words',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SearchError';
+  }
+}
 
 export function parseSearch(q: string): ParsedSearch {
   // Control characters (NUL ends an FTS5 string early) are never part of what anyone searches for.
   const text = q.normalize('NFC').replace(/\p{Cc}/gu, ' ').trim();
-  if (text.length > SEARCH_MAX_LENGTH) throw new SearchError(`Search must be at most ${SEARCH_MAX_LENGTH} characters.`);
+  if (text.length > SEARCH_MAX_LENGTH) throw new SearchError('length', `Search must be at most ${SEARCH_MAX_LENGTH} characters.`);
   const words = [...new Set(text.split(/\s+/u).filter(Boolean))];
-  if (words.length > SEARCH_MAX_WORDS) throw new SearchError(`Search for at most ${SEARCH_MAX_WORDS} words at a time.`);
+  if (words.length > SEARCH_MAX_WORDS) throw new SearchError('words', `Search for at most ${SEARCH_MAX_WORDS} words at a time.`);
   const terms = words.map((word): SearchTerm => {
     const needle = foldCase(word);
     return [...word].length >= 3 ? { needle, match: `"${word.replaceAll('"', '""')}"` } : { needle };

@@ -13,9 +13,13 @@ export const SNIPPET_BODY_MAX = 4000;
 export type SnippetField = 'name' | 'body';
 
 /** A change the rules refuse, with the field it is about. */
+/** Why a saved reply was refused, for callers that put it into their reader's words. */
+export type SnippetRefusal = 'required' | 'tooLong' | 'oneLine' | 'taken' | 'notFound';
+
 export class SnippetError extends Error {
   constructor(
     readonly field: SnippetField | 'id',
+    readonly reason: SnippetRefusal,
     message: string,
   ) {
     super(message);
@@ -38,16 +42,16 @@ export interface SnippetChangeBy {
 export function checkSnippet(input: SnippetInput): SnippetInput {
   const name = input.name.trim();
   const body = input.body.replace(/\r\n?/g, '\n');
-  if (name === '') throw new SnippetError('name', 'Name is required');
-  if ([...name].length > SNIPPET_NAME_MAX) throw new SnippetError('name', `Name must be at most ${SNIPPET_NAME_MAX} characters`);
-  if (/[\n\r\u2028\u2029]/.test(name)) throw new SnippetError('name', 'Name must be one line');
-  if (body.trim() === '') throw new SnippetError('body', 'Text is required');
-  if ([...body].length > SNIPPET_BODY_MAX) throw new SnippetError('body', `Text must be at most ${SNIPPET_BODY_MAX} characters`);
+  if (name === '') throw new SnippetError('name', 'required', 'Name is required');
+  if ([...name].length > SNIPPET_NAME_MAX) throw new SnippetError('name', 'tooLong', `Name must be at most ${SNIPPET_NAME_MAX} characters`);
+  if (/[\n\r\u2028\u2029]/.test(name)) throw new SnippetError('name', 'oneLine', 'Name must be one line');
+  if (body.trim() === '') throw new SnippetError('body', 'required', 'Text is required');
+  if ([...body].length > SNIPPET_BODY_MAX) throw new SnippetError('body', 'tooLong', `Text must be at most ${SNIPPET_BODY_MAX} characters`);
   return { name, body };
 }
 
 function taken(name: string): SnippetError {
-  return new SnippetError('name', `A saved reply named "${name}" already exists`);
+  return new SnippetError('name', 'taken', `A saved reply named "${name}" already exists`);
 }
 
 function audit(db: Db, by: SnippetChangeBy, action: string, details: Record<string, unknown>, now: number): void {
@@ -72,7 +76,7 @@ export function updateSnippet(db: Db, id: number, input: SnippetInput, by: Snipp
   const checked = checkSnippet(input);
   inTransaction(db, () => {
     const before = snippetById(db, id);
-    if (!before) throw new SnippetError('id', 'No such saved reply');
+    if (!before) throw new SnippetError('id', 'notFound', 'No such saved reply');
     try {
       updateSnippetRow(db, id, checked, now);
     } catch (err) {
@@ -86,7 +90,7 @@ export function updateSnippet(db: Db, id: number, input: SnippetInput, by: Snipp
 export function deleteSnippet(db: Db, id: number, by: SnippetChangeBy, now = Date.now()): Snippet {
   return inTransaction(db, () => {
     const before = snippetById(db, id);
-    if (!before || !deleteSnippetRow(db, id)) throw new SnippetError('id', 'No such saved reply');
+    if (!before || !deleteSnippetRow(db, id)) throw new SnippetError('id', 'notFound', 'No such saved reply');
     audit(db, by, 'snippet.delete', { snippetId: id, name: before.name }, now);
     return before;
   });

@@ -8,11 +8,8 @@ import { HttpError } from './errors.js';
 
 const META_FIELDS = new Set(['_csrf', 'view', 'action', 'id']);
 
-/**
- * A field's error. TEMPORARY (issue #16 in progress): a plain string is still accepted for pages
- * not converted yet; parseForm itself only produces Messages.
- */
-export type FieldError = Message | (string & {});
+/** A field's error: a catalogue key and its params, put into words where the page is rendered. */
+export type FieldError = Message;
 export type FieldErrors = Record<string, FieldError>;
 export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors; values: Record<string, string> };
 
@@ -32,10 +29,11 @@ export function issueMessage(text: string): FieldError {
       const parsed = JSON.parse(text) as Partial<Message>;
       if (typeof parsed.key === 'string' && isMessageKey(parsed.key)) return message(parsed.key, parsed.params);
     } catch {
-      // not one of ours: shown as it is
+      // not one of ours
     }
   }
-  return text;
+  // zod's own wording (a schema that gave no message of ours) is English: say it plainly instead.
+  return message('form.invalid');
 }
 
 /** The submitted text fields, for re-rendering a form with the user's input kept. */
@@ -73,8 +71,7 @@ export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): Form
  * A required text field: a clear message when missing, empty, too long or sent twice. The label
  * key names the field (the messages stand next to the field it labels, so they do not repeat it).
  */
-// TEMPORARY (issue #16 in progress): an English label still compiles for pages not converted yet.
-export function requiredText(labelKey: MessageKey | (string & {}), max: number) {
+export function requiredText(labelKey: MessageKey, max: number) {
   void labelKey;
   return z
     .string({ error: (issue) => (issue.input === undefined ? zodMessage('form.required') : zodMessage('form.once')) })
@@ -84,7 +81,7 @@ export function requiredText(labelKey: MessageKey | (string & {}), max: number) 
 }
 
 /** Text from a textarea: browsers send CRLF line breaks; store LF. */
-export function multilineText(labelKey: MessageKey | (string & {}), max: number) {
+export function multilineText(labelKey: MessageKey, max: number) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? zodMessage('form.required') : zodMessage('form.once')) })
     .transform((text) => text.replace(/\r\n?/g, '\n'))

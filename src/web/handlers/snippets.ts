@@ -72,10 +72,18 @@ function done(req: Request, res: Response, key: MessageKey, name: string): void 
 
 /** The rules of src/tickets/snippets.ts, in the reader's words. */
 function refusal(err: SnippetError, name: string): Message {
-  if (/already exists/.test(err.message)) return message('snippets.error.nameTaken', { name });
-  if (/one line/.test(err.message)) return message('snippets.error.nameOneLine');
-  if (/at most/.test(err.message)) return err.field === 'name' ? message('snippets.error.nameTooLong', { count: SNIPPET_NAME_MAX }) : message('snippets.error.bodyTooLong', { count: SNIPPET_BODY_MAX });
-  return message(err.field === 'name' ? 'snippets.error.nameRequired' : 'snippets.error.bodyRequired');
+  switch (err.reason) {
+    case 'taken':
+      return message('snippets.error.nameTaken', { name });
+    case 'oneLine':
+      return message('snippets.error.nameOneLine');
+    case 'tooLong':
+      return err.field === 'name' ? message('snippets.error.nameTooLong', { count: SNIPPET_NAME_MAX }) : message('snippets.error.bodyTooLong', { count: SNIPPET_BODY_MAX });
+    case 'notFound':
+      return message('snippets.error.notFound');
+    case 'required':
+      return message(err.field === 'name' ? 'snippets.error.nameRequired' : 'snippets.error.bodyRequired');
+  }
 }
 
 /** A refusal of the rules as the form's errors, next to the form it came from (422); an unknown id as a 404. */

@@ -28,7 +28,7 @@ const noteSchema = z.object({ note: multilineText('ticket.note.label', MESSAGE_M
 function refuse(req: Request, res: Response, deps: AppDeps, ticket: Ticket, form: 'status' | 'priority' | 'assign', errors: FieldErrors, status = 422): void {
   const error = Object.values(errors)[0] ?? message('error.title.422');
   renderTicket(req, res, deps, ticket, status, {
-    error: typeof error === 'string' ? message('legacy.text', { text: error }) : error,
+    error,
     errorFor: form,
     values: formValues(req.body),
   });

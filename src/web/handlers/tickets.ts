@@ -136,8 +136,7 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     search = parseSearch(filters.q);
   } catch (err) {
     if (!(err instanceof SearchError)) throw err;
-    // parseSearch refuses a search that is too long or has too many words (its own text is English).
-    errors.q = /words/.test(err.message) ? message('tickets.error.searchWords', { count: SEARCH_MAX_WORDS }) : message('tickets.error.searchLength', { count: SEARCH_MAX_LENGTH });
+    errors.q = err.reason === 'words' ? message('tickets.error.searchWords', { count: SEARCH_MAX_WORDS }) : message('tickets.error.searchLength', { count: SEARCH_MAX_LENGTH });
   }
   if (Object.keys(errors).length > 0) {
     res.status(400);

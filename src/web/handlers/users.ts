@@ -2,7 +2,7 @@
 // refused change is shown next to the form it came from (422), on the same page.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { AccountError, changePassword, createAccount, linkGameAccount, setAccountDisabled, setAccountRole, usernameSchema, type AccountChangeBy } from '../../accounts.js';
+import { AccountError, changePassword, type AccountRefusal, createAccount, linkGameAccount, setAccountDisabled, setAccountRole, usernameSchema, type AccountChangeBy } from '../../accounts.js';
 import { ROLES, userById, users, type User } from '../../db/users.js';
 import { message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, randomPassword } from '../../passwords.js';
@@ -81,16 +81,17 @@ export function usersPage(req: Request, res: Response, deps: AppDeps): void {
 }
 
 /** The rules of src/accounts.ts, in the reader's words. */
-const REFUSALS: [RegExp, MessageKey][] = [
-  [/already taken/, 'users.error.usernameTaken'],
-  [/already linked/, 'users.error.gameAccountTaken'],
-  [/cannot disable your own/, 'users.error.disableSelf'],
-  [/own admin role/, 'users.error.demoteSelf'],
-  [/last active admin/, 'users.error.lastAdmin'],
-];
+const REFUSALS: Record<AccountRefusal, MessageKey> = {
+  usernameTaken: 'users.error.usernameTaken',
+  gameAccountTaken: 'users.error.gameAccountTaken',
+  disableSelf: 'users.error.disableSelf',
+  demoteSelf: 'users.error.demoteSelf',
+  lastAdmin: 'users.error.lastAdmin',
+  invalid: 'users.error.refused',
+};
 
 function refusal(err: AccountError): Message {
-  return message(REFUSALS.find(([pattern]) => pattern.test(err.message))?.[1] ?? 'users.error.refused');
+  return message(REFUSALS[err.reason]);
 }
 
 /**
