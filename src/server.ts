@@ -8,6 +8,9 @@ import { loadConfig, type Config } from './config.js';
 import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/index.js';
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
+import { secretValues } from './redact.js';
+import { createBackupSchedule } from './backup.js';
+import { acquireDatabaseLock, LockHeldError, type DatabaseLock } from './db/backup.js';
 import type { IntegrationState } from './integrations.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
@@ -53,6 +56,21 @@ function integrationStates(config: Config, logger: Logger, discord: DiscordBridg
   return () => (discord ? { ...states, discord: discord.state() } : states);
 }
 
+/**
+ * The lock beside the database (src/db/backup.ts): held from start to stop, so a restore cannot
+ * replace the database under a running server, and a second server cannot run on the same file.
+ */
+function lockOrExit(config: Config): DatabaseLock {
+  try {
+    return acquireDatabaseLock(config.databasePath);
+  } catch (err) {
+    if (err instanceof LockHeldError) {
+      fail(`DATABASE_PATH ${config.databasePath} is in use by another ticketbridge process (a running server or a restore holds ${err.file}); stop it first`);
+    }
+    fail(`DATABASE_PATH ${config.databasePath}: cannot take the lock beside the database (${(err as Error).message})`);
+  }
+}
+
 function openOrExit(config: Config): Db {
   try {
     return openDatabase(config.databasePath).db;
@@ -70,7 +88,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = loaded.config;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { format: config.logFormat, secrets: secretValues(config) });
+  const lock = lockOrExit(config);
   const db = openOrExit(config);
   logBadSettings(db, logger);
   try {
@@ -117,6 +136,11 @@ async function main(): Promise<void> {
     telegramBotUsername: () => telegram?.botUsername(),
   });
 
+  const backups = config.backup.dir
+    ? createBackupSchedule({ db, uploadsDir: config.uploadsDir, dir: config.backup.dir, intervalHours: config.backup.intervalHours, keep: config.backup.keep, logger })
+    : undefined;
+  if (!backups) logger.info('backups: off (set BACKUP_DIR to make an archive every BACKUP_INTERVAL_HOURS)');
+
   const server: Server = createHttpServer(app);
   server.listen(config.port, config.host);
   server.on('error', (err: NodeJS.ErrnoException) => {
@@ -129,6 +153,11 @@ async function main(): Promise<void> {
     void discord?.start();
     telegram?.start();
     notifications.start();
+    try {
+      backups?.start();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, `backups: cannot use BACKUP_DIR ${config.backup.dir}; no scheduled backups`);
+    }
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {
       if (removed.length > 0) logger.warn({ count: removed.length }, 'removed uploaded files that no attachment refers to');
     });
@@ -146,11 +175,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     beginShutdown();
-    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop()]).then(() => email?.close());
+    // A backup under way is asked to stop and leaves no temporary files behind.
+    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop(), backups?.stop()]).then(() => email?.close());
     server.close(() => {
       void discordStopped.finally(() => {
         closeApp();
         db.close();
+        lock.release();
         logger.info('stopped');
         process.exit(0);
       });
