@@ -354,6 +354,8 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
   let next: number | undefined;
   let current: Promise<LastBackup> | undefined;
   let stopped = true;
+  /** Set by stop(): a run under way gives up between steps. */
+  let halted = false;
   let lastFailureAt: number | undefined;
 
   const dueAt = (): number => {
@@ -388,7 +390,8 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
     if (current) return current;
     const at = clock.now();
     const destination = path.join(dir, archiveName(at));
-    current = backupNow({ db: options.db, uploadsDir: options.uploadsDir, destination, now: () => clock.now(), shouldStop: () => stopped, trigger: 'schedule' })
+    logger.info({ file: destination, at: new Date(at).toISOString() }, 'backup started');
+    current = backupNow({ db: options.db, uploadsDir: options.uploadsDir, destination, now: () => clock.now(), shouldStop: () => halted, trigger: 'schedule' })
       .then((result) => {
         if (result.ok) {
           lastFailureAt = undefined;
@@ -433,6 +436,7 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
     start() {
       if (!stopped) return;
       stopped = false;
+      halted = false;
       fs.mkdirSync(dir, { recursive: true });
       removeStaleTemp();
       arm();
@@ -441,6 +445,7 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
     },
     async stop() {
       stopped = true;
+      halted = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
       next = undefined;

@@ -193,6 +193,14 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
   };
+  // `kill -USR2 <pid>` (systemctl kill -s USR2 ticketbridge): a scheduled-style backup now.
+  process.on('SIGUSR2', () => {
+    if (!backups || stopping) {
+      logger.warn('SIGUSR2: no backup made (BACKUP_DIR is not set, or the server is stopping)');
+      return;
+    }
+    void backups.runNow();
+  });
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

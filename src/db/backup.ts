@@ -60,7 +60,13 @@ export interface CopyFacts {
 export function inspectCopy(file: string): CopyFacts {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const integrity = (db.prepare('PRAGMA integrity_check(20)').all() as { integrity_check: string }[]).map((row) => row.integrity_check);
+    let integrity: string[];
+    try {
+      integrity = (db.prepare('PRAGMA integrity_check(20)').all() as { integrity_check: string }[]).map((row) => row.integrity_check);
+    } catch (err) {
+      // A file damaged badly enough makes the check itself fail ("database disk image is malformed").
+      integrity = [(err as Error).message];
+    }
     if (integrity.length !== 1 || integrity[0] !== 'ok') return { counts: { users: 0, tickets: 0, messages: 0, attachments: 0 }, files: [], schemaVersion: 0, integrity };
     const version = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()
       ? ((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0)
