@@ -259,20 +259,33 @@ const lastBackupSchema = z.discriminatedUnion('ok', [
 ]);
 export type LastBackup = z.infer<typeof lastBackupSchema>;
 
+const LAST_OK_KEY = 'backup.last_ok';
+export type SuccessfulBackup = Extract<LastBackup, { ok: true }>;
+const lastOkSchema = lastBackupSchema.options[0];
+
 const lastInMemory = new WeakMap<Db, LastBackup>();
+const lastOkInMemory = new WeakMap<Db, SuccessfulBackup>();
 
 /**
- * The last backup's result (scheduled, or `npm run cli -- backup`): from this process's memory when
- * it made one, otherwise from the settings table, where every result is kept. Undefined: none yet.
+ * The last backup's result, success or failure (scheduled, or `npm run cli -- backup`): from this
+ * process's memory when it made one, otherwise from the settings table, where every result is
+ * kept. Undefined: none yet. (A backup cut short because the server stopped is not a result.)
  */
 export function lastBackup(db: Db): LastBackup | undefined {
   return lastInMemory.get(db) ?? setting(db, LAST_BACKUP_KEY, lastBackupSchema);
 }
 
+/** The last backup that worked (its archive, size and time), even when a later one failed. */
+export function lastSuccessfulBackup(db: Db): SuccessfulBackup | undefined {
+  return lastOkInMemory.get(db) ?? setting(db, LAST_OK_KEY, lastOkSchema);
+}
+
 export function recordBackupResult(db: Db, result: LastBackup): void {
   lastInMemory.set(db, result);
+  if (result.ok) lastOkInMemory.set(db, result);
   try {
     saveSetting(db, LAST_BACKUP_KEY, result, result.finishedAt);
+    if (result.ok) saveSetting(db, LAST_OK_KEY, result, result.finishedAt);
   } catch {
     // The database is closing or full: the in-memory result still answers lastBackup().
   }
@@ -297,6 +310,8 @@ export async function backupNow(options: WriteArchiveOptions & { trigger: LastBa
     };
   } catch (err) {
     result = { ok: false, at, finishedAt: now(), durationMs: now() - at, error: (err as Error).message || String(err), trigger: options.trigger };
+    // Stopped with the server: not a failure of the backup; the last result stays what it was.
+    if (options.shouldStop?.()) return result;
   }
   recordBackupResult(options.db, result);
   return result;
@@ -402,6 +417,8 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
           } catch (err) {
             logger.warn({ err: (err as Error).message }, 'backups: could not remove old archives');
           }
+        } else if (halted) {
+          logger.warn({ durationMs: result.durationMs }, 'backup stopped with the server; its temporary files were removed');
         } else {
           lastFailureAt = clock.now();
           logger.error({ err: result.error, durationMs: result.durationMs }, `backup failed: ${result.error}`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as tar from 'tar';
 import { createAccount } from '../../src/accounts.js';
-import { archiveName, createBackupSchedule, lastBackup, listArchives, pruneArchives, type Clock } from '../../src/backup.js';
+import { archiveName, createBackupSchedule, lastBackup, lastSuccessfulBackup, listArchives, pruneArchives, type Clock } from '../../src/backup.js';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { createLogger } from '../../src/log.js';
 import { saveLimits } from '../../src/tickets/quotas.js';
@@ -466,6 +466,7 @@ describe('the schedule, on a controllable clock', () => {
     assert.ok(last?.ok);
     assert.equal(last.file, path.join(backupDir, archiveName(times[4]!)));
     assert.equal(last.trigger, 'schedule');
+    assert.deepEqual(lastSuccessfulBackup(db), last);
     assert.equal(pruneArchives(backupDir, 3).length, 0);
     await schedule.stop();
     assert.equal(clock.pending(), undefined, 'stop clears the timer');
@@ -507,6 +508,24 @@ describe('the schedule, on a controllable clock', () => {
     db.close();
   });
 
+  test('stop() during a run: the run gives up between steps, leaves no temporary file, and is not recorded as a failure', async () => {
+    const { dir, db, logger, logs, backupDir } = await setup();
+    // Some pages to copy, so the online backup takes more than one step.
+    prepared(db, 'CREATE TABLE filler (x BLOB)').run();
+    for (let i = 0; i < 200; i++) prepared(db, 'INSERT INTO filler VALUES (?)').run(randomBytes(16_384));
+    const clock = new FakeClock(Date.UTC(2026, 0, 4));
+    const schedule = createBackupSchedule({ db, uploadsDir: path.join(dir, 'uploads'), dir: backupDir, intervalHours: 24, keep: 7, logger, clock });
+    schedule.start();
+    const run = schedule.runNow();
+    await schedule.stop();
+    const result = await run;
+    assert.equal(result.ok, false);
+    assert.equal(lastBackup(db), undefined, 'a stop is not a failure of the backup');
+    assert.deepEqual(fs.readdirSync(backupDir), []);
+    assert.ok(logs.some((line) => line.includes('backup stopped with the server')));
+    db.close();
+  });
+
   test('a failed run is recorded with its reason and retried later, not in a loop', async () => {
     const { dir, db, logger, logs, backupDir } = await setup();
     // A row whose file is not there: the archive would not restore, so the backup fails.
@@ -522,6 +541,7 @@ describe('the schedule, on a controllable clock', () => {
     const last = lastBackup(db);
     assert.ok(last && !last.ok);
     assert.match(last.error, /the file gone123 of an attachment is missing from UPLOADS_DIR/);
+    assert.equal(lastSuccessfulBackup(db), undefined);
     assert.equal(clock.pending(), clock.time + HOUR, 'retried after an hour');
     assert.ok(logs.some((line) => /"level":"error".*backup failed: the file gone123/.test(line)));
     assert.deepEqual(fs.readdirSync(backupDir), [], 'no archive and no temporary file');
