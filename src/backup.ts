@@ -272,12 +272,27 @@ const lastOkInMemory = new WeakMap<Db, SuccessfulBackup>();
  * kept. Undefined: none yet. (A backup cut short because the server stopped is not a result.)
  */
 export function lastBackup(db: Db): LastBackup | undefined {
-  return lastInMemory.get(db) ?? setting(db, LAST_BACKUP_KEY, lastBackupSchema);
+  return newer(lastInMemory.get(db), stored(db, LAST_BACKUP_KEY, lastBackupSchema));
 }
 
 /** The last backup that worked (its archive, size and time), even when a later one failed. */
 export function lastSuccessfulBackup(db: Db): SuccessfulBackup | undefined {
-  return lastOkInMemory.get(db) ?? setting(db, LAST_OK_KEY, lastOkSchema);
+  return newer(lastOkInMemory.get(db), stored(db, LAST_OK_KEY, lastOkSchema));
+}
+
+function stored<T>(db: Db, key: string, schema: z.ZodType<T>): T | undefined {
+  try {
+    return setting(db, key, schema);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The settings row wins unless this process knows a later result (a CLI backup writes only the row). */
+function newer<T extends { finishedAt: number }>(memory: T | undefined, row: T | undefined): T | undefined {
+  if (!memory) return row;
+  if (!row) return memory;
+  return row.finishedAt >= memory.finishedAt ? row : memory;
 }
 
 export function recordBackupResult(db: Db, result: LastBackup): void {

@@ -395,6 +395,34 @@ describe('a damaged archive is refused and nothing changes', () => {
   });
 });
 
+describe('npm run cli -- backup', () => {
+  test('makes an archive at once in the same format, named like the schedule in a folder; it restores', () => {
+    assert.ok(restoredDir, 'the test above made a restored folder');
+    const env = { DATABASE_PATH: path.join(restoredDir, 'db', 'app.db'), UPLOADS_DIR: path.join(restoredDir, 'files') };
+    const out = path.join(tempDir('tb-cli-backup-'), 'archives');
+    const made = cli(['backup', `${out}/`], env, restoredDir);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^backup written to .*\/archives\/ticketbridge-\d{8}T\d{6}\.\d{3}Z\.tar\.gz \(\d+ bytes, \d+ ms\)\n {2}\d+ tickets, \d+ messages, \d+ attachments, 3 users\n$/);
+    const [archive] = listArchives(out);
+    assert.ok(archive);
+    const last = lastBackupOf(env.DATABASE_PATH);
+    assert.ok(last?.ok && last.trigger === 'cli' && last.file === archive.file);
+
+    const named = cli(['backup', path.join(out, 'manual.tar.gz')], env, restoredDir);
+    assert.equal(named.code, 0, named.stderr);
+    const again = tempDir('tb-cli-restore-');
+    const restored = cli(['db:restore', path.join(out, 'manual.tar.gz')], { DATABASE_PATH: path.join(again, 'app.db'), UPLOADS_DIR: path.join(again, 'up') }, again);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.deepEqual(fs.readdirSync(path.join(again, 'up')).sort(), fs.readdirSync(env.UPLOADS_DIR).sort());
+
+    // Its folder would be inside a plain file: nothing can be written there.
+    const plainFile = path.join(out, 'manual.tar.gz');
+    const nowhere = cli(['backup', path.join(plainFile, 'x.tar.gz')], env, restoredDir);
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.stderr, /^ticketbridge: The backup failed: .+\.\n$/);
+  });
+});
+
 /** A clock the test moves by hand; the one timer the schedule sets is run when due. */
 class FakeClock implements Clock {
   time: number;
