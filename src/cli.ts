@@ -7,6 +7,7 @@ import { loadConfig, type Config } from './config.js';
 import { backupDatabase, inspectDatabase, openDatabase, type Db } from './db/index.js';
 import { checkDiscordOnce } from './discord/doctor.js';
 import { checkSmtp, checkTelegram } from './notify/doctor.js';
+import { archiveName, backupNow, RestoreError, restoreArchive } from './backup.js';
 import { ROLES, userByUsername, users, type Role } from './db/users.js';
 import { randomPassword } from './passwords.js';
 import { createDemoData } from './demo.js';
@@ -16,7 +17,9 @@ const USAGE = `usage: npm run cli -- <command>
   user:add <username> --password <pw> [--role user|staff|admin] [--email E] [--game-account N]
   user:passwd <username> [--password <pw>]   (prints a new random password when --password is left out)
   user:list
-  db:backup <file>                           (SQLite online backup; safe while the app runs)
+  db:backup <file>                           (a bare SQLite online backup; safe while the app runs)
+  backup <archive.tar.gz | folder/>           (a backup archive now: the database and its uploads, as the schedule makes)
+  db:restore <archive.tar.gz>                 (checks the archive, then restores database and uploads; the server must be stopped)
   demo                                       (sample data: a player "demo", staff "support", tickets in every status)
   doctor                                     (checks the settings: database, uploads, game token, Discord, SMTP, Telegram;
                                               exit 1 when something is wrong)
@@ -30,7 +33,11 @@ function formatTime(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 }
 
-async function run(db: Db, argv: string[], out: (line: string) => void): Promise<void> {
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+async function run(db: Db, config: Config, argv: string[], out: (line: string) => void): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'user:add': {
@@ -91,6 +98,19 @@ async function run(db: Db, argv: string[], out: (line: string) => void): Promise
       if (!file || extra.length > 0) throw new UsageError('db:backup needs exactly one destination file');
       await backupDatabase(db, file);
       out(`backup written to ${file}`);
+      return;
+    }
+    case 'backup': {
+      const [target, ...extra] = rest;
+      if (!target || extra.length > 0) throw new UsageError('backup needs exactly one archive path (or a folder ending in /)');
+      // A folder: the archive gets the schedule's name there (and counts for its pruning and timing).
+      const isFolder = target.endsWith('/') || (fs.existsSync(target) && fs.statSync(target).isDirectory());
+      const destination = isFolder ? path.join(target, archiveName(Date.now())) : target;
+      const result = await backupNow({ db, uploadsDir: config.uploadsDir, destination, trigger: 'cli' });
+      if (!result.ok) throw new Error(`The backup failed: ${result.error}.`);
+      const { counts } = result;
+      out(`backup written to ${result.file} (${result.bytes} bytes, ${result.durationMs} ms)`);
+      out(`  ${plural(counts.tickets, 'ticket')}, ${plural(counts.messages, 'message')}, ${plural(counts.attachments, 'attachment')}, ${plural(counts.users, 'user')}`);
       return;
     }
     case 'demo': {
@@ -182,6 +202,20 @@ async function doctor(config: Config, out: (line: string) => void): Promise<numb
   return problems === 0 ? 0 : 1;
 }
 
+/** db:restore runs without opening the database: it replaces it. */
+async function restore(config: Config, args: string[], out: (line: string) => void): Promise<void> {
+  const [archive, ...extra] = args;
+  if (!archive || extra.length > 0) throw new UsageError('db:restore needs exactly one archive file');
+  const report = await restoreArchive({ archive, databasePath: config.databasePath, uploadsDir: config.uploadsDir });
+  const { manifest } = report;
+  out(`restored ${report.archive} (made ${manifest.createdAt} by ticketbridge ${manifest.appVersion}, schema version ${manifest.schemaVersion})`);
+  out(`  database ${report.databasePath}: ${plural(manifest.counts.tickets, 'ticket')}, ${plural(manifest.counts.messages, 'message')}, ${plural(manifest.counts.users, 'user')} (integrity check ok)`);
+  out(`  uploads ${report.uploadsDir}: ${plural(manifest.files.length, 'file')} for ${plural(manifest.counts.attachments, 'attachment')}, every SHA-256 checked`);
+  out(report.previousDatabase ? `  the database that was there is kept as ${report.previousDatabase}` : '  there was no database there before');
+  if (report.previousUploads) out(`  the uploads folder that was there is kept as ${report.previousUploads}`);
+  out('Start the server again to use it (it brings the schema up to date if the archive is older).');
+}
+
 async function main(): Promise<number> {
   const loaded = loadConfig();
   if (!loaded.ok) {
@@ -195,6 +229,21 @@ async function main(): Promise<number> {
     }
     return doctor(loaded.config, (line) => process.stdout.write(`${line}\n`));
   }
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'db:restore') {
+    try {
+      await restore(loaded.config, argv.slice(1), (line) => process.stdout.write(`${line}\n`));
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`ticketbridge: ${err.message}\n\n${USAGE}`);
+        return 2;
+      }
+      const message = err instanceof RestoreError ? err.message : `The restore failed: ${(err as Error).message}; nothing was changed.`;
+      process.stderr.write(`ticketbridge: ${message}\n`);
+      return 1;
+    }
+  }
   let db: Db;
   try {
     db = openDatabase(loaded.config.databasePath).db;
@@ -203,7 +252,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    await run(db, process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+    await run(db, loaded.config, argv, (line) => process.stdout.write(`${line}\n`));
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

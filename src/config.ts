@@ -11,6 +11,8 @@ import { LOCALES, supportedLocale } from './i18n/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A Discord id (a snowflake), as the Discord variables below and stored Discord ids are checked. */
 export const SNOWFLAKE = /^\d{17,20}$/;
@@ -130,6 +132,19 @@ export const VARIABLES = {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     fallback: 'info',
   },
+  // Unset: readable lines when stdout is a terminal, JSON lines otherwise.
+  LOG_FORMAT: { schema: z.enum(LOG_FORMATS, { error: `must be ${LOG_FORMATS.join(' or ')}` }) },
+  // Unset: no scheduled backups (README.md "Backups").
+  BACKUP_DIR: { schema: z.string().min(1) },
+  BACKUP_INTERVAL_HOURS: {
+    schema: z
+      .string()
+      .regex(/^\d+(?:\.\d+)?$/, 'must be a number of hours from 0.01 to 8760, such as 24 or 0.5')
+      .transform(Number)
+      .refine((n) => n >= 0.01 && n <= 8760, 'must be a number of hours from 0.01 to 8760, such as 24 or 0.5'),
+    fallback: '24',
+  },
+  BACKUP_KEEP: { schema: int(1, 1000), fallback: '7' },
 } satisfies Record<string, VariableSpec>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -149,6 +164,10 @@ export interface Config {
   logLevel: LogLevel;
   /** METRICS_TOKEN: GET /metrics needs it as a bearer token; unset, /metrics is off (404). */
   metricsToken: string | undefined;
+  /** LOG_FORMAT; undefined: pretty on a terminal, JSON otherwise. */
+  logFormat: LogFormat | undefined;
+  /** Scheduled backup archives (src/backup.ts); `dir` undefined: off. */
+  backup: { dir: string | undefined; intervalHours: number; keep: number };
   uploads: { maxBytes: number; maxFiles: number };
   game: {
     apiToken: string | undefined;
@@ -248,6 +267,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       defaultLocale: v.DEFAULT_LOCALE ?? 'en',
       logLevel: v.LOG_LEVEL ?? 'info',
       metricsToken: v.METRICS_TOKEN,
+      logFormat: v.LOG_FORMAT,
+      backup: {
+        dir: v.BACKUP_DIR === undefined ? undefined : path.resolve(cwd, v.BACKUP_DIR),
+        intervalHours: v.BACKUP_INTERVAL_HOURS ?? 24,
+        keep: v.BACKUP_KEEP ?? 7,
+      },
       uploads: { maxBytes: v.UPLOAD_MAX_BYTES ?? 10 * 1024 * 1024, maxFiles: v.UPLOAD_MAX_FILES ?? 5 },
       game: {
         apiToken: v.GAME_API_TOKEN,

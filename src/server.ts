@@ -9,6 +9,9 @@ import { MigrationError, openDatabase, SchemaTooNewError, type Db } from './db/i
 import { settingOrInit } from './db/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { DeliveryRecord, type IntegrationState } from './integrations.js';
+import { secretValues } from './redact.js';
+import { createBackupSchedule, lastBackup } from './backup.js';
+import { acquireDatabaseLock, LockHeldError, type DatabaseLock } from './db/backup.js';
 import { attachmentStorageNameExists } from './db/attachments.js';
 import { createDiscordBridge, type DiscordBridge } from './discord/bridge.js';
 import { outboxSignals } from './db/outboxes.js';
@@ -64,6 +67,21 @@ function integrationStates(config: Config, logger: Logger, discord: DiscordBridg
   });
 }
 
+/**
+ * The lock beside the database (src/db/backup.ts): held from start to stop, so a restore cannot
+ * replace the database under a running server, and a second server cannot run on the same file.
+ */
+function lockOrExit(config: Config): DatabaseLock {
+  try {
+    return acquireDatabaseLock(config.databasePath);
+  } catch (err) {
+    if (err instanceof LockHeldError) {
+      fail(`DATABASE_PATH ${config.databasePath} is in use by another ticketbridge process (a running server or a restore holds ${err.file}); stop it first`);
+    }
+    fail(`DATABASE_PATH ${config.databasePath}: cannot take the lock beside the database (${(err as Error).message})`);
+  }
+}
+
 function openOrExit(config: Config): Db {
   try {
     return openDatabase(config.databasePath).db;
@@ -81,7 +99,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = loaded.config;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { format: config.logFormat, secrets: secretValues(config) });
+  const lock = lockOrExit(config);
   const db = openOrExit(config);
   logBadSettings(db, logger);
   try {
@@ -118,7 +137,7 @@ async function main(): Promise<void> {
     senders: { ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) },
     deliveries,
   });
-  const { app, close: closeApp, beginShutdown } = createApp({
+  const { app, close: closeApp, beginShutdown, metrics } = createApp({
     db,
     config,
     logger,
@@ -139,6 +158,16 @@ async function main(): Promise<void> {
     bridgeConnected: () => discord?.isConnected() ?? false,
     bridgeHasRoom: () => discord?.canOpenTickets() ?? false,
     telegramBotUsername: () => telegram?.botUsername(),
+  });
+
+  const backups = config.backup.dir
+    ? createBackupSchedule({ db, uploadsDir: config.uploadsDir, dir: config.backup.dir, intervalHours: config.backup.intervalHours, keep: config.backup.keep, logger })
+    : undefined;
+  if (!backups) logger.info('backups: off (set BACKUP_DIR to make an archive every BACKUP_INTERVAL_HOURS)');
+  // /metrics reads the last backup (a CLI backup too: it is kept in the settings table).
+  metrics?.setLastBackup(() => {
+    const last = lastBackup(db);
+    return last ? { at: last.finishedAt, ok: last.ok, ...(last.ok ? { bytes: last.bytes } : {}) } : undefined;
   });
 
   const server: Server = createHttpServer(app);
@@ -162,6 +191,11 @@ async function main(): Promise<void> {
     }
     telegram?.start();
     notifications.start();
+    try {
+      backups?.start();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, `backups: cannot use BACKUP_DIR ${config.backup.dir}; no scheduled backups`);
+    }
     void removeOrphanUploads(config.uploadsDir, (name) => attachmentStorageNameExists(db, name), startedAt).then((removed) => {
       if (removed.length > 0) logger.warn({ count: removed.length }, 'removed uploaded files that no attachment refers to');
     });
@@ -179,11 +213,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     beginShutdown();
-    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop()]).then(() => email?.close());
+    // A backup under way is asked to stop and leaves no temporary files behind.
+    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop(), backups?.stop()]).then(() => email?.close());
     server.close(() => {
       void discordStopped.finally(() => {
         closeApp();
         db.close();
+        lock.release();
         logger.info('stopped');
         process.exit(0);
       });
@@ -195,6 +231,14 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
   };
+  // `kill -USR2 <pid>` (systemctl kill -s USR2 ticketbridge): a scheduled-style backup now.
+  process.on('SIGUSR2', () => {
+    if (!backups || stopping) {
+      logger.warn('SIGUSR2: no backup made (BACKUP_DIR is not set, or the server is stopping)');
+      return;
+    }
+    void backups.runNow();
+  });
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

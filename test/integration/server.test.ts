@@ -143,6 +143,23 @@ describe('a running server', () => {
     assert.ok(logLines.some((line) => /"msg":"email: /.test(line)), 'each integration reports its state once');
   });
 
+  test('LOG_FORMAT=pretty: one readable line per event, secrets still out', async () => {
+    const secrets = { GAME_API_TOKEN: 'game-token-pretty-9f8e7d6c', TELEGRAM_BOT_TOKEN: '123456:pretty-secret-ABCDEFGHIJKLMNOPQ' };
+    const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_FORMAT: 'pretty', ...secrets } });
+    const url = await server.url;
+    const admin = firstAdminPassword(server.stdout())!;
+    await new Client(url).login('admin', 'typed-wrong-password-43');
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const output = server.stdout() + server.stderr();
+    for (const value of [...Object.values(secrets), 'typed-wrong-password-43']) assert.ok(!output.includes(value), `the log must not contain ${value}`);
+    const logLines = server.stdout().split('\n').filter((line) => /^\[\d{4}-/.test(line));
+    assert.ok(logLines.some((line) => /\] INFO: listening on http:\/\/127\.0\.0\.1:\d+ \{/.test(line)), server.stdout());
+    assert.ok(logLines.some((line) => /\] WARN: sign-in refused/.test(line) || /sign-in refused/.test(line)));
+    assert.ok(!server.stdout().split('\n').some((line) => line.startsWith('{')), 'no JSON lines');
+    for (const line of logLines) assert.ok(!line.includes(admin));
+  });
+
   test('LOG_LEVEL=warn hides info lines', async () => {
     const server = launchServer({ cwd: tempDir(), env: { ...BASE_ENV, LOG_LEVEL: 'warn' } });
     // With info hidden the "listening" line is not printed; wait for the admin banner instead.

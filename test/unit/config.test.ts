@@ -122,6 +122,22 @@ describe('loadConfig', () => {
     assert.match(errorsOf({}, dir)[0]!, /channels\.conf:1: ragnasync_ticket_support_system_close_on_logout must be true\/false/);
   });
 
+  test('backups are off by default; BACKUP_* and LOG_FORMAT are checked with a clear line', () => {
+    const dir = tempDir();
+    const defaults = configOf({}, dir);
+    assert.deepEqual(defaults.backup, { dir: undefined, intervalHours: 24, keep: 7 });
+    assert.equal(defaults.logFormat, undefined, 'unset: chosen by whether stdout is a terminal');
+    const set = configOf({ BACKUP_DIR: 'backups', BACKUP_INTERVAL_HOURS: '0.5', BACKUP_KEEP: '30', LOG_FORMAT: 'pretty' }, dir);
+    assert.deepEqual(set.backup, { dir: path.join(dir, 'backups'), intervalHours: 0.5, keep: 30 });
+    assert.equal(set.logFormat, 'pretty');
+    assert.deepEqual(errorsOf({ BACKUP_INTERVAL_HOURS: 'daily', BACKUP_KEEP: '0', LOG_FORMAT: 'xml' }), [
+      'LOG_FORMAT must be pretty or json (got "xml")',
+      'BACKUP_INTERVAL_HOURS must be a number of hours from 0.01 to 8760, such as 24 or 0.5 (got "daily")',
+      'BACKUP_KEEP must be a whole number from 1 to 1000 (got "0")',
+    ]);
+    assert.deepEqual(errorsOf({ BACKUP_INTERVAL_HOURS: '0' }), ['BACKUP_INTERVAL_HOURS must be a number of hours from 0.01 to 8760, such as 24 or 0.5 (got "0")']);
+  });
+
   test('CHANNELS_CONF points elsewhere', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'other.conf'), 'ragnasync_ticket_support_system_close_on_logout: off\n');
