@@ -90,7 +90,7 @@ describe('a running server', () => {
     assert.ok(password, 'the first start prints the admin password');
     const client = new Client(url);
     assert.equal((await client.login('admin', password)).status, 303);
-    assert.match((await client.get('/index.php?view=tickets')).text, /admin · admin/);
+    assert.match((await client.get('/index.php?view=tickets')).text, /admin<\/bdi> · Admin/);
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0);
 
