@@ -228,10 +228,13 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
 
   app.get('/healthz', (_req, res) => {
     const database = isDatabaseHealthy(db);
+    const integrations = publicStates(deps.integrations());
     res.status(database ? 200 : 503).json({
       status: database ? 'ok' : 'error',
       database: database ? 'ok' : 'error',
-      integrations: publicStates(deps.integrations()),
+      // Discord's setup problems at the top too: the one list a monitor needs to watch.
+      discord: { problems: integrations.discord?.problems ?? [] },
+      integrations,
     });
   });
 

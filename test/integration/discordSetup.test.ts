@@ -27,7 +27,9 @@ after(async () => {
 });
 
 async function discordHealth(url: string): Promise<DiscordHealth> {
-  const body = (await (await fetch(`${url}/healthz`)).json()) as { integrations: { discord: DiscordHealth } };
+  const body = (await (await fetch(`${url}/healthz`)).json()) as { discord: { problems: string[] }; integrations: { discord: DiscordHealth } };
+  // The same sentences at the top (`discord.problems`, what a monitor watches) and in the integration's state.
+  assert.deepEqual(body.discord.problems, body.integrations.discord.problems ?? []);
   return body.integrations.discord;
 }
 
