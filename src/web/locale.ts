@@ -23,8 +23,22 @@ export function chooseLocale(req: Request, user: User | undefined, config: Confi
   return { locale: kept ?? negotiateLocale(req.headers['accept-language']) ?? config.defaultLocale };
 }
 
-/** What every page's templates use to put things into words. */
+const madeLocals = new WeakMap<Translator, Record<string, unknown>[]>();
+
+/**
+ * What every page's templates use to put things into words. Made once per language, time zone and
+ * side (a translator is one of those two), not on every request.
+ */
 export function localeLocals(i18n: Translator, staffView = false): Record<string, unknown> {
+  let pair = madeLocals.get(i18n);
+  if (!pair) {
+    pair = [makeLocals(i18n, false), makeLocals(i18n, true)];
+    madeLocals.set(i18n, pair);
+  }
+  return pair[staffView ? 1 : 0]!;
+}
+
+function makeLocals(i18n: Translator, staffView: boolean): Record<string, unknown> {
   const side = { staff: staffView };
   return {
     i18n,
