@@ -122,7 +122,7 @@ describe('create a ticket (seed 000 § Create a ticket)', () => {
     const tooLong = await aliceClient.postMultipart('/index.php?view=ticket_create', { _csrf, subject: 'x'.repeat(201), message: '' });
     assert.equal(tooLong.status, 422);
     assert.match(tooLong.text, /id="subject-error">Subject must be at most 200 characters</);
-    assert.match(tooLong.text, /id="message-error">Fill this in\.</);
+    assert.match(tooLong.text, /id="message-error">Message is required</);
     assert.equal(ticketCount(), before);
   });
 
