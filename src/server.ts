@@ -137,6 +137,9 @@ async function main(): Promise<void> {
     senders: { ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) },
     deliveries,
   });
+  const backups = config.backup.dir
+    ? createBackupSchedule({ db, uploadsDir: config.uploadsDir, dir: config.backup.dir, intervalHours: config.backup.intervalHours, keep: config.backup.keep, logger })
+    : undefined;
   const { app, close: closeApp, beginShutdown, metrics } = createApp({
     db,
     config,
@@ -155,14 +158,12 @@ async function main(): Promise<void> {
         config,
       ),
     deliveries: () => ({ ...(email ? { email: deliveries.email } : {}), ...(telegram ? { telegram: deliveries.telegram } : {}), ...(discord ? { discord: deliveries.discord } : {}) }),
+    ...(backups ? { backups } : {}),
     bridgeConnected: () => discord?.isConnected() ?? false,
     bridgeHasRoom: () => discord?.canOpenTickets() ?? false,
     telegramBotUsername: () => telegram?.botUsername(),
   });
 
-  const backups = config.backup.dir
-    ? createBackupSchedule({ db, uploadsDir: config.uploadsDir, dir: config.backup.dir, intervalHours: config.backup.intervalHours, keep: config.backup.keep, logger })
-    : undefined;
   if (!backups) logger.info('backups: off (set BACKUP_DIR to make an archive every BACKUP_INTERVAL_HOURS)');
   // /metrics reads the last backup (a CLI backup too: it is kept in the settings table).
   metrics?.setLastBackup(() => {

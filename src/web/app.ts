@@ -17,7 +17,7 @@ import { userById, type User } from '../db/users.js';
 import type { Logger } from '../log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
 import { csrfToken } from './csrf.js';
-import { SESSION_COOKIE, SIDEBAR_COOKIE, type AppDeps } from './deps.js';
+import { SESSION_COOKIE, SIDEBAR_COOKIE, type AppDeps, type BackupControl } from './deps.js';
 import { FailureLimiter } from './limits.js';
 import { createDispatcher } from './dispatch.js';
 import { DEFAULT_VIEW, VIEWS } from './routes.js';
@@ -50,6 +50,8 @@ export interface AppOptions {
   recheckIntegrations?: () => Promise<void>;
   /** Sends a test email or Telegram message now (the admin page's button); its outcome shows in integrations() too. */
   sendTestNotification?: (channel: 'email' | 'telegram', to: string) => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** The backup schedule, for the admin page (its next run, "Back up now"); absent when backups are off. */
+  backups?: BackupControl;
   /** Each integration's deliveries, for the failure counter of GET /metrics. */
   deliveries?: () => Partial<Record<string, DeliveryRecord>>;
   /** True while the Discord bridge's gateway is Ready (game tickets need it). */
@@ -152,10 +154,13 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       }),
       // Guesses of the current password on view=settings: as many a minute per account as sign-in allows per address.
       passwordGuesses: new FailureLimiter(10, 60_000),
+      // Test messages from the admin page: 5 a minute per admin, so the button cannot be used to flood an address.
+      adminTests: new FailureLimiter(5, 60_000),
     },
     integrations: options.integrations ?? (() => ({})),
     recheckIntegrations: options.recheckIntegrations ?? (async () => undefined),
     ...(options.sendTestNotification ? { sendTestNotification: options.sendTestNotification } : {}),
+    ...(options.backups ? { backups: options.backups } : {}),
     telegramBotUsername: options.telegramBotUsername ?? (() => undefined),
     refusals: new RefusalAudit(db, options.refusalWindowMs),
     uploads: createUploadMiddleware({ dir: config.uploadsDir, maxBytes: config.uploads.maxBytes, maxFiles: config.uploads.maxFiles }),

@@ -8,6 +8,7 @@ import type { Db } from '../db/index.js';
 import type { OutboxSignals } from '../db/outboxes.js';
 import type { IntegrationState } from '../integrations.js';
 import type { Logger } from '../log.js';
+import type { LastBackup } from '../backup.js';
 import type { FailureLimiter } from './limits.js';
 
 export const SESSION_COOKIE = 'tb_session';
@@ -21,7 +22,7 @@ export interface AppDeps {
   logger: Logger;
   signals: OutboxSignals;
   /** Sign-in failures per address (express-rate-limit); current-password guesses per account. */
-  limiters: { login: RequestHandler; passwordGuesses: FailureLimiter };
+  limiters: { login: RequestHandler; passwordGuesses: FailureLimiter; adminTests: FailureLimiter };
   /** Multipart parsing with attachment checks (src/web/uploads/middleware.ts). */
   uploads: RequestHandler;
   /** Refused reads, written to the audit log once a minute per actor and address (src/audit.ts). */
@@ -35,7 +36,18 @@ export interface AppDeps {
    * sender, recorded in integrations(). Absent in an app built without senders (tests).
    */
   sendTestNotification?: (channel: 'email' | 'telegram', to: string) => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** The backup schedule (BACKUP_DIR set and started by src/server.ts); absent when backups are off. */
+  backups?: BackupControl;
   /** The Telegram bot's @username, once known (for the deep link on the settings page). */
   telegramBotUsername: () => string | undefined;
 }
 
+
+/** What the admin page needs of the backup schedule (src/backup.ts createBackupSchedule). */
+export interface BackupControl {
+  /** When the next scheduled run is due (ms since the epoch), while the schedule runs. */
+  nextAt(): number | undefined;
+  running(): boolean;
+  /** Makes one now (or joins the one running). */
+  runNow(): Promise<LastBackup>;
+}

@@ -10,7 +10,7 @@ import { loginForm, login } from './handlers/login.js';
 import { logout } from './handlers/logout.js';
 import { downloadAttachment } from './handlers/attachment.js';
 import { auditCsv, auditPage } from './handlers/audit.js';
-import { adminPage, saveAdminSettings } from './handlers/admin.js';
+import { adminPage, backupAction, recheckAction, saveAdminSettings, testEmailAction, testTelegramAction } from './handlers/admin.js';
 import { closeTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
 import { addNote, assignTicketAction, changePriority, changeStatus } from './handlers/ticketStaff.js';
 import { userAction, usersPage } from './handlers/users.js';
@@ -60,7 +60,11 @@ export const VIEWS: Record<string, ViewRoute> = {
     get: usersPage,
     post: { create: userAction.create, disable: userAction.disable, enable: userAction.enable, reset_password: userAction.resetPassword, role: userAction.role, game_account: userAction.gameAccount },
   },
-  admin: { access: 'admin', get: adminPage, post: saveAdminSettings },
+  admin: {
+    access: 'admin',
+    get: adminPage,
+    post: { default: saveAdminSettings, recheck: recheckAction, test_email: testEmailAction, test_telegram: testTelegramAction, backup: backupAction },
+  },
   snippets: { access: 'admin', get: snippetsPage, post: { create: snippetAction.create, update: snippetAction.update, delete: snippetAction.delete } },
   settings: {
     access: 'user',

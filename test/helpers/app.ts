@@ -43,7 +43,7 @@ export async function startApp(
     dir?: string;
     env?: Record<string, string>;
     db?: Db;
-    app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername' | 'refusalWindowMs' | 'gameApi' | 'deliveries' | 'recheckIntegrations'>>;
+    app?: Partial<Pick<AppOptions, 'bridgeConnected' | 'bridgeHasRoom' | 'signals' | 'integrations' | 'telegramBotUsername' | 'refusalWindowMs' | 'gameApi' | 'deliveries' | 'recheckIntegrations' | 'sendTestNotification' | 'backups'>>;
     timeouts?: typeof REQUEST_TIMEOUTS;
     /**
      * Posting limits for players (src/tickets/quotas.ts). Tests post far faster than any player, so

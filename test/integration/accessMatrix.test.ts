@@ -197,6 +197,11 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
           handler: () => ok(303, /view=admin$/),
         },
       ],
+      // The matrix's app has no sender and no backup schedule: the admin's answer is the inline 422.
+      recheck: [{ variant: 'check Discord again', request: () => ({ path: '/index.php?view=admin&action=recheck', form: {} }), handler: () => ok(303, /view=admin#integration-discord$/) }],
+      test_email: [{ variant: 'test email (email off)', request: () => ({ path: '/index.php?view=admin&action=test_email', form: { to: 'matrix@example.org' } }), handler: () => refused(422) }],
+      test_telegram: [{ variant: 'test Telegram (no sender)', request: () => ({ path: '/index.php?view=admin&action=test_telegram', form: { to: '123456' } }), handler: () => refused(422) }],
+      backup: [{ variant: 'back up now (backups off)', request: () => ({ path: '/index.php?view=admin&action=backup', form: {} }), handler: () => refused(422) }],
     },
   },
   snippets: {

@@ -201,6 +201,10 @@ const FIELDS: Record<string, ViewFields> = {
           fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
         },
       ],
+      recheck: [{ who: 'admin', base: () => ({}), fields: [] }],
+      test_email: [{ who: 'admin', base: () => ({ to: 'hostile@example.org' }), fields: ['to'] }],
+      test_telegram: [{ who: 'admin', base: () => ({ to: '123456789' }), fields: ['to'] }],
+      backup: [{ who: 'admin', base: () => ({}), fields: [] }],
     },
   },
   snippets: {

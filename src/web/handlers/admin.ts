@@ -7,8 +7,8 @@ import { recordAudit } from '../../audit.js';
 import { inTransaction } from '../../db/index.js';
 import { failedNotifications, notificationCounts } from '../../db/notifications.js';
 import { guildSettings, setGuildCloseOnLogout } from '../../db/guilds.js';
-import type { IntegrationState } from '../../integrations.js';
-import { isMessageKey, type MessageKey, type Translator } from '../../i18n/index.js';
+import path from 'node:path';
+import { isMessageKey, message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
 import {
   DEFAULT_WHISPER_TEMPLATES,
   notificationSwitches,
@@ -20,6 +20,7 @@ import {
 } from '../../settings.js';
 import { limits, saveLimits, type Limits } from '../../tickets/quotas.js';
 import { requestContext } from '../../tickets/service.js';
+import { backupPanel, canSendTest, firstStartChecklist, integrationCards, testDefaults, type TestChannel } from '../adminPanel.js';
 import type { AppDeps } from '../deps.js';
 import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
@@ -81,29 +82,6 @@ const WHISPERS: [string, WhisperTemplateName, MessageKey][] = [
   ['template_disabled', 'disabled', 'admin.whispers.disabled'],
 ];
 
-const INTEGRATIONS: Record<string, { label: MessageKey; off: MessageKey; ready?: MessageKey }> = {
-  gameApi: { label: 'admin.integration.gameApi', off: 'admin.integration.gameApiOff' },
-  discord: { label: 'admin.integration.discord', off: 'admin.integration.discordOff' },
-  email: { label: 'admin.integration.email', off: 'admin.integration.emailOff', ready: 'admin.integration.switchedAbove' },
-  telegram: { label: 'admin.integration.telegram', off: 'admin.integration.telegramOff', ready: 'admin.integration.switchedAbove' },
-};
-
-/** The optional integrations in plain words; a failure's own text (from Discord) shown as it came. */
-function integrationLines(i18n: Translator, states: Record<string, IntegrationState>) {
-  return Object.entries(states).map(([name, s]) => {
-    const known = INTEGRATIONS[name];
-    const note = s.state === 'off' && known ? i18n.t(known.off) : s.state === 'ready' && known?.ready ? i18n.t(known.ready) : '';
-    return {
-      name,
-      label: known ? i18n.t(known.label) : name,
-      state: s.state,
-      stateLabel: i18n.t(`admin.integration.state.${s.state}`),
-      note,
-      detail: known && s.state !== 'down' ? undefined : s.detail,
-    };
-  });
-}
-
 const labelOr = (i18n: Translator, key: string, fallback: string) => (isMessageKey(key) ? i18n.t(key) : fallback);
 
 const MIB = 1024 * 1024;
@@ -117,8 +95,16 @@ function limitsForForm(current: Limits): Record<string, string> {
   };
 }
 
-function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: KeyedErrors = {}, values?: Record<string, string>): void {
+/** Errors and typed values of the panel's forms (a refused test message), shown next to them. */
+interface PanelForm {
+  errors?: Partial<Record<'test_email' | 'test_telegram' | 'backup' | 'recheck', Message>>;
+  values?: { email?: string; telegram?: string };
+}
+
+function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: KeyedErrors = {}, values?: Record<string, string>, panel: PanelForm = {}): void {
   const guildId = deps.config.discord.guildId;
+  const states = deps.integrations();
+  const defaults = testDefaults(deps.db, res.locals.user!);
   const overrides = adminWhisperTexts(deps.db);
   const i18n = res.locals.i18n as Translator;
   res.status(status);
@@ -143,7 +129,12 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
       overridden: overrides[stored] !== undefined,
     })),
     config: deps.config,
-    integrations: integrationLines(i18n, deps.integrations()),
+    integrations: integrationCards(i18n, states),
+    canTest: { email: canSendTest(deps, 'email'), telegram: canSendTest(deps, 'telegram') },
+    testValues: { email: panel.values?.email ?? defaults.email, telegram: panel.values?.telegram ?? defaults.telegram },
+    panelErrors: Object.fromEntries(Object.entries(panel.errors ?? {}).map(([k, m]) => [k, i18n.text(m)])),
+    backup: backupPanel(deps),
+    checklist: firstStartChecklist(deps.db, states),
     notificationCounts: notificationCounts(deps.db),
     failedNotifications: failedNotifications(deps.db, 20).map((f) => ({
       ...f,
@@ -203,4 +194,103 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
   });
   setFlash(req, 'admin.flash.saved');
   redirectAfterPost(res, viewUrl('admin'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The panel's actions: check Discord's setup again, send a test message, back up now. Each is
+// audited when it did something; a refusal (the integration is off, too many tests) is shown on
+// the page next to its button and stores nothing.
+
+function auditAdmin(req: Request, res: Response, deps: AppDeps, action: string, details: Record<string, unknown>): void {
+  const admin = res.locals.user!;
+  recordAudit(deps.db, { actor: { id: admin.id, name: admin.username }, action, ip: requestContext(req).ip, details });
+}
+
+export async function recheckAction(req: Request, res: Response, deps: AppDeps): Promise<void> {
+  const form = parseForm(z.object({}), req.body);
+  if (!form.ok) {
+    renderAdmin(req, res, deps, 422);
+    return;
+  }
+  let failed: string | undefined;
+  try {
+    await deps.recheckIntegrations();
+  } catch (err) {
+    failed = (err as Error).message || String(err);
+  }
+  const discord = deps.integrations().discord;
+  auditAdmin(req, res, deps, 'admin.integrations_check', { discord: discord?.state ?? 'off', problems: discord?.problems?.length ?? 0, ...(failed ? { error: failed } : {}) });
+  if (failed) setFlash(req, 'admin.flash.recheckFailed', { error: failed }, 'error');
+  else if (!discord || discord.state === 'off') setFlash(req, 'admin.flash.recheckedOff');
+  else if (discord.problems?.length) setFlash(req, 'admin.flash.recheckedProblems', { count: discord.problems.length }, 'error');
+  else setFlash(req, 'admin.flash.rechecked', { state: (res.locals.i18n as Translator).t(`admin.integration.state.${discord.state}`) });
+  redirectAfterPost(res, `${viewUrl('admin')}#integration-discord`);
+}
+
+const testSchemas = {
+  email: z.object({ to: z.string({ error: 'admin.test.addressInvalid' }).trim().max(254, 'admin.test.addressInvalid').pipe(z.email('admin.test.addressInvalid')) }),
+  telegram: z.object({ to: z.string({ error: 'admin.test.chatInvalid' }).trim().regex(/^-?\d{1,20}$/, 'admin.test.chatInvalid') }),
+};
+
+async function testAction(req: Request, res: Response, deps: AppDeps, channel: TestChannel): Promise<void> {
+  const field = channel === 'email' ? 'test_email' : 'test_telegram';
+  const typed = typeof req.body?.to === 'string' ? (req.body.to as string).slice(0, 300) : '';
+  const refuse = (status: number, error: Message) => renderAdmin(req, res, deps, status, {}, undefined, { errors: { [field]: error }, values: { [channel]: typed } });
+  if (!canSendTest(deps, channel)) {
+    refuse(422, message(channel === 'email' ? 'admin.test.emailOff' : 'admin.test.telegramOff'));
+    return;
+  }
+  const form = parseForm(testSchemas[channel], req.body);
+  if (!form.ok) {
+    refuse(422, form.errors.to ?? message('form.invalid'));
+    return;
+  }
+  const admin = res.locals.user!;
+  const key = String(admin.id);
+  if (deps.limiters.adminTests.blocked(key)) {
+    res.setHeader('Retry-After', '60');
+    refuse(429, message('admin.test.tooMany', { count: deps.limiters.adminTests.limit }));
+    return;
+  }
+  deps.limiters.adminTests.fail(key);
+  const to = form.data.to;
+  const result = await deps.sendTestNotification!(channel, to);
+  auditAdmin(req, res, deps, 'admin.test_notification', { channel, to, ok: result.ok, ...(result.ok ? {} : { error: result.error }) });
+  if (result.ok) setFlash(req, channel === 'email' ? 'admin.flash.testEmailSent' : 'admin.flash.testTelegramSent', { to });
+  else setFlash(req, 'admin.flash.testFailed', { to, error: oneSentence(result.error) }, 'error');
+  redirectAfterPost(res, `${viewUrl('admin')}#integration-${channel}`);
+}
+
+/** An error as one short sentence: its first line, at most 300 characters. */
+function oneSentence(text: string): string {
+  const line = text.split(/\r?\n/)[0]!.trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+export const testEmailAction = (req: Request, res: Response, deps: AppDeps) => testAction(req, res, deps, 'email');
+export const testTelegramAction = (req: Request, res: Response, deps: AppDeps) => testAction(req, res, deps, 'telegram');
+
+/** How long "Back up now" waits for the archive before answering (a big desk goes on in the background). */
+const BACKUP_WAIT_MS = 20_000;
+
+export async function backupAction(req: Request, res: Response, deps: AppDeps): Promise<void> {
+  const form = parseForm(z.object({}), req.body);
+  if (!form.ok) {
+    renderAdmin(req, res, deps, 422);
+    return;
+  }
+  if (!deps.backups) {
+    renderAdmin(req, res, deps, 422, {}, undefined, { errors: { backup: message(deps.config.backup.dir ? 'admin.backup.notRunning' : 'admin.backup.offRefused') } });
+    return;
+  }
+  const wasRunning = deps.backups.running();
+  const run = deps.backups.runNow();
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([run, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), BACKUP_WAIT_MS)))]);
+  clearTimeout(timer);
+  auditAdmin(req, res, deps, 'admin.backup', result ? { ok: result.ok, ...(result.ok ? { file: path.basename(result.file), bytes: result.bytes } : { error: result.error }) } : { started: true, joined: wasRunning });
+  if (!result) setFlash(req, 'admin.flash.backupStarted');
+  else if (result.ok) setFlash(req, 'admin.flash.backupDone', { name: path.basename(result.file), size: (res.locals.i18n as Translator).bytes(result.bytes) });
+  else setFlash(req, 'admin.flash.backupFailed', { error: oneSentence(result.error) }, 'error');
+  redirectAfterPost(res, `${viewUrl('admin')}#backups`);
 }
