@@ -17,7 +17,8 @@ import { translator } from '../../src/i18n/index.js';
 import { DEFAULT_WHISPER_TEMPLATES, saveNotificationSwitches, saveStaleDays, staleDays } from '../../src/settings.js';
 import { discordChannelGone, receiveGameMessage } from '../../src/tickets/game.js';
 import { createWebTicket, replyAsPlayer, replyAsStaff, setTicketStatus } from '../../src/tickets/service.js';
-import { DAY_MS, setKeepOpen, sweepStaleTickets, type StaleOptions, type SweepResult } from '../../src/tickets/stale.js';
+import { createStaleWorker, DAY_MS, setKeepOpen, sweepStaleTickets, type StaleOptions, type SweepResult } from '../../src/tickets/stale.js';
+import { createLogger } from '../../src/log.js';
 import { addMailedPlayer, addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 
 const EMAIL = { email: true, telegram: false };
@@ -255,6 +256,21 @@ describe('a game ticket waiting on the player', () => {
     const result = sweep(t0 + 40 * DAY_MS);
     assert.ok(!result.reminded.includes(deleted) && !result.closed.includes(deleted));
     assert.equal(closeWork(deleted), 1);
+  });
+});
+
+describe('the background worker', () => {
+  test('sweeps once at start (what waited during a stop is caught up) and stops', async () => {
+    const id = waitingTicket(Date.now() - 4 * DAY_MS);
+    const worker = createStaleWorker({ db: app.db, logger: createLogger('silent'), options: OPTIONS, intervalMs: 60_000 });
+    worker.start();
+    try {
+      assert.notEqual(remindedAt(id), null, 'reminded by the sweep at start');
+      assert.deepEqual(events(id), ['support_reply', 'stale_reminder']);
+    } finally {
+      await worker.stop();
+    }
+    setTicketStatus(app.db, id, 'closed', staff, { ip: null }, EMAIL);
   });
 });
 
