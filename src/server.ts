@@ -23,6 +23,8 @@ import { createNotificationWorker, trackedSenders } from './notify/worker.js';
 import { createRedactor } from './redact.js';
 import { createApp, createHttpServer } from './web/app.js';
 import { removeOrphanUploads } from './web/uploads/sweep.js';
+import { createStaleWorker } from './tickets/stale.js';
+import { notifyChannelsOf } from './tickets/notifications.js';
 
 /** A kept session secret is the 43 characters of 32 random bytes; anything shorter is made anew. */
 const SESSION_SECRET_SCHEMA = z.string().min(32);
@@ -137,6 +139,12 @@ async function main(): Promise<void> {
     senders: { ...(email ? { email: email.send } : {}), ...(telegram ? { telegram: telegram.send } : {}) },
     deliveries,
   });
+  // Issue #18: tickets waiting on the player are reminded and closed (at start, then every 15 minutes).
+  const staleTickets = createStaleWorker({
+    db,
+    logger,
+    options: { notify: notifyChannelsOf(config), whisperMax: config.game.whisperMax, whisperEncoding: config.game.textEncoding, timeZone: config.timeZone },
+  });
   const backups = config.backup.dir
     ? createBackupSchedule({ db, uploadsDir: config.uploadsDir, dir: config.backup.dir, intervalHours: config.backup.intervalHours, keep: config.backup.keep, logger })
     : undefined;
@@ -192,6 +200,7 @@ async function main(): Promise<void> {
     }
     telegram?.start();
     notifications.start();
+    staleTickets.start();
     try {
       backups?.start();
     } catch (err) {
@@ -215,7 +224,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping: no new connections, finishing requests in flight');
     beginShutdown();
     // A backup under way is asked to stop and leaves no temporary files behind.
-    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop(), backups?.stop()]).then(() => email?.close());
+    const discordStopped = Promise.all([discord?.stop(), telegram?.stop(), notifications.stop(), staleTickets.stop(), backups?.stop()]).then(() => email?.close());
     server.close(() => {
       void discordStopped.finally(() => {
         closeApp();

@@ -95,3 +95,16 @@ export function notificationSwitches(db: Db): NotificationSwitches {
 export function saveNotificationSwitches(db: Db, switches: NotificationSwitches): void {
   saveSetting(db, 'notifications.enabled', switches);
 }
+
+/** Issue #18: tickets waiting on the player close after this many days (0: never); reminded at half. */
+export const DEFAULT_STALE_DAYS = 7;
+export const STALE_DAYS_MAX = 365;
+const staleDaysSchema = z.number().int().min(0).max(STALE_DAYS_MAX);
+
+export function staleDays(db: Db): number {
+  return setting(db, 'tickets.stale_days', staleDaysSchema) ?? DEFAULT_STALE_DAYS;
+}
+
+export function saveStaleDays(db: Db, days: number): void {
+  saveSetting(db, 'tickets.stale_days', staleDaysSchema.parse(days));
+}

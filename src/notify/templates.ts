@@ -39,6 +39,8 @@ function headline(i18n: Translator, event: TicketEvent): string {
       return event.to === 'waiting_user' ? i18n.t('notify.headline.waiting') : i18n.t('notify.headline.status', { toStatus: event.to });
     case 'closed':
       return i18n.t('notify.headline.closed');
+    case 'stale_reminder':
+      return i18n.t('notify.headline.staleReminder');
   }
 }
 
@@ -51,6 +53,8 @@ function detail(i18n: Translator, event: TicketEvent): { line: string; quote?: s
       return { line: i18n.t('notify.detail.status', { by: event.by, fromStatus: event.from, toStatus: event.to }) };
     case 'closed':
       return { line: i18n.t('notify.detail.closed', { by: event.by }) };
+    case 'stale_reminder':
+      return { line: i18n.t('notify.detail.staleReminder', { date: i18n.dateTime(event.closesAt) }) };
   }
 }
 

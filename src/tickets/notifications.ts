@@ -17,7 +17,9 @@ export interface NotifyChannels {
 export type TicketEvent =
   | { kind: 'support_reply'; staffName: string; body: string; status: string }
   | { kind: 'status'; from: string; to: string; by: string }
-  | { kind: 'closed'; by: string };
+  | { kind: 'closed'; by: string }
+  /** Issue #18: the ticket waits on the player and closes at `closesAt` without their answer. */
+  | { kind: 'stale_reminder'; days: number; closesAt: number };
 
 export interface TicketNotificationPayload {
   ticketId: number;
@@ -33,6 +35,7 @@ export const ticketNotificationPayloadSchema = z.object({
     z.object({ kind: z.literal('support_reply'), staffName: z.string(), body: z.string(), status: z.string() }),
     z.object({ kind: z.literal('status'), from: z.string(), to: z.string(), by: z.string() }),
     z.object({ kind: z.literal('closed'), by: z.string() }),
+    z.object({ kind: z.literal('stale_reminder'), days: z.number().int().positive(), closesAt: z.number().int() }),
   ]),
 }) satisfies z.ZodType<TicketNotificationPayload>;
 

@@ -43,7 +43,7 @@ const DESIGNED_ACCESS: Record<string, Access> = {
   audit: 'admin',
 };
 const DESIGNED_ACTION_ACCESS: Record<string, Record<string, Access>> = {
-  ticket: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff' },
+  ticket: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff', keep_open: 'staff' },
 };
 
 let app: TestApp;
@@ -154,6 +154,7 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
       priority: [{ variant: 'set priority', request: () => ({ path: `/index.php?view=ticket&action=priority&id=${freshTicket()}`, form: { priority: 'urgent' } }), handler: () => ok(303, /view=ticket&id=\d+$/) }],
       assign: [{ variant: 'assign to me', request: () => ({ path: `/index.php?view=ticket&action=assign&id=${freshTicket()}`, form: { assignee: 'me' } }), handler: () => ok(303, /view=ticket&id=\d+$/) }],
       note: [{ variant: 'internal note', request: () => ({ path: `/index.php?view=ticket&action=note&id=${freshTicket()}`, form: { note: 'Internal' } }), handler: () => ok(303, /view=ticket&id=\d+#message-\d+$/) }],
+      keep_open: [{ variant: 'keep open', request: () => ({ path: `/index.php?view=ticket&action=keep_open&id=${freshTicket()}`, form: { keep_open: '1' } }), handler: () => ok(303, /view=ticket&id=\d+$/) }],
     },
   },
   attachment: {

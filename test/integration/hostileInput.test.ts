@@ -163,6 +163,7 @@ const FIELDS: Record<string, ViewFields> = {
       priority: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ priority: 'high' }), fields: ['priority'] }],
       assign: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ assignee: '' }), fields: ['assignee'] }],
       note: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ note: 'Internal note' }), fields: ['note'] }],
+      keep_open: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ keep_open: '1' }), fields: ['keep_open'] }],
     },
   },
   attachment: { get: [{ who: 'player', base: () => ({ ticket: ids.reply, id: ids.attachment }), params: ['ticket', 'id'] }] },

@@ -8,6 +8,7 @@ import { countTickets, listTickets, planSearch, type TicketListQuery } from '../
 import type { User } from '../../src/db/users.js';
 import { addInternalNote, createWebTicket, replyAsStaff, setTicketStatus, ticketListPage } from '../../src/tickets/service.js';
 import { parseSearch } from '../../src/tickets/search.js';
+import { sweepStaleTickets } from '../../src/tickets/stale.js';
 import { addUser, Client, listedTickets, type TestApp } from '../helpers/app.js';
 import { gameServer, startBridged, type BridgedSetup } from '../helpers/bridge.js';
 
@@ -51,6 +52,8 @@ before(async () => {
     if (i % 7 === 0) addInternalNote(app.db, id, `internal only: secretword ${i}`, staff, { ip: null });
     if (i % 9 === 0) setTicketStatus(app.db, id, 'closed', staff, { ip: null }, RELAY.notify);
   }
+  // The stale-ticket sweep (issue #18) prepares its candidate queries; at a time before every ticket, nothing is due.
+  sweepStaleTickets(app.db, { notify: RELAY.notify, whisperMax: 200, whisperEncoding: 'utf-8', timeZone: 'UTC' }, 1_600_000_000_000);
 });
 after(() => setup.close());
 
@@ -202,5 +205,13 @@ describe('query plans', () => {
     // GET /metrics: tickets by status and source from the covering index (migration 009), never the table.
     assert.match(plan(find(/SELECT status, source, COUNT\(\*\) AS n FROM tickets WHERE status IN/)), /SEARCH tickets USING COVERING INDEX tickets_status_source/);
     assert.match(plan(find(/FROM tickets WHERE status = 'closed' GROUP BY source/)), /SEARCH tickets USING COVERING INDEX tickets_status_source/);
+    // The stale-ticket sweep: the waiting tickets by the partial index of migration 011, in its order.
+    for (const sql of preparedSql(app.db).filter((s) => /reminded_at IS (NOT )?NULL/.test(s) && /ORDER BY updated_at LIMIT/.test(s))) {
+      const params = (sql.match(/\?/g) ?? []).map(() => 1);
+      const detail = plan(sql, ...params);
+      assert.match(detail, /tickets_stale/, sql);
+      assert.doesNotMatch(detail, /TEMP B-TREE/, sql);
+    }
+    assert.equal(preparedSql(app.db).filter((s) => /reminded_at IS (NOT )?NULL/.test(s) && /ORDER BY updated_at LIMIT/.test(s)).length, 2, 'both sweep queries were prepared');
   });
 });

@@ -15,6 +15,9 @@ import {
   saveNotificationSwitches,
   saveWhisperOverrides,
   adminWhisperTexts,
+  saveStaleDays,
+  staleDays,
+  STALE_DAYS_MAX,
   type WhisperTemplateName,
   type WhisperTemplates,
 } from '../../settings.js';
@@ -57,6 +60,14 @@ const adminSchema = z.object({
   limit_replies_per_minute: limitField('admin.error.limitReplies', LIMIT_MAX.replies),
   limit_uploads_per_hour: limitField('admin.error.limitUploads', LIMIT_MAX.uploads),
   limit_upload_mib_per_day: limitField('admin.error.limitMib', LIMIT_MAX.mib),
+  // Issue #18: close tickets waiting on the player after N days (0: never); absent keeps the current value.
+  stale_days: z
+    .string({ error: 'admin.error.staleDays' })
+    .trim()
+    .regex(/^\d{1,3}$/, 'admin.error.staleDays')
+    .transform(Number)
+    .refine((n) => n <= STALE_DAYS_MAX, 'admin.error.staleDays')
+    .optional(),
   notify_email: checkbox,
   notify_telegram: checkbox,
   close_on_logout: checkbox,
@@ -72,6 +83,7 @@ const ERROR_PARAMS = {
   'admin.error.limitUploads': { max: LIMIT_MAX.uploads },
   'admin.error.limitMib': { max: LIMIT_MAX.mib },
   'admin.error.templateTooLong': { count: 255 },
+  'admin.error.staleDays': { max: STALE_DAYS_MAX },
 };
 
 /** The whisper texts' form fields (names kept), their stored names and what each is for. */
@@ -121,6 +133,7 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
           uploadMibPerDay: values.limit_upload_mib_per_day ?? '',
         }
       : limitsForForm(limits(deps.db)),
+    staleDays: values ? (values.stale_days ?? '') : String(staleDays(deps.db)),
     whispers: WHISPERS.map(([name, stored, label]) => ({
       name,
       label: i18n.t(label),
@@ -175,7 +188,10 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
     uploadsPerHour: data.limit_uploads_per_hour ?? limitsBefore.uploadsPerHour,
     uploadBytesPerDay: data.limit_upload_mib_per_day === undefined ? limitsBefore.uploadBytesPerDay : data.limit_upload_mib_per_day * MIB,
   };
+  const staleBefore = staleDays(deps.db);
+  const staleAfter = data.stale_days ?? staleBefore;
   inTransaction(deps.db, () => {
+    saveStaleDays(deps.db, staleAfter);
     saveNotificationSwitches(deps.db, { email: data.notify_email, telegram: data.notify_telegram });
     saveLimits(deps.db, limitsAfter);
     saveWhisperOverrides(deps.db, templates);
@@ -189,6 +205,7 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
         ...(guildId ? { ticketCloseOnLogout: { from: before.guild?.ticketCloseOnLogout, to: data.close_on_logout } } : {}),
         templatesChanged: JSON.stringify(before.templates) !== JSON.stringify(templates),
         ...(JSON.stringify(limitsBefore) !== JSON.stringify(limitsAfter) ? { limits: { from: limitsBefore, to: limitsAfter } } : {}),
+        ...(staleBefore !== staleAfter ? { staleDays: { from: staleBefore, to: staleAfter } } : {}),
       },
     });
   });

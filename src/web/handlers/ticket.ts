@@ -1,5 +1,6 @@
 // Seed 000 § Ticket page: the conversation, attachments, a reply form and the Close button.
 import type { Request, Response } from 'express';
+import { ticketKeepOpen } from '../../db/stale.js';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ticketAttachments } from '../../db/attachments.js';
@@ -90,7 +91,7 @@ export interface TicketPageExtra {
   /** An error for the whole page (alert at the top)... */
   error?: Message;
   /** ...or next to one of the staff forms: status, priority or assign. */
-  errorFor?: 'status' | 'priority' | 'assign';
+  errorFor?: 'status' | 'priority' | 'assign' | 'keep_open';
   /** A reply that could not be sent (the ticket was closed meanwhile), shown to copy or take to a new ticket. */
   kept?: string;
 }
@@ -147,6 +148,7 @@ function staffLocals(deps: AppDeps, ticket: Ticket, user: User): Record<string, 
     priorities: PRIORITIES,
     staffReplyStatuses: STAFF_REPLY_STATUSES,
     discordUrl: discordChannelUrl(ticket),
+    keepOpen: ticketKeepOpen(deps.db, ticket.id),
     snippets: filledSnippets(deps, ticket, owner, user.username),
   };
 }

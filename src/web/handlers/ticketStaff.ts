@@ -11,6 +11,7 @@ import { message, type MessageKey, type Translator } from '../../i18n/index.js';
 import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
 import { addInternalNote, assignTicket, requestContext, setTicketPriority, setTicketStatus, TicketRuleError } from '../../tickets/service.js';
 import { notifyChannelsOf } from '../../tickets/notifications.js';
+import { setKeepOpen } from '../../tickets/stale.js';
 import { setFlash } from '../flash.js';
 import { formValues, multilineText, parseForm, zodMessage, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, viewUrl } from '../render.js';
@@ -22,10 +23,11 @@ const prioritySchema = z.object({ priority: z.enum(PRIORITIES, { error: zodMessa
 const assignSchema = z.object({
   assignee: z.string({ error: zodMessage('ticket.staff.badAssignee') }).regex(/^(|me|[1-9]\d{0,14})$/, zodMessage('ticket.staff.badAssignee')),
 });
+const keepOpenSchema = z.object({ keep_open: z.enum(['0', '1'], { error: zodMessage('ticket.staff.badKeepOpen') }) });
 const noteSchema = z.object({ note: multilineText('ticket.note.label', MESSAGE_MAX) });
 
 /** The ticket page again with the error next to the staff form it came from. */
-function refuse(req: Request, res: Response, deps: AppDeps, ticket: Ticket, form: 'status' | 'priority' | 'assign', errors: FieldErrors, status = 422): void {
+function refuse(req: Request, res: Response, deps: AppDeps, ticket: Ticket, form: 'status' | 'priority' | 'assign' | 'keep_open', errors: FieldErrors, status = 422): void {
   const error = Object.values(errors)[0] ?? message('error.title.422');
   renderTicket(req, res, deps, ticket, status, {
     error,
@@ -73,6 +75,18 @@ export function assignTicketAction(req: Request, res: Response, deps: AppDeps): 
   const name = assignee === null ? undefined : userById(deps.db, assignee)?.username;
   if (name === undefined) setFlash(req, 'flash.ticket.unassigned');
   else setFlash(req, 'flash.ticket.assigned', { name });
+  redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
+}
+
+/** Issue #18: "keep open": the ticket is never reminded or closed for waiting on the player. */
+export function keepOpenAction(req: Request, res: Response, deps: AppDeps): void {
+  const ticket = loadTicket(req, res, deps, 'keep_open');
+  const form = parseForm(keepOpenSchema, req.body);
+  if (!form.ok) return refuse(req, res, deps, ticket, 'keep_open', form.errors);
+  const keepOpen = form.data.keep_open === '1';
+  const user = res.locals.user!;
+  setKeepOpen(deps.db, ticket.id, keepOpen, user, requestContext(req).ip);
+  setFlash(req, keepOpen ? 'flash.ticket.keptOpen' : 'flash.ticket.keepOpenOff');
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
 }
 
