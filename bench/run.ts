@@ -264,6 +264,13 @@ await measure('staff list, all tickets', list({ status: 'all' }), staffCookie, a
 await measure('staff queue (default filter)', list({}), staffCookie, aRow, { p99: 100 });
 for (const word of SEARCH_WORDS) await measure(`staff search "${word}"`, list({ status: 'all', q: word }), staffCookie, aRow, { p50: 20, p99: 100 });
 await measure(`ticket page, 200 messages`, `${base}/index.php?view=ticket&id=${F.longTicketId}`, playerCookie, /data-ticket-id/, { p99: 100 });
+// view=stats (issue #18): every figure of the page over a range, from the covering indexes of
+// migration 011; the percentiles sort the range's index entries in SQLite (src/db/stats.ts).
+const stats = (params: Record<string, string>) => `${base}/index.php?${new URLSearchParams({ view: 'stats', ...params }).toString()}`;
+const aFigure = /data-stat="opened-total"/;
+await measure('stats page, last 30 days', stats({}), staffCookie, aFigure);
+await measure(`stats page, ${F.dateFrom}..${F.dateTo}`, stats({ from: F.dateFrom, to: F.dateTo }), staffCookie, aFigure);
+await measure(`stats CSV, ${F.dateFrom}..${F.dateTo}`, stats({ from: F.dateFrom, to: F.dateTo, format: 'csv' }), staffCookie, /^\ufeff?"section","metric","value"/);
 
 /** The ceiling, measured the same way while our server idles. */
 async function measureCeiling(): Promise<LoadResult> {

@@ -18,6 +18,7 @@ import { settingsAction, settingsPage, verifyEmail } from './handlers/settings.j
 import { createTicket, ticketCreateForm } from './handlers/ticketCreate.js';
 import { ticketsPage } from './handlers/tickets.js';
 import { snippetAction, snippetsPage } from './handlers/snippets.js';
+import { statsCsv, statsPage } from './handlers/stats.js';
 
 export type { Access };
 export type Handler = (req: Request, res: Response, deps: AppDeps) => void | Promise<void>;
@@ -79,6 +80,7 @@ export const VIEWS: Record<string, ViewRoute> = {
     },
   },
   verify_email: { access: 'public', get: verifyEmail },
+  stats: { access: 'staff', get: (req, res, deps) => (req.query.format === 'csv' ? statsCsv(req, res, deps) : statsPage(req, res, deps)) },
   audit: { access: 'admin', get: (req, res, deps) => (req.query.format === 'csv' ? auditCsv(req, res, deps) : auditPage(req, res, deps)) },
 };
 

@@ -121,6 +121,7 @@ test('ticket page (Support, with an internal note)', { skip }, () => checkPage('
 
 test('users (admin)', { skip }, () => checkPage('admin', '/index.php?view=users'));
 test('saved replies (admin)', { skip }, () => checkPage('admin', '/index.php?view=snippets'));
+test('statistics (staff)', { skip }, () => checkPage('staff', '/index.php?view=stats'));
 test('audit log (admin)', { skip }, () => checkPage('admin', '/index.php?view=audit'));
 test('administration (admin)', { skip }, () => checkPage('admin', '/index.php?view=admin'));
 

@@ -41,6 +41,7 @@ const DESIGNED_ACCESS: Record<string, Access> = {
   admin: 'admin',
   snippets: 'admin',
   audit: 'admin',
+  stats: 'staff',
 };
 const DESIGNED_ACTION_ACCESS: Record<string, Record<string, Access>> = {
   ticket: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff', keep_open: 'staff' },
@@ -242,6 +243,13 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
       { variant: 'CSV export', request: () => ({ path: '/index.php?view=audit&format=csv' }), handler: () => ok() },
     ],
   },
+  stats: {
+    get: [
+      { variant: 'page', request: () => ({ path: '/index.php?view=stats' }), handler: () => ok() },
+      { variant: 'a date range', request: () => ({ path: '/index.php?view=stats&from=2026-01-01&to=2026-01-31' }), handler: () => ok() },
+      { variant: 'CSV export', request: () => ({ path: '/index.php?view=stats&format=csv' }), handler: () => ok() },
+    ],
+  },
 };
 
 /** Every case of the matrix: the cases above, plus a 405 probe for each method a view lacks. */
@@ -360,7 +368,7 @@ test('every view and action x anonymous, owner, other player, staff, admin', asy
       if (c.method === 'GET' && reply.status === 200 && c.view === 'attachment') {
         if (reply.headers.get('x-content-type-options') !== 'nosniff' || !/^attachment;/.test(reply.headers.get('content-disposition') ?? '')) problems.push(`${label}: file served without nosniff/attachment`);
       }
-      if (c.view === 'audit' && c.variant === 'CSV export' && reply.status === 200 && !/text\/csv/.test(reply.headers.get('content-type') ?? '')) problems.push(`${label}: not CSV`);
+      if ((c.view === 'audit' || c.view === 'stats') && c.variant === 'CSV export' && reply.status === 200 && !/text\/csv/.test(reply.headers.get('content-type') ?? '')) problems.push(`${label}: not CSV`);
     }
     table.push(`${c.method.padEnd(4)} ${`${c.view}${c.action ? `:${c.action}` : ''}`.padEnd(28)} ${c.variant.padEnd(44)} ${answers.join('  ')}`);
   }

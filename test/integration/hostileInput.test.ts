@@ -237,6 +237,7 @@ const FIELDS: Record<string, ViewFields> = {
   },
   verify_email: { get: [{ who: 'anonymous', params: ['token'] }] },
   audit: { get: [{ who: 'admin', params: ['actor', 'action', 'ticket', 'date_from', 'date_to', 'page', 'format'] }] },
+  stats: { get: [{ who: 'staff', params: ['from', 'to', 'format'] }] },
 };
 
 // ---------------------------------------------------------------------------------------------

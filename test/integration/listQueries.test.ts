@@ -149,6 +149,10 @@ describe('query plans', () => {
       `/index.php?view=tickets&status=all&q=${encodeURIComponent('secretword refine')}`,
       '/index.php?view=tickets&status=all&q=ok&page=2',
       `/index.php?view=ticket&id=${ids(listTickets(app.db, query('', { status: 'all' })))[0]}`,
+      // view=stats (issue #18): its figures over a range holding every ticket, page and CSV.
+      '/index.php?view=stats&from=2023-07-01&to=2024-06-30',
+      '/index.php?view=stats&from=2023-07-01&to=2024-06-30&format=csv',
+      '/index.php?view=stats',
     ]) {
       assert.equal((await support.get(url)).status, 200, url);
     }
@@ -179,7 +183,8 @@ describe('query plans', () => {
         if (scan && BIG_TABLES.includes(scan[1]!) && !/USING (COVERING )?INDEX|VIRTUAL TABLE/.test(scan[2]!)) problems.push(`full scan of ${scan[1]}: ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
         // A search by the index sorts its matches: at most SEARCH_INDEX_LIMIT, found by rowid.
         const boundedSearch = /tickets_fts MATCH/.test(sql) && plan.some((l) => /^SEARCH t USING (INTEGER PRIMARY KEY|INDEX tickets_user_)/.test(l));
-        if (/^USE TEMP B-TREE FOR ORDER BY/.test(line) && /FROM tickets|FROM messages/.test(sql) && !/created_at >= \?/.test(sql) && !boundedSearch) {
+        // A date range read from an index (created_at, or closed_at for view=stats) sorts only that range.
+        if (/^USE TEMP B-TREE FOR ORDER BY/.test(line) && /FROM tickets|FROM messages/.test(sql) && !/(created_at|closed_at) >= \?/.test(sql) && !boundedSearch) {
           problems.push(`sorts every row: ${sql.replace(/\s+/g, ' ').slice(-300)} || ${plan.join(' / ')}`);
         }
       }
@@ -213,5 +218,29 @@ describe('query plans', () => {
       assert.doesNotMatch(detail, /TEMP B-TREE/, sql);
     }
     assert.equal(preparedSql(app.db).filter((s) => /reminded_at IS (NOT )?NULL/.test(s) && /ORDER BY updated_at LIMIT/.test(s)).length, 2, 'both sweep queries were prepared');
+  });
+
+  test('view=stats reads only its range, from covering indexes (migration 011)', () => {
+    const plan = (sql: string) => (app.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.match(/\?/g) ?? []).map(() => 1)) as { detail: string }[]).map((r) => r.detail).join('\n');
+    const expected: [RegExp, RegExp][] = [
+      [/^SELECT source, COUNT\(\*\) AS n FROM tickets WHERE created_at >= \?/, /SEARCH tickets USING COVERING INDEX tickets_created_stats \(created_at>\? AND created_at<\?\)/],
+      [/^SELECT source, COUNT\(\*\) AS n FROM tickets WHERE closed_at >= \?/, /SEARCH tickets USING COVERING INDEX tickets_closed_stats \(closed_at>\? AND closed_at<\?\)/],
+      [/^SELECT COUNT\(\*\) AS n FROM tickets WHERE created_at >= \? AND created_at < \? AND first_response_at IS NOT NULL$/, /COVERING INDEX tickets_created_stats/],
+      [/^SELECT first_response_at - created_at AS d .* ORDER BY d LIMIT \? OFFSET \?$/, /SEARCH tickets USING COVERING INDEX tickets_created_stats \(created_at>\? AND created_at<\?\)/],
+      [/^SELECT COUNT\(\*\) AS n FROM tickets WHERE closed_at >= \? AND closed_at < \?$/, /COVERING INDEX tickets_closed_stats/],
+      [/^SELECT closed_at - created_at AS d .* ORDER BY d LIMIT \? OFFSET \?$/, /SEARCH tickets USING COVERING INDEX tickets_closed_stats \(closed_at>\? AND closed_at<\?\)/],
+      [/^SELECT status, COUNT\(\*\) AS n FROM tickets WHERE status IN \('open'/, /SEARCH tickets USING COVERING INDEX tickets_status_\w+ \(status=\?\)/],
+      [/^SELECT id, subject, updated_at AS since FROM tickets WHERE status = \? ORDER BY updated_at LIMIT 1$/, /^SEARCH tickets USING INDEX tickets_status_updated \(status=\?\)$/],
+      [/^SELECT author_id AS id, COUNT\(\*\) AS n FROM messages WHERE author_kind = 'staff'/, /SEARCH messages USING COVERING INDEX messages_staff_replies \(created_at>\? AND created_at<\?\)/],
+      [/^SELECT actor_id AS id, COUNT\(\*\) AS n FROM audit_log WHERE action = 'ticket\.close'/, /SEARCH audit_log USING INDEX audit_log_action \(action=\? AND at>\? AND at<\?\)/],
+      [/^SELECT staff_id AS id, COUNT\(\*\) AS n, AVG\(rating\) AS average FROM ticket_ratings/, /SEARCH ticket_ratings USING INDEX ticket_ratings_created \(created_at>\? AND created_at<\?\)/],
+    ];
+    for (const [statement, index] of expected) {
+      const sql = preparedSql(app.db).find((s) => statement.test(s));
+      assert.ok(sql, `view=stats prepared a statement matching ${statement}`);
+      const detail = plan(sql);
+      assert.match(detail, index, sql);
+      assert.doesNotMatch(detail, /^SCAN /m, sql);
+    }
   });
 });
