@@ -220,7 +220,7 @@ describe('query plans', () => {
     assert.equal(preparedSql(app.db).filter((s) => /reminded_at IS (NOT )?NULL/.test(s) && /ORDER BY updated_at LIMIT/.test(s)).length, 2, 'both sweep queries were prepared');
   });
 
-  test('view=stats reads only its range, from covering indexes (migration 011)', () => {
+  test('view=stats reads only its range, from covering indexes (migration 012)', () => {
     const plan = (sql: string) => (app.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.match(/\?/g) ?? []).map(() => 1)) as { detail: string }[]).map((r) => r.detail).join('\n');
     const expected: [RegExp, RegExp][] = [
       [/^SELECT source, COUNT\(\*\) AS n FROM tickets WHERE created_at >= \?/, /SEARCH tickets USING COVERING INDEX tickets_created_stats \(created_at>\? AND created_at<\?\)/],
