@@ -200,7 +200,7 @@ const FIELDS: Record<string, ViewFields> = {
         {
           who: 'admin',
           base: () => ({ ...ADMIN_TEMPLATES, close_on_logout: 'on' }),
-          fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
+          fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'template_closed', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
         },
       ],
       recheck: [{ who: 'admin', base: () => ({}), fields: [] }],

@@ -11,6 +11,9 @@ import type { User } from '../../src/db/users.js';
 import { renderTicketEmail, renderTicketTelegram } from '../../src/notify/templates.js';
 import { translator } from '../../src/i18n/index.js';
 import { closeTicket, createWebTicket, replyAsStaff } from '../../src/tickets/service.js';
+import { pendingWhispers } from '../../src/db/outboxes.js';
+import { closeWhisper, DEFAULT_WHISPER_TEMPLATES } from '../../src/settings.js';
+import { receiveGameMessage } from '../../src/tickets/game.js';
 import { addUser, Client, csrfFrom, startApp, type TestApp } from '../helpers/app.js';
 import { startBridged } from '../helpers/bridge.js';
 
@@ -197,5 +200,59 @@ describe("a rating in Discord's log channel", () => {
     } finally {
       await setup.close();
     }
+  });
+});
+
+describe("a game ticket's close whisper points to the dashboard, when an admin set one", () => {
+  let app: TestApp;
+  let admin: Client;
+  let charSeq = 510_000;
+  before(async () => {
+    app = await startApp({ env: { GAME_WHISPER_MAX: '40' } });
+    await addUser(app.db, 'root', 'correct horse battery', 'admin');
+    admin = new Client(app.url);
+    await admin.login('root');
+  });
+  after(() => app.close());
+
+  const gameTicket = () => {
+    const charId = ++charSeq;
+    return receiveGameMessage(app.db, { accountId: 2_000_001, charId, name: `Hero${charId}`, via: 'pm', message: 'Stuck' }, { templates: DEFAULT_WHISPER_TEMPLATES, guildId: null }).ticketId;
+  };
+  const saveAdmin = async (fields: Record<string, string>) => {
+    const page = await admin.get('/index.php?view=admin');
+    return admin.post('/index.php?view=admin', { _csrf: csrfFrom(page.text)!, ...fields });
+  };
+  const closeAsSupport = (id: number) => closeTicket(app.db, id, { id: null, username: 'Support' }, { ip: null }, NO_NOTIFY);
+
+  test('not set (the default): a closed game ticket gets no whisper', () => {
+    const id = gameTicket();
+    closeAsSupport(id);
+    assert.deepEqual(pendingWhispers(app.db, id), []);
+    assert.equal(closeWhisper(app.db), undefined);
+  });
+
+  test('set on view=admin: whispered as written (split to GAME_WHISPER_MAX) at every close of a game ticket; emptied: none again', async () => {
+    const page = await admin.get('/index.php?view=admin');
+    assert.match(page.text, /<label for="template_closed">A game ticket is closed[^<]*<\/label>\s*<input id="template_closed" name="template_closed" type="text" dir="auto" maxlength="255" value=""/);
+    const text = 'How did we do? Rate your ticket at https://desk.example';
+    assert.equal((await saveAdmin({ template_closed: text })).status, 303);
+    assert.match((await admin.get('/index.php?view=admin')).text, /id="template_closed"[^>]*value="How did we do\? Rate your ticket at https:\/\/desk\.example"/);
+    const id = gameTicket();
+    closeAsSupport(id);
+    const whispers = pendingWhispers(app.db, id);
+    assert.ok(whispers.length >= 2, 'split to 40 bytes');
+    assert.ok(whispers.every((w) => Buffer.byteLength(w.text) <= 40 && w.sender === 'Support' && w.charName.startsWith('Hero')));
+    assert.equal(whispers.map((w) => w.text).join(' ').replace(/\s+/g, ' '), text);
+    // A web ticket has no character: nothing.
+    const owner = await addUser(app.db, 'webby');
+    const web = createWebTicket(app.db, { user: owner, subject: 'Web', body: 'Hi', priority: 'normal', uploads: [] }, { ip: null });
+    closeAsSupport(web);
+    assert.deepEqual(pendingWhispers(app.db, web), []);
+
+    assert.equal((await saveAdmin({ template_closed: '' })).status, 303);
+    const again = gameTicket();
+    closeAsSupport(again);
+    assert.deepEqual(pendingWhispers(app.db, again), []);
   });
 });
