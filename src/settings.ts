@@ -108,3 +108,21 @@ export function staleDays(db: Db): number {
 export function saveStaleDays(db: Db, days: number): void {
   saveSetting(db, 'tickets.stale_days', staleDaysSchema.parse(days));
 }
+
+/**
+ * The extra whisper a game ticket's player gets when the ticket is closed (issue #18: a line
+ * pointing to the dashboard, to rate it, say). Written by an admin on view=admin and whispered as
+ * written, whatever the player's language; empty (not stored) means no whisper. `lines` is the
+ * text as the game's code page carries it, split to GAME_WHISPER_MAX bytes when it was saved.
+ */
+const closeWhisperSchema = z.object({ text: z.string(), lines: z.array(z.string()) });
+export type CloseWhisper = z.infer<typeof closeWhisperSchema>;
+
+export function closeWhisper(db: Db): CloseWhisper | undefined {
+  const stored = setting(db, 'game.close_whisper', closeWhisperSchema);
+  return stored && stored.text !== '' && stored.lines.length > 0 ? stored : undefined;
+}
+
+export function saveCloseWhisper(db: Db, value: CloseWhisper | undefined): void {
+  saveSetting(db, 'game.close_whisper', value ?? { text: '', lines: [] });
+}

@@ -8,6 +8,7 @@ import { ticketMessages } from '../db/messages.js';
 import { ticketById } from '../db/tickets.js';
 import { logChannel, sendToChannel, ticketConsoleUrl } from './channels.js';
 import type { BridgeContext } from './context.js';
+import { discordName, quoteForDiscord } from './format.js';
 
 /** The ticket as plain text: a header, then one line per message with its time and author. */
 export function transcript(db: Db, ticketId: number): string {
@@ -29,4 +30,28 @@ export async function postTranscript(ctx: BridgeContext, g: Guild, ticketId: num
   await sendToChannel(log, `Ticket #${ticketId} closed (${reason}). Transcript attached. Console: ${ticketConsoleUrl(ctx.config.appUrl, ticketId)}`, [
     new AttachmentBuilder(Buffer.from(transcript(ctx.db, ticketId), 'utf8'), { name: `ticket-${ticketId}.txt` }),
   ]);
+}
+
+/** The comment's length in the log channel's line, so the line stays within one Discord message. */
+const RATING_COMMENT_SHOWN = 1500;
+
+/**
+ * The log channel's line for a rating (src/tickets/ratings.ts): it arrives after the close and its
+ * transcript, so it follows them as a short message of its own. The player's comment is quoted
+ * and escaped like any player text.
+ */
+export function ratingLine(ticketId: number, rating: { rating: number; comment: string | null; by: string }, appUrl: string): string {
+  const head = `Ticket #${ticketId} rated ${rating.rating}/5 by **${discordName(rating.by)}**. Console: ${ticketConsoleUrl(appUrl, ticketId)}`;
+  if (rating.comment === null) return head;
+  const comment = rating.comment.length > RATING_COMMENT_SHOWN ? `${rating.comment.slice(0, RATING_COMMENT_SHOWN)}…` : rating.comment;
+  return `${head}\n${quoteForDiscord(comment)}`;
+}
+
+/** Posts a rating to the log channel, if DISCORD_LOG_CHANNEL_ID names one (else nothing: it stays in SQLite). */
+export async function postRating(ctx: BridgeContext, g: Guild, ticketId: number, rating: { rating: number; comment: string | null; by: string }): Promise<void> {
+  const logChannelId = ctx.config.discord.logChannelId;
+  if (!logChannelId) return;
+  const log = await logChannel(ctx, g, logChannelId);
+  if (!log) return;
+  await sendToChannel(log, ratingLine(ticketId, rating, ctx.config.appUrl));
 }

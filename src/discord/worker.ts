@@ -13,7 +13,7 @@ import { DISCORD_MESSAGE_MAX } from '../tickets/game.js';
 import { createTicketChannel, sendToChannel, ticketChannel } from './channels.js';
 import type { BridgeContext } from './context.js';
 import { postContent } from './format.js';
-import { postTranscript } from './transcripts.js';
+import { postRating, postTranscript } from './transcripts.js';
 
 /** Discord work runs in this many lanes (different tickets side by side; discord.js keeps to the rate limits). */
 const WORKER_LANES = 4;
@@ -50,6 +50,8 @@ async function perform(ctx: BridgeContext, ticketId: number, work: DiscordWork, 
       return postMessage(ctx, g, ticketId, postContent(work.payload, { appUrl: ctx.config.appUrl, ticketId }), nonce);
     case 'close_channel':
       return closeChannel(ctx, g, ticketId, work.payload.reason);
+    case 'rating_posted':
+      return postRating(ctx, g, ticketId, work.payload);
   }
 }
 

@@ -22,6 +22,11 @@ export function ticketUrl(appUrl: string, ticketId: number): string {
   return `${appUrl}/index.php?view=ticket&id=${ticketId}`;
 }
 
+/** Where the owner rates a closed ticket ("How did we do?" on the ticket page). */
+export function ratingUrl(appUrl: string, ticketId: number): string {
+  return `${ticketUrl(appUrl, ticketId)}#rate`;
+}
+
 /**
  * The language a person's notifications are written in: the account's own choice, else the
  * language its last page was shown in, else `fallback` (a Telegram user's `language_code`, say),
@@ -91,12 +96,15 @@ export function renderTicketEmail(payload: TicketNotificationPayload, username: 
   const sentAt = options.at === undefined ? undefined : i18n.t('notify.sentAt', { time: i18n.dateTime(options.at) });
   const open = i18n.t('notify.openTicket');
   const signature = i18n.t('notify.signature');
+  // A close asks how it went: a link to the rating form.
+  const rate = payload.event.kind === 'closed' ? { label: i18n.t('notify.rateTicket'), link: ratingUrl(appUrl, payload.ticketId) } : undefined;
   const text = [
     greeting,
     i18n.t('notify.intro', { headline: title, id, subject: payload.subject }),
     ...(sentAt ? [sentAt] : []),
     detailText(body),
     `${open}: ${link}`,
+    ...(rate ? [`${rate.label}: ${rate.link}`] : []),
     signature,
   ].join('\n\n');
   const intro = htmlText(i18n, 'notify.intro', { id }, { headline: `<strong>${escapeHtml(title)}</strong>`, subject: `<span dir="auto">${escapeHtml(payload.subject)}</span>` }, escapeHtml);
@@ -105,7 +113,7 @@ export function renderTicketEmail(payload: TicketNotificationPayload, username: 
 <p>${escapeHtml(greeting)}</p>
 <p>${intro}</p>${sentAt ? `\n<p style="color:#5f6b7a">${escapeHtml(sentAt)}</p>` : ''}
 <p>${escapeHtml(body.line)}</p>${quote}
-<p><a href="${escapeHtml(link)}">${escapeHtml(open)}</a></p>
+<p><a href="${escapeHtml(link)}">${escapeHtml(open)}</a></p>${rate ? `\n<p><a href="${escapeHtml(rate.link)}">${escapeHtml(rate.label)}</a></p>` : ''}
 <p style="color:#5f6b7a">${escapeHtml(signature)}</p>
 </body></html>`;
   return { subject, text: `${text}\n`, html };
@@ -140,5 +148,7 @@ export function renderTicketTelegram(payload: TicketNotificationPayload, appUrl:
   const body = detail(i18n, payload.event);
   const ticketLine = i18n.t('notify.ticketLine', { id: String(payload.ticketId), subject: payload.subject });
   const sentAt = options.at === undefined ? '' : `\n<i>${telegramHtml(i18n.t('notify.sentAt', { time: i18n.dateTime(options.at) }))}</i>`;
-  return `<b>${telegramHtml(headline(i18n, payload.event))}</b>\n${telegramHtml(ticketLine)}${sentAt}\n\n${telegramHtml(detailText(body))}\n\n<a href="${telegramHtml(link).replaceAll('"', '&quot;')}">${telegramHtml(i18n.t('notify.openTicket'))}</a>`;
+  const anchor = (href: string, label: string) => `<a href="${telegramHtml(href).replaceAll('"', '&quot;')}">${telegramHtml(label)}</a>`;
+  const rate = payload.event.kind === 'closed' ? `\n${anchor(ratingUrl(appUrl, payload.ticketId), i18n.t('notify.rateTicket'))}` : '';
+  return `<b>${telegramHtml(headline(i18n, payload.event))}</b>\n${telegramHtml(ticketLine)}${sentAt}\n\n${telegramHtml(detailText(body))}\n\n${anchor(link, i18n.t('notify.openTicket'))}${rate}`;
 }

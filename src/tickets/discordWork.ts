@@ -27,6 +27,8 @@ const workSchemas = {
   // Rows written before posts were structured carry ready-made `content`.
   post_message: z.union([z.object({ post: postSchema, messageId: z.number().optional() }), z.object({ content: z.string(), messageId: z.number().optional() })]),
   close_channel: z.object({ reason: z.string() }),
+  // The owner rated the closed ticket (src/tickets/ratings.ts): a line for the log channel.
+  rating_posted: z.object({ rating: z.number().int().min(1).max(5), comment: z.string().nullable(), by: z.string() }),
 } as const;
 
 export type DiscordWorkKind = keyof typeof workSchemas;

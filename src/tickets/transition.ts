@@ -7,6 +7,8 @@
 import { recordAudit } from '../audit.js';
 import type { Db } from '../db/index.js';
 import { insertSystemLine } from '../db/messages.js';
+import { insertWhisper } from '../db/outboxes.js';
+import { closeWhisper } from '../settings.js';
 import { message, REFERENCE_LOCALE, translator, type Message } from '../i18n/index.js';
 import { updateTicketStatus, type Ticket } from '../db/tickets.js';
 import { bridged, queueDiscordWork } from './discordWork.js';
@@ -60,6 +62,8 @@ export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, opt
   // A closed ticket's channel (a game ticket's, or a web ticket's with DISCORD_WEB_TICKETS) goes
   // (its transcript to the log channel; everything stays here).
   if (to === 'closed' && bridged(ticket)) queueDiscordWork(db, ticket.id, { kind: 'close_channel', payload: { reason: reason ?? `closed by ${by.name}` } }, now);
+  // A closed game ticket's player gets the admin's close line in game (e.g. where to rate it), if one is set.
+  if (to === 'closed' && ticket.source === 'game') whisperCloseLine(db, ticket, now);
   // The owner hears when it is their turn or Support answered, and of every close not their own.
   if (options.notify) {
     if (to === 'closed') notifyTicketOwner(db, ticket, { kind: 'closed', by: by.name }, lineId, by.userId, options.notify, now);
@@ -77,4 +81,13 @@ export function transition(db: Db, ticket: Ticket, to: Status, by: ChangeBy, opt
     now,
   );
   return lineId;
+}
+
+/** The admin's close whisper (view=admin, src/settings.ts closeWhisper), as written, to the ticket's character. */
+function whisperCloseLine(db: Db, ticket: Ticket, now: number): void {
+  const line = closeWhisper(db);
+  if (!line || ticket.gameAccountId === null || ticket.gameCharId === null || ticket.gameCharName === null) return;
+  for (const text of line.lines) {
+    insertWhisper(db, { ticketId: ticket.id, accountId: ticket.gameAccountId, charId: ticket.gameCharId, charName: ticket.gameCharName, sender: 'Support', text, now });
+  }
 }

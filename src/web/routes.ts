@@ -11,7 +11,7 @@ import { logout } from './handlers/logout.js';
 import { downloadAttachment } from './handlers/attachment.js';
 import { auditCsv, auditPage } from './handlers/audit.js';
 import { adminPage, backupAction, recheckAction, saveAdminSettings, testEmailAction, testTelegramAction } from './handlers/admin.js';
-import { closeTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
+import { closeTicketAction, rateTicketAction, replyToTicket, ticketPage } from './handlers/ticket.js';
 import { addNote, assignTicketAction, changePriority, changeStatus, keepOpenAction } from './handlers/ticketStaff.js';
 import { userAction, usersPage } from './handlers/users.js';
 import { settingsAction, settingsPage, verifyEmail } from './handlers/settings.js';
@@ -50,7 +50,7 @@ export const VIEWS: Record<string, ViewRoute> = {
   ticket: {
     access: 'user',
     get: ticketPage,
-    post: { reply: replyToTicket, close: closeTicketAction, status: changeStatus, priority: changePriority, assign: assignTicketAction, note: addNote, keep_open: keepOpenAction },
+    post: { reply: replyToTicket, close: closeTicketAction, rate: rateTicketAction, status: changeStatus, priority: changePriority, assign: assignTicketAction, note: addNote, keep_open: keepOpenAction },
     actionAccess: { status: 'staff', priority: 'staff', assign: 'staff', note: 'staff', keep_open: 'staff' },
     multipart: true,
     quotas: { reply: 'reply' },

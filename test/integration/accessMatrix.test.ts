@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { User } from '../../src/db/users.js';
-import { createWebTicket } from '../../src/tickets/service.js';
+import { closeTicket, createWebTicket } from '../../src/tickets/service.js';
 import { createSnippet } from '../../src/tickets/snippets.js';
 import { VIEWS, type Access } from '../../src/web/routes.js';
 import { addUser, Client, PNG_BYTES, startApp, type Reply, type TestApp } from '../helpers/app.js';
@@ -102,6 +102,13 @@ function freshTicket(): number {
   return createWebTicket(app.db, { user: users.owner, subject: 'Matrix ticket', body: 'Made for one request', priority: 'normal', uploads: [] }, { ip: null });
 }
 
+/** A fresh ticket of the owner's, closed (the rating form's). */
+function closedTicket(): number {
+  const id = freshTicket();
+  closeTicket(app.db, id, { id: users.owner.id, username: users.owner.username }, { ip: null }, { email: false, telegram: false });
+  return id;
+}
+
 let userSeq = 0;
 let snippetSeq = 0;
 
@@ -149,6 +156,14 @@ const CASES: Record<string, { get?: Omit<Case, 'view' | 'method'>[]; post?: Reco
           variant: "close the owner's ticket",
           request: () => ({ path: `/index.php?view=ticket&action=close&id=${freshTicket()}`, form: {} }),
           handler: (role) => (role === 'other' ? refused(404, { audit: 'ticket.access_refused' }) : ok(303, /view=ticket&id=\d+$/)),
+        },
+      ],
+      rate: [
+        {
+          variant: "rate the owner's closed ticket",
+          request: () => ({ path: `/index.php?view=ticket&action=rate&id=${closedTicket()}`, form: { rating: '4', comment: 'Rated by the matrix' } }),
+          // Owner only: another player gets the 404 of any ticket they cannot see; staff cannot rate.
+          handler: (role) => (role === 'other' ? refused(404, { audit: 'ticket.access_refused' }) : role === 'owner' ? ok(303, /view=ticket&id=\d+#rate$/) : refused(403)),
         },
       ],
       status: [{ variant: 'set status', request: () => ({ path: `/index.php?view=ticket&action=status&id=${freshTicket()}`, form: { status: 'in_progress' } }), handler: () => ok(303, /view=ticket&id=\d+$/) }],

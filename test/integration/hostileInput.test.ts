@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { guildSettings } from '../../src/db/guilds.js';
 import { openDatabase, type Db } from '../../src/db/index.js';
-import { createWebTicket } from '../../src/tickets/service.js';
+import { closeTicket, createWebTicket } from '../../src/tickets/service.js';
 import { receiveGameMessage } from '../../src/tickets/game.js';
 import { DEFAULT_WHISPER_TEMPLATES } from '../../src/settings.js';
 import { SYSTEM_ACTOR } from '../../src/audit.js';
@@ -58,7 +58,7 @@ let app: TestApp;
 let db: Db;
 const clients = {} as Record<Who, Client>;
 const tokens = {} as Record<Who, string>;
-const ids = { reply: '', close: '', game: '', attachment: '', victim: '' };
+const ids = { reply: '', close: '', rate: '', game: '', attachment: '', victim: '' };
 let snippetSeq = 0;
 /** A saved reply of its own for one update or delete (so each hostile request finds one to change). */
 function freshSnippet(): string {
@@ -159,6 +159,8 @@ const FIELDS: Record<string, ViewFields> = {
         { who: 'staff', multipart: true, files: true, query: () => ({ id: rotating('game') }), base: () => ({ message: 'Support answer', status: 'answered' }), fields: ['message', 'status'] },
       ],
       close: [{ who: 'player', query: () => ({ id: ids.close }), queryFields: ['id'], base: () => ({}), fields: [] }],
+      // "How did we do?" on a closed ticket of the player's (a stored rating makes the rest a 409).
+      rate: [{ who: 'player', query: () => ({ id: ids.rate }), queryFields: ['id'], base: () => ({ rating: '4', comment: 'Helpful' }), fields: ['rating', 'comment'] }],
       status: [{ who: 'staff', query: () => ({ id: rotating('staff') }), queryFields: ['id'], base: () => ({ status: 'open' }), fields: ['status'] }],
       priority: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ priority: 'high' }), fields: ['priority'] }],
       assign: [{ who: 'staff', query: () => ({ id: rotating('staff') }), base: () => ({ assignee: '' }), fields: ['assignee'] }],
@@ -199,7 +201,7 @@ const FIELDS: Record<string, ViewFields> = {
         {
           who: 'admin',
           base: () => ({ ...ADMIN_TEMPLATES, close_on_logout: 'on' }),
-          fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
+          fields: ['notify_email', 'notify_telegram', 'close_on_logout', 'template_request', 'template_pm_created', 'template_offline', 'template_disabled', 'template_closed', 'limit_tickets_per_minute', 'limit_replies_per_minute', 'limit_uploads_per_hour', 'limit_upload_mib_per_day'],
         },
       ],
       recheck: [{ who: 'admin', base: () => ({}), fields: [] }],
@@ -827,6 +829,8 @@ before(async () => {
   ids.reply = /id=(\d+)/.exec(created.location ?? '')![1]!;
   ids.attachment = String(one<{ id: number }>('SELECT id FROM attachments WHERE ticket_id = ?', Number(ids.reply)).id);
   ids.close = String(createWebTicket(db, { user: player, subject: 'Close target', body: 'To be closed', priority: 'normal', uploads: [] }, { ip: null }));
+  ids.rate = String(createWebTicket(db, { user: player, subject: 'Rate target', body: 'To be rated', priority: 'normal', uploads: [] }, { ip: null }));
+  closeTicket(db, Number(ids.rate), { id: player.id, username: player.username }, { ip: null }, { email: false, telegram: false });
   const game = await fetch(`${app.url}/api/game/actions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${GAME_TOKEN}`, 'content-type': 'application/json' },

@@ -18,11 +18,14 @@ import {
   saveStaleDays,
   staleDays,
   STALE_DAYS_MAX,
+  closeWhisper,
+  saveCloseWhisper,
   type WhisperTemplateName,
   type WhisperTemplates,
 } from '../../settings.js';
 import { limits, saveLimits, type Limits } from '../../tickets/quotas.js';
 import { requestContext } from '../../tickets/service.js';
+import { splitWhisper } from '../../tickets/whispers.js';
 import { backupPanel, canSendTest, firstStartChecklist, integrationCards, testDefaults, type TestChannel } from '../adminPanel.js';
 import type { AppDeps } from '../deps.js';
 import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
@@ -75,6 +78,8 @@ const adminSchema = z.object({
   template_pm_created: template(),
   template_offline: template(),
   template_disabled: template(),
+  // Whispered as written when a game ticket is closed; empty: none (issue #18).
+  template_closed: template(),
 });
 
 const ERROR_PARAMS = {
@@ -141,6 +146,7 @@ function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number,
       default: DEFAULT_WHISPER_TEMPLATES[stored],
       overridden: overrides[stored] !== undefined,
     })),
+    closeWhisper: values ? (values.template_closed ?? '') : (closeWhisper(deps.db)?.text ?? ''),
     config: deps.config,
     integrations: integrationCards(i18n, states),
     canTest: { email: canSendTest(deps, 'email'), telegram: canSendTest(deps, 'telegram') },
@@ -169,7 +175,7 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
   }
   const data = form.data;
   const guildId = deps.config.discord.guildId;
-  const before = { switches: notificationSwitches(deps.db), templates: adminWhisperTexts(deps.db), guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined };
+  const before = { switches: notificationSwitches(deps.db), templates: adminWhisperTexts(deps.db), closeWhisper: closeWhisper(deps.db)?.text ?? '', guild: guildId ? guildSettings(deps.db, guildId, deps.config.game.closeOnLogoutDefault) : undefined };
   // Only the texts an admin wrote are kept; an empty field (or seed 002's English as it stands) is
   // the default again, which each player gets in their own language.
   const typed: WhisperTemplates = {
@@ -195,6 +201,9 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
     saveNotificationSwitches(deps.db, { email: data.notify_email, telegram: data.notify_telegram });
     saveLimits(deps.db, limitsAfter);
     saveWhisperOverrides(deps.db, templates);
+    // Fit to the game's code page and split to GAME_WHISPER_MAX now, as Support's answers are when queued.
+    const closedText = data.template_closed ?? '';
+    saveCloseWhisper(deps.db, closedText ? { text: closedText, lines: splitWhisper(closedText, deps.config.game.whisperMax, deps.config.game.textEncoding) } : undefined);
     if (guildId) setGuildCloseOnLogout(deps.db, guildId, data.close_on_logout, deps.config.game.closeOnLogoutDefault);
     recordAudit(deps.db, {
       actor: { id: admin.id, name: admin.username },
@@ -203,7 +212,7 @@ export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): v
       details: {
         notifications: { from: before.switches, to: { email: data.notify_email, telegram: data.notify_telegram } },
         ...(guildId ? { ticketCloseOnLogout: { from: before.guild?.ticketCloseOnLogout, to: data.close_on_logout } } : {}),
-        templatesChanged: JSON.stringify(before.templates) !== JSON.stringify(templates),
+        templatesChanged: JSON.stringify(before.templates) !== JSON.stringify(templates) || before.closeWhisper !== (data.template_closed ?? ''),
         ...(JSON.stringify(limitsBefore) !== JSON.stringify(limitsAfter) ? { limits: { from: limitsBefore, to: limitsAfter } } : {}),
         ...(staleBefore !== staleAfter ? { staleDays: { from: staleBefore, to: staleAfter } } : {}),
       },

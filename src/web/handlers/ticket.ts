@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ticketAttachments } from '../../db/attachments.js';
 import { countTicketMessages, ticketMessagePage } from '../../db/messages.js';
-import type { Ticket } from '../../db/tickets.js';
+import { ticketById, type Ticket } from '../../db/tickets.js';
 import { assignableStaff, userById, type User } from '../../db/users.js';
 import { MESSAGE_MAX, PRIORITIES, STATUSES } from '../../tickets/model.js';
 import { message, type Message } from '../../i18n/index.js';
@@ -17,6 +17,7 @@ import {
   requestContext,
   STAFF_REPLY_STATUSES,
   TicketClosedError,
+  TicketRuleError,
   ticketForViewer,
 } from '../../tickets/service.js';
 import { param } from '../params.js';
@@ -31,6 +32,7 @@ import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import { onStaleForm } from '../staleForms.js';
 import type { UploadError } from '../uploads/errors.js';
 import { claimUploads, requestUploads } from '../uploads/middleware.js';
+import { mayRate, ratingOf, rateTicket, RATING_COMMENT_MAX, RATING_MAX, RATING_MIN } from '../../tickets/ratings.js';
 
 const NOT_FOUND = 'ticket.notFound';
 
@@ -107,6 +109,7 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
   const attachments = ticketAttachments(deps.db, ticket.id);
   const byMessage = new Map<number, typeof attachments>();
   for (const attachment of attachments) byMessage.set(attachment.messageId, [...(byMessage.get(attachment.messageId) ?? []), attachment]);
+  const rating = ratingOf(deps.db, ticket.id);
   res.status(status);
   renderPage(req, res, 'ticket', {
     title: `#${ticket.id} ${ticket.subject}`,
@@ -129,7 +132,10 @@ export function renderTicket(req: Request, res: Response, deps: AppDeps, ticket:
     isOwner: ticket.userId === user.id,
     limits: deps.config.uploads,
     errors: extra.errors ?? {},
-    values: { message: '', note: '', status: 'answered', ...extra.values },
+    values: { message: '', note: '', status: 'answered', rating: '', comment: '', ...extra.values },
+    // "How did we do?": the owner's form once the ticket is closed, then the rating given.
+    rating,
+    rate: { canRate: mayRate(ticket, user, rating !== undefined), min: RATING_MIN, max: RATING_MAX, commentMax: RATING_COMMENT_MAX },
     error: extra.error,
     errorFor: extra.errorFor,
     kept: extra.kept,
@@ -210,6 +216,43 @@ export function closeTicketAction(req: Request, res: Response, deps: AppDeps): v
   closeTicket(deps.db, ticket.id, user, requestContext(req), notifyChannelsOf(deps.config));
   setFlash(req, 'flash.ticket.closed');
   redirectAfterPost(res, viewUrl('ticket', { id: ticket.id }));
+}
+
+const RATING_VALUES = Array.from({ length: RATING_MAX - RATING_MIN + 1 }, (_, i) => String(RATING_MIN + i)) as [string, ...string[]];
+const rateSchema = z.object({
+  rating: z.enum(RATING_VALUES, { error: zodMessage('ticket.rate.badRating') }),
+  comment: z
+    .string({ error: zodMessage('form.once') })
+    .default('')
+    .transform((text) => text.replace(/\r\n?/g, '\n').trim())
+    .pipe(z.string().max(RATING_COMMENT_MAX, zodMessage('form.tooLong', { count: RATING_COMMENT_MAX }))),
+});
+
+/** "How did we do?": the owner rates their closed ticket, once (src/tickets/ratings.ts). */
+export function rateTicketAction(req: Request, res: Response, deps: AppDeps): void {
+  const ticket = loadTicket(req, res, deps, 'rate');
+  const user = res.locals.user!;
+  const form = parseForm(rateSchema, req.body);
+  try {
+    if (!form.ok) {
+      // The rules come first (a staff member or an open ticket is refused whatever was sent); then the form's errors, the comment kept.
+      if (isStaff(user)) throw new TicketRuleError(403, message('ticket.rate.ownerOnly'));
+      if (ticket.status !== 'closed') throw new TicketRuleError(409, message('ticket.rate.notClosed'));
+      if (ratingOf(deps.db, ticket.id)) throw new TicketRuleError(409, message('ticket.rate.already'));
+      renderTicket(req, res, deps, ticket, 422, { errors: form.errors, values: form.values });
+      return;
+    }
+    rateTicket(deps.db, ticket.id, user, { rating: Number(form.data.rating), comment: form.data.comment === '' ? null : form.data.comment }, requestContext(req));
+  } catch (err) {
+    if (!(err instanceof TicketRuleError)) throw err;
+    if (err.status === 404) throw notFound(NOT_FOUND);
+    if (err.status !== 409) throw new HttpError(err.status, err.userMessage);
+    // Open, or rated already (in another tab, say): the page again, saying so.
+    renderTicket(req, res, deps, ticketById(deps.db, ticket.id) ?? ticket, 409, { error: err.userMessage });
+    return;
+  }
+  setFlash(req, 'flash.ticket.rated');
+  redirectAfterPost(res, `${viewUrl('ticket', { id: ticket.id })}#rate`);
 }
 
 /**
