@@ -3,11 +3,11 @@
 // summary takes the keyboard to the field.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { prepared } from '../../src/db/index.js';
 import { setUserEmail } from '../../src/db/users.js';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
-import { browserSkipReason, launchBrowser, signIn, watchedPage } from '../helpers/browser.js';
+import { browserSkipReason, launchBrowser, overflowOf, signIn, watchedPage } from '../helpers/browser.js';
 
 const skip = browserSkipReason();
 let app: TestApp;
@@ -33,30 +33,7 @@ after(async () => {
   await app?.close();
 });
 
-/**
- * How far the page, or any box in it, reaches past the screen's right edge (a string: the
- * project's tsconfig has no DOM lib). Visually hidden boxes (the phone layout's column headers,
- * screen-reader labels: 1 px and clipped) do not count.
- */
-const OVERFLOW = `(() => {
-  const width = document.documentElement.clientWidth;
-  let widest = '';
-  let most = 0;
-  for (const el of document.querySelectorAll('main *')) {
-    const box = el.getBoundingClientRect();
-    const hidden = el.closest('thead, .visually-hidden');
-    if (box.width === 0 || (hidden && hidden.getBoundingClientRect().width <= 1)) continue;
-    if (box.right - width > most) {
-      most = box.right - width;
-      widest = el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' (' + Math.round(box.right) + ' px)';
-    }
-  }
-  return { page: document.documentElement.scrollWidth - width, widest };
-})()`;
-
-async function overflow(page: Page): Promise<{ page: number; widest: string }> {
-  return (await page.evaluate(OVERFLOW)) as { page: number; widest: string };
-}
+const overflow = overflowOf;
 
 for (const [view, heading] of [['users', 'Users'], ['admin', 'Administration'], ['audit', 'Audit log'], ['snippets', 'Saved replies']] as const) {
   test(`${heading} has no sideways scrolling at 390 px`, { skip }, async () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addUser, startApp, type TestApp } from '../helpers/app.js';
-import { axeViolations, browserSkipReason, DESKTOP, describeViolations, launchBrowser, openPage, PHONE, signIn } from '../helpers/browser.js';
+import { axeViolations, browserSkipReason, DESKTOP, describeViolations, launchBrowser, openPage, overflowOf, PHONE, signIn } from '../helpers/browser.js';
 import { EXPECTED, seedStats, STATS_FROM, STATS_TO, STATS_TZ, type StatsTickets } from '../helpers/statsData.js';
 
 const skip = browserSkipReason();
@@ -36,22 +36,6 @@ after(async () => {
   await app?.close();
 });
 
-/** How far the page, or any element in main, reaches past the right edge (px). */
-const OVERFLOW = `(() => {
-  const width = document.documentElement.clientWidth;
-  let widest = '';
-  let most = 0;
-  for (const el of document.querySelectorAll('main *')) {
-    const box = el.getBoundingClientRect();
-    const hidden = el.closest('thead, .visually-hidden');
-    if (box.width === 0 || (hidden && hidden.getBoundingClientRect().width <= 1)) continue;
-    if (box.right - width > most) {
-      most = box.right - width;
-      widest = el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' (' + Math.round(box.right) + ' px)';
-    }
-  }
-  return { page: document.documentElement.scrollWidth - width, most, widest };
-})()`;
 
 const url = () => `${app.url}/index.php?view=stats&from=${STATS_FROM}&to=${STATS_TO}`;
 
@@ -66,7 +50,7 @@ test('the stats page at 1366 and 390 px, light and dark: every figure, no sidewa
       await page.setViewportSize(viewport);
       await page.emulateMedia({ colorScheme });
       const label = `${viewport.width} px ${colorScheme}`;
-      const { page: past, most, widest } = (await page.evaluate(OVERFLOW)) as { page: number; most: number; widest: string };
+      const { page: past, most, widest } = await overflowOf(page);
       assert.ok(past <= 0, `${label}: the page scrolls sideways by ${past} px (${widest})`);
       assert.ok(most <= 1, `${label}: ${widest} reaches past the edge`);
       for (const [name, text] of [

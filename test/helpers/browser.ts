@@ -185,3 +185,28 @@ export async function seedDesk(db: Db, subjects: Partial<Record<Status, string>>
   createSnippet(db, { name: 'Greeting', body: 'Hello {player}, thanks for writing to us.' }, { actor: { id: admin.id, name: admin.username }, ip: null });
   return { player, newcomer, staff, admin, conversationId, ticketIds };
 }
+
+/**
+ * How far the page, and the widest box in main, reach past the screen's right edge (px), with that
+ * box named. Visually hidden boxes (the phone layout's column headers, screen-reader labels: 1 px
+ * and clipped) do not count. Evaluated in the page (a string: the project's tsconfig has no DOM lib).
+ */
+const OVERFLOW = `(() => {
+  const width = document.documentElement.clientWidth;
+  let widest = '';
+  let most = 0;
+  for (const el of document.querySelectorAll('main *')) {
+    const box = el.getBoundingClientRect();
+    const hidden = el.closest('thead, .visually-hidden');
+    if (box.width === 0 || (hidden && hidden.getBoundingClientRect().width <= 1)) continue;
+    if (box.right - width > most) {
+      most = box.right - width;
+      widest = el.tagName.toLowerCase() + '.' + [...el.classList].join('.') + ' (' + Math.round(box.right) + ' px)';
+    }
+  }
+  return { page: document.documentElement.scrollWidth - width, most, widest };
+})()`;
+
+export async function overflowOf(page: Page): Promise<{ page: number; most: number; widest: string }> {
+  return (await page.evaluate(OVERFLOW)) as { page: number; most: number; widest: string };
+}
