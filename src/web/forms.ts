@@ -68,24 +68,31 @@ export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): Form
 }
 
 /**
- * A required text field: a clear message when missing, empty, too long or sent twice. The label
- * key names the field (the messages stand next to the field it labels, so they do not repeat it).
+ * What a text field's errors say: by default words that fit next to any field ("Fill this in."); a
+ * page may name its own keys. `tooLong` gets the limit as `{count}`.
  */
-export function requiredText(labelKey: MessageKey, max: number) {
-  void labelKey;
-  return z
-    .string({ error: (issue) => (issue.input === undefined ? zodMessage('form.required') : zodMessage('form.once')) })
+export interface TextMessages {
+  required: MessageKey;
+  tooLong: MessageKey;
+}
+const PLAIN_TEXT: TextMessages = { required: 'form.required', tooLong: 'form.tooLong' };
+
+const textInput = (messages: TextMessages) =>
+  z.string({ error: (issue) => (issue.input === undefined ? zodMessage(messages.required) : zodMessage('form.once')) });
+
+/** A required text field: a clear message when missing, empty, too long or sent twice. */
+export function requiredText(max: number, messages: TextMessages = PLAIN_TEXT) {
+  return textInput(messages)
     .transform((text) => cleanText(text))
-    .pipe(z.string().max(max, zodMessage('form.tooLong', { count: max })))
-    .refine((text) => text.trim() !== '', zodMessage('form.required'));
+    .pipe(z.string().max(max, zodMessage(messages.tooLong, { count: max })))
+    .refine((text) => text.trim() !== '', zodMessage(messages.required));
 }
 
 /** Text from a textarea: browsers send CRLF line breaks; store LF. */
-export function multilineText(labelKey: MessageKey, max: number) {
-  return z
-    .string({ error: (issue) => (issue.input === undefined ? zodMessage('form.required') : zodMessage('form.once')) })
+export function multilineText(max: number, messages: TextMessages = PLAIN_TEXT) {
+  return textInput(messages)
     .transform((text) => text.replace(/\r\n?/g, '\n'))
-    .pipe(requiredText(labelKey, max));
+    .pipe(requiredText(max, messages));
 }
 
 /** A query-string value, trimmed; '' when absent; a 400 when given more than once. */

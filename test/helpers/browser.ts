@@ -44,7 +44,11 @@ export function launchBrowser(options: { env?: Record<string, string | undefined
 /** A page in a fresh context that records console errors and page errors (which must never happen). */
 export async function watchedPage(browser: Browser, viewport?: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ acceptDownloads: true, ...(viewport ? { viewport } : {}) });
-  const page = await context.newPage();
+  return watched(await context.newPage());
+}
+
+/** The page with its console errors and page errors recorded. */
+function watched(page: Page): { page: Page; problems: string[] } {
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${message.text()} (${message.location().url})`);
@@ -78,13 +82,7 @@ export async function openPage(browser: Browser, options: PageOptions = {}): Pro
   // The CSP (script-src 'self') refuses inline scripts; an init script goes in through the
   // DevTools protocol (Page.addScriptToEvaluateOnNewDocument), which the CSP does not govern.
   if (options.axe) await context.addInitScript({ content: axeSource() });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { page, problems };
+  return watched(await context.newPage());
 }
 
 export const DESKTOP = { width: 1366, height: 900 } as const;

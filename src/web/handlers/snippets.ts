@@ -4,33 +4,19 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { snippets } from '../../db/snippets.js';
 import { message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
-import { cleanText } from '../../tickets/model.js';
 import { requestContext } from '../../tickets/service.js';
 import { createSnippet, deleteSnippet, SNIPPET_BODY_MAX, SNIPPET_NAME_MAX, SnippetError, updateSnippet, type SnippetChangeBy } from '../../tickets/snippets.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
-import { formValues, parseForm } from '../forms.js';
+import { formValues, multilineText, parseForm, requiredText } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
-/** A required text whose messages are catalogue keys: cleaned, at most `max`, not blank. */
-const text = (required: MessageKey, tooLong: MessageKey, max: number) =>
-  z
-    .string({ error: required })
-    .transform((value) => cleanText(value))
-    .pipe(z.string().max(max, tooLong))
-    .refine((value) => value.trim() !== '', required);
-
 const fields = {
-  name: text('snippets.error.nameRequired', 'snippets.error.nameTooLong', SNIPPET_NAME_MAX).refine((name) => !/[\n\r\u2028\u2029]/.test(name), 'snippets.error.nameOneLine'),
-  // Browsers send CRLF line breaks; store LF.
-  body: z
-    .string({ error: 'snippets.error.bodyRequired' })
-    .transform((value) => value.replace(/\r\n?/g, '\n'))
-    .pipe(text('snippets.error.bodyRequired', 'snippets.error.bodyTooLong', SNIPPET_BODY_MAX)),
+  name: requiredText(SNIPPET_NAME_MAX, { required: 'snippets.error.nameRequired', tooLong: 'snippets.error.nameTooLong' }).refine((name) => !/[\n\r\u2028\u2029]/.test(name), 'snippets.error.nameOneLine'),
+  body: multilineText(SNIPPET_BODY_MAX, { required: 'snippets.error.bodyRequired', tooLong: 'snippets.error.bodyTooLong' }),
 };
-const ERROR_PARAMS = { 'snippets.error.nameTooLong': { count: SNIPPET_NAME_MAX }, 'snippets.error.bodyTooLong': { count: SNIPPET_BODY_MAX } };
 const snippetId = z.string({ error: 'snippets.error.notFound' }).regex(/^[1-9]\d{0,14}$/, 'snippets.error.notFound');
 const createSchema = z.object(fields);
 const updateSchema = z.object({ snippet_id: snippetId, ...fields });
@@ -104,7 +90,7 @@ export const snippetAction = {
   create(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(createSchema, req.body);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors, ERROR_PARAMS), values: form.values });
+      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors), values: form.values });
       return;
     }
     try {
@@ -120,7 +106,7 @@ export const snippetAction = {
     const form = parseForm(updateSchema, req.body);
     const id = idOf(form);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors, ERROR_PARAMS), values: form.values, editingId: Number(form.values.snippet_id) });
+      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors), values: form.values, editingId: Number(form.values.snippet_id) });
       return;
     }
     try {

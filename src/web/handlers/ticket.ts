@@ -163,10 +163,10 @@ export function ticketPage(req: Request, res: Response, deps: AppDeps): void {
   renderTicket(req, res, deps, loadTicket(req, res, deps, 'view'));
 }
 
-const replySchema = z.object({ message: multilineText('ticket.reply.message', MESSAGE_MAX) });
+const replySchema = z.object({ message: multilineText(MESSAGE_MAX) });
 /** Support's reply also says where the ticket goes next (default: answered). */
 const staffReplySchema = z.object({
-  message: multilineText('ticket.reply.message', MESSAGE_MAX),
+  message: multilineText(MESSAGE_MAX),
   status: z.enum(STAFF_REPLY_STATUSES, { error: zodMessage('ticket.staff.badStatus') }).default('answered'),
 });
 

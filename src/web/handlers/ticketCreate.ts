@@ -2,40 +2,22 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
-import { message, type Message, type MessageKey, type Params, type Translator } from '../../i18n/index.js';
+import { message, type Message, type Translator } from '../../i18n/index.js';
 import { keyedErrors } from '../fieldErrors.js';
 import { onStaleForm } from '../staleForms.js';
-import { cleanText, DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
+import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
 import { createWebTicket } from '../../tickets/service.js';
 import { setFlash } from '../flash.js';
-import { formValues, parseForm } from '../forms.js';
+import { formValues, multilineText, parseForm, requiredText } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 import type { UploadError } from '../uploads/errors.js';
 import { claimUploads, requestUploads } from '../uploads/middleware.js';
 
-/**
- * A required text field whose zod messages are catalogue keys (put into words with their
- * parameters by `fieldErrors`); a textarea's CRLF line breaks are stored as LF.
- */
-function requiredField(required: MessageKey, tooLong: MessageKey, max: number, multiline: boolean) {
-  return z
-    .string({ error: () => required })
-    .transform((text) => cleanText(multiline ? text.replace(/\r\n?/g, '\n') : text))
-    .pipe(z.string().max(max, tooLong))
-    .refine((text) => text.trim() !== '', required);
-}
-
 const createSchema = z.object({
-  subject: requiredField('ticketCreate.error.subjectRequired', 'ticketCreate.error.subjectTooLong', SUBJECT_MAX, false).transform((s) => s.trim().replace(/\s+/g, ' ')),
-  message: requiredField('ticketCreate.error.messageRequired', 'ticketCreate.error.messageTooLong', MESSAGE_MAX, true),
+  subject: requiredText(SUBJECT_MAX, { required: 'ticketCreate.error.subjectRequired', tooLong: 'ticketCreate.error.subjectTooLong' }).transform((s) => s.trim().replace(/\s+/g, ' ')),
+  message: multilineText(MESSAGE_MAX, { required: 'ticketCreate.error.messageRequired', tooLong: 'ticketCreate.error.messageTooLong' }),
   priority: z.enum(PRIORITIES, { error: 'ticketCreate.error.priority' }).default(DEFAULT_PRIORITY),
 });
-
-/** The parameters each error key needs. */
-const ERROR_PARAMS: Partial<Record<MessageKey, Params>> = {
-  'ticketCreate.error.subjectTooLong': { count: SUBJECT_MAX },
-  'ticketCreate.error.messageTooLong': { count: MESSAGE_MAX },
-};
 
 type CreateErrors = Record<string, Message | string>;
 
@@ -63,7 +45,7 @@ export function createTicket(req: Request, res: Response, deps: AppDeps): void {
   }
   const form = parseForm(createSchema, req.body);
   if (!form.ok) {
-    const errors = keyedErrors(form.errors, ERROR_PARAMS);
+    const errors = keyedErrors(form.errors);
     if (requestUploads(req).length > 0) errors.attachments = message('ticketCreate.error.attachAgain');
     renderForm(req, res, deps, 422, form.values, errors);
     return;

@@ -24,7 +24,7 @@ const assignSchema = z.object({
   assignee: z.string({ error: zodMessage('ticket.staff.badAssignee') }).regex(/^(|me|[1-9]\d{0,14})$/, zodMessage('ticket.staff.badAssignee')),
 });
 const keepOpenSchema = z.object({ keep_open: z.enum(['0', '1'], { error: zodMessage('ticket.staff.badKeepOpen') }) });
-const noteSchema = z.object({ note: multilineText('ticket.note.label', MESSAGE_MAX) });
+const noteSchema = z.object({ note: multilineText(MESSAGE_MAX) });
 
 /** The ticket page again with the error next to the staff form it came from. */
 function refuse(req: Request, res: Response, deps: AppDeps, ticket: Ticket, form: 'status' | 'priority' | 'assign' | 'keep_open', errors: FieldErrors, status = 422): void {
