@@ -28,9 +28,8 @@ import { requestContext } from '../../tickets/service.js';
 import { splitWhisper } from '../../tickets/whispers.js';
 import { backupPanel, canSendTest, firstStartChecklist, integrationCards, testDefaults, type TestChannel } from '../adminPanel.js';
 import type { AppDeps } from '../deps.js';
-import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
-import { parseForm } from '../forms.js';
+import { parseForm, zodMessage, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const checkbox = z
@@ -43,19 +42,20 @@ const template = () =>
   z
     .string({ error: 'admin.error.templateOnce' })
     .transform((text) => text.replace(/\s+/g, ' ').trim())
-    .pipe(z.string().max(255, 'admin.error.templateTooLong'))
+    .pipe(z.string().max(255, zodMessage('admin.error.templateTooLong', { count: 255 })))
     .optional();
 
 /** A limit as typed on the admin page: a whole number, 0 for "no limit"; absent keeps the current value. */
-const limitField = (tooBig: MessageKey, max: number) =>
+const limitField = (tooBigKey: MessageKey, max: number) =>
   z
     .string({ error: 'admin.error.limitNumber' })
     .trim()
     .regex(/^\d{1,7}$/, 'admin.error.limitNumber')
     .transform(Number)
-    .refine((n) => n <= max, tooBig)
+    .refine((n) => n <= max, zodMessage(tooBigKey, { max }))
     .optional();
 
+const STALE_DAYS_ERROR = zodMessage('admin.error.staleDays', { max: STALE_DAYS_MAX });
 const LIMIT_MAX = { tickets: 1000, replies: 1000, uploads: 100_000, mib: 1_000_000 };
 
 const adminSchema = z.object({
@@ -65,11 +65,11 @@ const adminSchema = z.object({
   limit_upload_mib_per_day: limitField('admin.error.limitMib', LIMIT_MAX.mib),
   // Issue #18: close tickets waiting on the player after N days (0: never); absent keeps the current value.
   stale_days: z
-    .string({ error: 'admin.error.staleDays' })
+    .string({ error: STALE_DAYS_ERROR })
     .trim()
-    .regex(/^\d{1,3}$/, 'admin.error.staleDays')
+    .regex(/^\d{1,3}$/, STALE_DAYS_ERROR)
     .transform(Number)
-    .refine((n) => n <= STALE_DAYS_MAX, 'admin.error.staleDays')
+    .refine((n) => n <= STALE_DAYS_MAX, STALE_DAYS_ERROR)
     .optional(),
   notify_email: checkbox,
   notify_telegram: checkbox,
@@ -81,15 +81,6 @@ const adminSchema = z.object({
   // Whispered as written when a game ticket is closed; empty: none (issue #18).
   template_closed: template(),
 });
-
-const ERROR_PARAMS = {
-  'admin.error.limitTickets': { max: LIMIT_MAX.tickets },
-  'admin.error.limitReplies': { max: LIMIT_MAX.replies },
-  'admin.error.limitUploads': { max: LIMIT_MAX.uploads },
-  'admin.error.limitMib': { max: LIMIT_MAX.mib },
-  'admin.error.templateTooLong': { count: 255 },
-  'admin.error.staleDays': { max: STALE_DAYS_MAX },
-};
 
 /** The whisper texts' form fields (names kept), their stored names and what each is for. */
 const WHISPERS: [string, WhisperTemplateName, MessageKey][] = [
@@ -118,7 +109,7 @@ interface PanelForm {
   values?: { email?: string; telegram?: string };
 }
 
-function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: KeyedErrors = {}, values?: Record<string, string>, panel: PanelForm = {}): void {
+function renderAdmin(req: Request, res: Response, deps: AppDeps, status: number, errors: FieldErrors = {}, values?: Record<string, string>, panel: PanelForm = {}): void {
   const guildId = deps.config.discord.guildId;
   const states = deps.integrations();
   const defaults = testDefaults(deps.db, res.locals.user!);
@@ -170,7 +161,7 @@ export function adminPage(req: Request, res: Response, deps: AppDeps): void {
 export function saveAdminSettings(req: Request, res: Response, deps: AppDeps): void {
   const form = parseForm(adminSchema, req.body);
   if (!form.ok) {
-    renderAdmin(req, res, deps, 422, keyedErrors(form.errors, ERROR_PARAMS), form.values);
+    renderAdmin(req, res, deps, 422, form.errors, form.values);
     return;
   }
   const data = form.data;

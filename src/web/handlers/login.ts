@@ -5,8 +5,7 @@ import { recordAudit } from '../../audit.js';
 import { recordUserLogin } from '../../db/users.js';
 import type { AppDeps } from '../deps.js';
 import { message, type Message, type Translator } from '../../i18n/index.js';
-import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
-import { parseForm } from '../forms.js';
+import { parseForm, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, safeNext, viewUrl } from '../render.js';
 
 const loginSchema = z.object({
@@ -18,7 +17,7 @@ const loginSchema = z.object({
 interface LoginLocals {
   username?: string;
   next?: string | undefined;
-  errors?: KeyedErrors;
+  errors?: FieldErrors;
   error?: Message;
   notice?: string;
 }
@@ -42,7 +41,7 @@ export function loginForm(req: Request, res: Response): void {
 export async function login(req: Request, res: Response, deps: AppDeps): Promise<void> {
   const form = parseForm(loginSchema, req.body);
   if (!form.ok) {
-    renderLogin(req, res, 400, { username: form.values.username, next: safeNext(form.values.next), errors: keyedErrors(form.errors) });
+    renderLogin(req, res, 400, { username: form.values.username, next: safeNext(form.values.next), errors: form.errors });
     return;
   }
   const { username, password } = form.data;

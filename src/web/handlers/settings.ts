@@ -16,9 +16,8 @@ import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../deps.js';
 import { param } from '../params.js';
-import { parseForm } from '../forms.js';
+import { parseForm, zodMessage, type FieldErrors } from '../forms.js';
 import { HttpError } from '../errors.js';
-import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
@@ -37,16 +36,21 @@ const checkbox = z
 const emailSchema = z.object({ email: z.union([z.literal(''), z.email('settings.error.email').max(254, 'settings.error.email')], { error: 'settings.error.email' }) });
 const choicesSchema = z.object({ notify_email: checkbox, notify_telegram: checkbox });
 const localeSchema = z.object({ locale: z.union([z.literal(''), z.enum(LOCALES as [string, ...string[]])], { error: 'settings.error.locale' }) });
+/** A new password as the account rules take it (src/accounts.ts), with the limits in its messages. */
+export const newPasswordField = () =>
+  z
+    .string({ error: zodMessage('account.error.passwordTooShort', { count: PASSWORD_MIN_LENGTH }) })
+    .min(PASSWORD_MIN_LENGTH, zodMessage('account.error.passwordTooShort', { count: PASSWORD_MIN_LENGTH }))
+    .max(PASSWORD_MAX_LENGTH, zodMessage('account.error.passwordTooLong', { count: PASSWORD_MAX_LENGTH }));
+
 const passwordFormSchema = z
   .object({
     current_password: z.string({ error: 'settings.error.currentMissing' }).min(1, 'settings.error.currentMissing'),
-    new_password: z.string({ error: 'account.error.passwordTooShort' }).min(PASSWORD_MIN_LENGTH, 'account.error.passwordTooShort').max(PASSWORD_MAX_LENGTH, 'account.error.passwordTooLong'),
+    new_password: newPasswordField(),
     confirm_password: z.string({ error: 'settings.error.mismatch' }),
   })
   .refine((f) => f.new_password === f.confirm_password, { path: ['confirm_password'], message: 'settings.error.mismatch' });
 
-/** The placeholders of the account pages' error keys. */
-export const PASSWORD_PARAMS = { 'account.error.passwordTooShort': { count: PASSWORD_MIN_LENGTH }, 'account.error.passwordTooLong': { count: PASSWORD_MAX_LENGTH } };
 
 /** The fields in the order the page shows them, for the error summary at the top. */
 const FIELDS: [string, Parameters<Translator['t']>[0]][] = [
@@ -59,7 +63,7 @@ const FIELDS: [string, Parameters<Translator['t']>[0]][] = [
 ];
 
 interface SettingsLocals {
-  errors?: KeyedErrors;
+  errors?: FieldErrors;
   telegramLink?: string;
 }
 
@@ -112,7 +116,7 @@ export const settingsAction = {
   email(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(emailSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
+      renderSettings(req, res, deps, 422, { errors: form.errors });
       return;
     }
     const user = res.locals.user!;
@@ -148,7 +152,7 @@ export const settingsAction = {
   language(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(localeSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
+      renderSettings(req, res, deps, 422, { errors: form.errors });
       return;
     }
     const user = res.locals.user!;
@@ -164,7 +168,7 @@ export const settingsAction = {
   notifications(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(choicesSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors) });
+      renderSettings(req, res, deps, 422, { errors: form.errors });
       return;
     }
     const profile = notificationProfile(deps.db, res.locals.user!.id)!;
@@ -202,7 +206,7 @@ export const settingsAction = {
   async password(req: Request, res: Response, deps: AppDeps): Promise<void> {
     const form = parseForm(passwordFormSchema, req.body);
     if (!form.ok) {
-      renderSettings(req, res, deps, 422, { errors: keyedErrors(form.errors, PASSWORD_PARAMS) });
+      renderSettings(req, res, deps, 422, { errors: form.errors });
       return;
     }
     const user = res.locals.user!;

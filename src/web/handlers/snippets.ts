@@ -8,9 +8,8 @@ import { requestContext } from '../../tickets/service.js';
 import { createSnippet, deleteSnippet, SNIPPET_BODY_MAX, SNIPPET_NAME_MAX, SnippetError, updateSnippet, type SnippetChangeBy } from '../../tickets/snippets.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
-import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
-import { formValues, multilineText, parseForm, requiredText } from '../forms.js';
+import { formValues, multilineText, parseForm, requiredText, type FieldErrors } from '../forms.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const fields = {
@@ -23,7 +22,7 @@ const updateSchema = z.object({ snippet_id: snippetId, ...fields });
 const deleteSchema = z.object({ snippet_id: snippetId });
 
 interface SnippetsPageLocals {
-  errors?: KeyedErrors;
+  errors?: FieldErrors;
   values?: Record<string, string>;
   /** The snippet whose form the errors and values belong to; undefined for the new one. */
   editingId?: number;
@@ -90,7 +89,7 @@ export const snippetAction = {
   create(req: Request, res: Response, deps: AppDeps): void {
     const form = parseForm(createSchema, req.body);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors), values: form.values });
+      renderSnippets(req, res, deps, 422, { errors: form.errors, values: form.values });
       return;
     }
     try {
@@ -106,7 +105,7 @@ export const snippetAction = {
     const form = parseForm(updateSchema, req.body);
     const id = idOf(form);
     if (!form.ok) {
-      renderSnippets(req, res, deps, 422, { errors: keyedErrors(form.errors), values: form.values, editingId: Number(form.values.snippet_id) });
+      renderSnippets(req, res, deps, 422, { errors: form.errors, values: form.values, editingId: Number(form.values.snippet_id) });
       return;
     }
     try {

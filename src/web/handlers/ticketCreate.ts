@@ -3,7 +3,6 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { message, type Message, type Translator } from '../../i18n/index.js';
-import { keyedErrors } from '../fieldErrors.js';
 import { onStaleForm } from '../staleForms.js';
 import { DEFAULT_PRIORITY, MESSAGE_MAX, PRIORITIES, SUBJECT_MAX } from '../../tickets/model.js';
 import { createWebTicket } from '../../tickets/service.js';
@@ -45,7 +44,7 @@ export function createTicket(req: Request, res: Response, deps: AppDeps): void {
   }
   const form = parseForm(createSchema, req.body);
   if (!form.ok) {
-    const errors = keyedErrors(form.errors);
+    const errors = form.errors;
     if (requestUploads(req).length > 0) errors.attachments = message('ticketCreate.error.attachAgain');
     renderForm(req, res, deps, 422, form.values, errors);
     return;

@@ -5,24 +5,25 @@ import { z } from 'zod';
 import { AccountError, changePassword, type AccountRefusal, createAccount, linkGameAccount, setAccountDisabled, setAccountRole, usernameSchema, type AccountChangeBy } from '../../accounts.js';
 import { ROLES, userById, users, type User } from '../../db/users.js';
 import { message, type Message, type MessageKey, type Translator } from '../../i18n/index.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, randomPassword } from '../../passwords.js';
+import { randomPassword } from '../../passwords.js';
 import { requestContext } from '../../tickets/service.js';
 import { recheckAccount } from '../access.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
-import { keyedErrors, type KeyedErrors } from '../fieldErrors.js';
 import { setFlash } from '../flash.js';
-import { formValues, parseForm } from '../forms.js';
+import { formValues, parseForm, zodMessage, type FieldErrors } from '../forms.js';
+import { newPasswordField } from './settings.js';
 import { redirectAfterPost, renderPage, viewUrl } from '../render.js';
 
 const GAME_ACCOUNT_MAX = 2 ** 31 - 1;
+const GAME_ACCOUNT_ERROR = zodMessage('users.error.gameAccount', { max: GAME_ACCOUNT_MAX });
 const gameAccountText = z
-  .string({ error: 'users.error.gameAccount' })
+  .string({ error: GAME_ACCOUNT_ERROR })
   .trim()
-  .regex(/^(\d{1,10})?$/, 'users.error.gameAccount')
+  .regex(/^(\d{1,10})?$/, GAME_ACCOUNT_ERROR)
   .transform((text) => (text === '' ? null : Number(text)))
   // The game API's account ids: 1 to 2^31-1 (an account 0 could never match a game ticket).
-  .refine((id) => id === null || (id >= 1 && id <= GAME_ACCOUNT_MAX), 'users.error.gameAccount');
+  .refine((id) => id === null || (id >= 1 && id <= GAME_ACCOUNT_MAX), GAME_ACCOUNT_ERROR);
 
 const roleField = z.enum(ROLES, { error: 'users.error.role' });
 const createSchema = z.object({
@@ -30,7 +31,7 @@ const createSchema = z.object({
     .string({ error: 'account.error.username' })
     .trim()
     .refine((name) => usernameSchema.safeParse(name).success, 'account.error.username'),
-  password: z.string({ error: 'account.error.passwordTooShort' }).min(PASSWORD_MIN_LENGTH, 'account.error.passwordTooShort').max(PASSWORD_MAX_LENGTH, 'account.error.passwordTooLong'),
+  password: newPasswordField(),
   role: roleField,
   email: z.union([z.literal(''), z.email('users.error.email')], { error: 'users.error.email' }).optional(),
   game_account: gameAccountText.optional(),
@@ -39,11 +40,6 @@ const userIdSchema = z.object({ user_id: z.string({ error: 'users.error.noSuchUs
 const roleSchema = userIdSchema.extend({ role: roleField });
 const gameAccountSchema = userIdSchema.extend({ game_account: gameAccountText });
 
-const ERROR_PARAMS = {
-  'account.error.passwordTooShort': { count: PASSWORD_MIN_LENGTH },
-  'account.error.passwordTooLong': { count: PASSWORD_MAX_LENGTH },
-  'users.error.gameAccount': { max: GAME_ACCOUNT_MAX },
-};
 
 /** A refusal of one row's form: which form, what it said, and the value typed (game account). */
 interface RowError {
@@ -53,7 +49,7 @@ interface RowError {
 }
 
 interface UsersPageLocals {
-  errors?: KeyedErrors;
+  errors?: FieldErrors;
   values?: Record<string, string>;
   rowErrors?: Record<number, RowError>;
   newPassword?: { username: string; password: string };
@@ -105,7 +101,7 @@ function targetUser(req: Request, res: Response, deps: AppDeps, action: string, 
   const user = userById(deps.db, id);
   if (!user) throw new HttpError(404, 'users.error.noSuchUser');
   if (!form.ok) {
-    const text = Object.values(keyedErrors(form.errors, ERROR_PARAMS))[0] ?? message('users.error.refused');
+    const text = Object.values(form.errors)[0] ?? message('users.error.refused');
     renderUsers(req, res, deps, 422, { rowErrors: { [user.id]: { action, text, value: form.values.game_account } } });
     return undefined;
   }
@@ -141,7 +137,7 @@ export const userAction = {
   async create(req: Request, res: Response, deps: AppDeps): Promise<void> {
     const form = parseForm(createSchema, req.body);
     if (!form.ok) {
-      renderUsers(req, res, deps, 422, { errors: keyedErrors(form.errors, ERROR_PARAMS), values: { ...form.values, password: '' } });
+      renderUsers(req, res, deps, 422, { errors: form.errors, values: { ...form.values, password: '' } });
       return;
     }
     const { username, password, role, email, game_account } = form.data;
