@@ -328,41 +328,34 @@ export function newestMatches(db: Db, query: TicketListQuery, term: SearchTerm):
     db,
     'SELECT t.id AS ticketId, t.created_at AS at FROM tickets_fts f JOIN tickets t ON t.id = f.rowid WHERE tickets_fts MATCH ? ORDER BY f.rowid DESC',
   ).iterate(term.match) as IterableIterator<Hit>;
-  // The other words (and the filters) are checked on each ticket the walk reaches, as the ticket walk does.
+  // The other words (and the filters) are checked on each ticket the walk reaches, as the ticket
+  // walk does; with neither, every ticket reached is a result. Only the page's rows are read whole.
   const { ticketNumber, ...filters } = query;
   const { where, params } = listFilter({ ...filters, terms: query.terms.filter((t) => t !== term) }, { selective: new Set() }, 'list');
-  const ticketStatement = prepared(
-    db,
-    `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
-     FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id
-     ${where ? `${where} AND` : 'WHERE'} t.id = ?`,
-  );
+  const accepted = where ? prepared(db, `SELECT 1 AS ok FROM tickets t ${where} AND t.id = ?`) : undefined;
   const hitLimit = query.searchWalkHits ?? SEARCH_WALK_HITS;
   const seen = new Set<number>();
-  const rows: TicketRow[] = [];
+  const found: number[] = [];
   let matched = 0;
   let read = 0;
-  const take = (row: TicketRow | undefined) => {
-    if (!row) return;
-    if (matched++ >= query.offset) rows.push(row);
+  const take = (ticketId: number) => {
+    if (matched++ >= query.offset) found.push(ticketId);
   };
   if (ticketNumber !== undefined) {
     seen.add(ticketNumber);
     const { where: numberWhere, params: numberParams } = listFilter({ ...filters, terms: [] }, { selective: new Set() }, 'list');
-    take(
-      prepared(
-        db,
-        `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
-         FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id
-         ${numberWhere ? `${numberWhere} AND` : 'WHERE'} t.id = ?`,
-      ).get(...numberParams, ticketNumber) as TicketRow | undefined,
-    );
+    const exists = prepared(db, `SELECT 1 AS ok FROM tickets t ${numberWhere ? `${numberWhere} AND` : 'WHERE'} t.id = ?`).get(...numberParams, ticketNumber);
+    if (exists) take(ticketNumber);
   }
   let message = messageHits.next();
   let subject = subjectHits.next();
+  let bounded = false;
   try {
-    while (rows.length < query.limit && !(message.done && subject.done)) {
-      if (read >= hitLimit) return { rows, complete: false, bounded: true, matched };
+    while (found.length < query.limit && !(message.done && subject.done)) {
+      if (read >= hitLimit) {
+        bounded = true;
+        break;
+      }
       read++;
       let hit: Hit;
       if (subject.done || (!message.done && message.value.at >= subject.value.at)) {
@@ -374,14 +367,19 @@ export function newestMatches(db: Db, query: TicketListQuery, term: SearchTerm):
       }
       if (seen.has(hit.ticketId)) continue;
       seen.add(hit.ticketId);
-      take(ticketStatement.get(...params, hit.ticketId) as TicketRow | undefined);
+      if (!accepted || accepted.get(...params, hit.ticketId)) take(hit.ticketId);
     }
-    return { rows, complete: Boolean(message.done && subject.done), bounded: false, matched };
   } finally {
     // Leaving early resets the statements, so the connection is free for the next query.
     messageHits.return?.();
     subjectHits.return?.();
   }
+  const row = prepared(
+    db,
+    `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
+     FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id WHERE t.id = ?`,
+  );
+  return { rows: found.map((id) => row.get(id) as TicketRow), complete: !bounded && Boolean(message.done && subject.done), bounded, matched };
 }
 
 /** Newest activity first, unless another sort is asked for (a staff search: newest match first, see newestMatches). */
