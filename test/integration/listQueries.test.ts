@@ -215,6 +215,8 @@ describe('query plans', () => {
     const created = find(/WHERE t\.status <> 'closed'|ORDER BY t\.created_at DESC/);
     void created;
     assert.match(plan(find(/status = 'waiting_user'/), 1), /tickets_waiting_user|tickets_user_status/);
+    // Every staff page lists the assignable staff: from their own index (migration 013), not every account.
+    assert.match(plan(find(/FROM users WHERE role IN \('staff', 'admin'\) AND disabled_at IS NULL ORDER BY username/)), /USING INDEX users_assignable/);
     // A staff search reads matches newest first from the FTS5 index itself: no sort, so it can stop early.
     for (const pattern of [/FROM messages_fts f JOIN messages m ON m\.id = f\.rowid\s+WHERE messages_fts MATCH \? AND .* ORDER BY f\.rowid DESC$/s, /FROM tickets_fts f JOIN tickets t ON t\.id = f\.rowid WHERE tickets_fts MATCH \? ORDER BY f\.rowid DESC$/]) {
       const detail = plan(find(pattern), '"refine"');
