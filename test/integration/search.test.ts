@@ -158,6 +158,7 @@ describe('staff search: newest match first (issue #19)', () => {
     const { ids: found, text } = await staffSearch('glimmer');
     assert.deepEqual(found, [t.note, t.reply, t.message, t.subjectOnly, t.busy]);
     assert.match(text, /Ordered by the newest message or subject that matches the search, not by activity\./);
+    assert.doesNotMatch((await staffSearch('glimmerless')).text, /data-search-order/, 'an empty result needs no order');
   });
 
   test('a player searches their own tickets, by activity, without internal notes', async () => {

@@ -181,7 +181,7 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   // A search that only walked the most recent tickets says so, and how to search them all.
   const searchNote = searchWindow === undefined ? undefined : i18n.t('tickets.searchNote', { count: searchWindow });
   // A staff search lists tickets by their newest match, not by activity: the page says so, and where a walk stopped.
-  const searchOrderNote = newestMatchFirst ? i18n.t('tickets.searchOrder') : undefined;
+  const searchOrderNote = newestMatchFirst && tickets.length > 0 ? i18n.t('tickets.searchOrder') : undefined;
   const searchHitNote = searchHitLimit === undefined ? undefined : i18n.t('tickets.searchHitNote', { count: searchHitLimit });
   // The last page is known when the count is exact; otherwise Next shows while rows follow.
   const lastPage = total?.exact ? Math.max(1, Math.ceil(total.count / PAGE_SIZE)) : undefined;
