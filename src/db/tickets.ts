@@ -121,6 +121,8 @@ export interface TicketListQuery {
   searchIndexLimit?: number;
   /** Tests: how many recent tickets a walk looks at (SEARCH_WALK_WINDOW). */
   searchWalkWindow?: number;
+  /** Tests: how many matches a newest-match search reads at most (SEARCH_WALK_HITS). */
+  searchWalkHits?: number;
   limit: number;
   offset: number;
 }
@@ -144,12 +146,13 @@ export interface SearchTerm {
 }
 
 /**
- * How many messages a word may match for the index to narrow the list. A word found in more
- * messages than this is common: walking tickets newest first finds 50 that contain it sooner
- * than fetching and sorting every ticket that does (issue #7; README.md "Performance" has the
- * measured search times and how often the benchmark's words occur).
+ * How many messages a word may match for the index to narrow a player's list (or a list sorted
+ * otherwise than by activity). A word found in more messages than this is common: walking the
+ * player's tickets newest first finds 50 that contain it sooner than fetching and sorting every
+ * ticket that does, and finding out costs reading this many index entries (about 0.2 ms per
+ * thousand at a million tickets; issue #19, README.md "Performance").
  */
-export const SEARCH_INDEX_LIMIT = 5000;
+export const SEARCH_INDEX_LIMIT = 1000;
 /** Counts stop here; the page then says "more than" (an exact count of a million rows costs more than the page). */
 export const COUNT_LIMIT = 10_000;
 
@@ -168,16 +171,41 @@ function visibleMessages(query: TicketListQuery): string {
 export const SEARCH_WALK_WINDOW = 5_000;
 
 /**
- * How a search runs: the words the index narrows the list with (those found in few enough
- * messages), and, when there are none, the activity time before which the walk stops (so a
- * search for a short or common word that matches little never reads every ticket).
+ * How many matching messages and subjects a newest-match search reads at most before it stops
+ * (filters that reject most tickets would otherwise read every mention of a common word).
+ */
+export const SEARCH_WALK_HITS = 5_000;
+
+/**
+ * How a search runs. `newestMatch`: the word whose index entries are read newest first (staff,
+ * sorted by activity); the results are then ordered by their newest match, not by activity.
+ * Otherwise: the words the index narrows the list with (those found in few enough messages), and,
+ * when there are none, the activity time before which the walk stops (so a search for a short or
+ * common word that matches little never reads every ticket).
  */
 export interface SearchPlan {
   selective: Set<SearchTerm>;
   walkSince?: number;
+  newestMatch?: SearchTerm;
+}
+
+/**
+ * The word a newest-match walk reads, or undefined when the search should walk tickets instead:
+ * a player's (or one owner's) tickets are a few among millions, so reading everyone's newest
+ * mentions to find theirs costs more than checking their own tickets; and another sort order
+ * than activity cannot be served by match order.
+ */
+function newestMatchTerm(query: TicketListQuery): SearchTerm | undefined {
+  if (query.userId !== undefined || query.ownerId !== undefined || (query.sort ?? 'updated') !== 'updated') return undefined;
+  let longest: SearchTerm | undefined;
+  // The longest word has the most trigrams: usually the fewest matches, so the fewest rows read per ticket found.
+  for (const term of query.terms) if (term.match !== undefined && (longest === undefined || [...term.needle].length > [...longest.needle].length)) longest = term;
+  return longest;
 }
 
 export function planSearch(db: Db, query: TicketListQuery): SearchPlan {
+  const newestMatch = newestMatchTerm(query);
+  if (newestMatch) return { selective: new Set(), newestMatch };
   const limit = query.searchIndexLimit ?? SEARCH_INDEX_LIMIT;
   const selective = new Set<SearchTerm>();
   for (const term of query.terms) {
@@ -265,8 +293,98 @@ function listFilter(query: TicketListQuery, plan: SearchPlan, purpose: 'list' | 
   return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** Newest activity first, unless another sort is asked for. */
+/** A page of a newest-match search, and whether the walk saw every match or stopped at its bound. */
+export interface NewestMatches {
+  rows: TicketRow[];
+  /** Every match was read: `matched` is then the exact number of tickets found. */
+  complete: boolean;
+  /** The walk stopped after SEARCH_WALK_HITS matches without filling the page. */
+  bounded: boolean;
+  /** Tickets found, the skipped pages' included. */
+  matched: number;
+}
+
+interface Hit {
+  ticketId: number;
+  at: number;
+}
+
+/**
+ * Staff search, newest match first: reads the index's matches of one word newest first (FTS5
+ * hands out rowids in descending order without sorting, and lazily), subjects and visible
+ * messages side by side, each ticket once; the filters and the other words are checked per
+ * ticket, and the walk stops as soon as the page is full. A ticket's place is its newest match:
+ * the message's time, or the ticket's creation for its subject (written with its first message).
+ * The ticket a number names comes first.
+ */
+export function newestMatches(db: Db, query: TicketListQuery, term: SearchTerm): NewestMatches {
+  const visible = visibleMessages(query);
+  const messageHits = prepared(
+    db,
+    `SELECT m.ticket_id AS ticketId, m.created_at AS at FROM messages_fts f JOIN messages m ON m.id = f.rowid
+     WHERE messages_fts MATCH ? AND ${visible} ORDER BY f.rowid DESC`,
+  ).iterate(term.match) as IterableIterator<Hit>;
+  const subjectHits = prepared(
+    db,
+    'SELECT t.id AS ticketId, t.created_at AS at FROM tickets_fts f JOIN tickets t ON t.id = f.rowid WHERE tickets_fts MATCH ? ORDER BY f.rowid DESC',
+  ).iterate(term.match) as IterableIterator<Hit>;
+  // The other words (and the filters) are checked on each ticket the walk reaches, as the ticket
+  // walk does; with neither, every ticket reached is a result. Only the page's rows are read whole.
+  const { ticketNumber, ...filters } = query;
+  const { where, params } = listFilter({ ...filters, terms: query.terms.filter((t) => t !== term) }, { selective: new Set() }, 'list');
+  const accepted = where ? prepared(db, `SELECT 1 AS ok FROM tickets t ${where} AND t.id = ?`) : undefined;
+  const hitLimit = query.searchWalkHits ?? SEARCH_WALK_HITS;
+  const seen = new Set<number>();
+  const found: number[] = [];
+  let matched = 0;
+  let read = 0;
+  const take = (ticketId: number) => {
+    if (matched++ >= query.offset) found.push(ticketId);
+  };
+  if (ticketNumber !== undefined) {
+    seen.add(ticketNumber);
+    const { where: numberWhere, params: numberParams } = listFilter({ ...filters, terms: [] }, { selective: new Set() }, 'list');
+    const exists = prepared(db, `SELECT 1 AS ok FROM tickets t ${numberWhere ? `${numberWhere} AND` : 'WHERE'} t.id = ?`).get(...numberParams, ticketNumber);
+    if (exists) take(ticketNumber);
+  }
+  let message = messageHits.next();
+  let subject = subjectHits.next();
+  let bounded = false;
+  try {
+    while (found.length < query.limit && !(message.done && subject.done)) {
+      if (read >= hitLimit) {
+        bounded = true;
+        break;
+      }
+      read++;
+      let hit: Hit;
+      if (subject.done || (!message.done && message.value.at >= subject.value.at)) {
+        hit = message.value as Hit;
+        message = messageHits.next();
+      } else {
+        hit = subject.value;
+        subject = subjectHits.next();
+      }
+      if (seen.has(hit.ticketId)) continue;
+      seen.add(hit.ticketId);
+      if (!accepted || accepted.get(...params, hit.ticketId)) take(hit.ticketId);
+    }
+  } finally {
+    // Leaving early resets the statements, so the connection is free for the next query.
+    messageHits.return?.();
+    subjectHits.return?.();
+  }
+  const row = prepared(
+    db,
+    `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
+     FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id WHERE t.id = ?`,
+  );
+  return { rows: found.map((id) => row.get(id) as TicketRow), complete: !bounded && Boolean(message.done && subject.done), bounded, matched };
+}
+
+/** Newest activity first, unless another sort is asked for (a staff search: newest match first, see newestMatches). */
 export function listTickets(db: Db, query: TicketListQuery, plan = planSearch(db, query)): TicketRow[] {
+  if (plan.newestMatch) return newestMatches(db, query, plan.newestMatch).rows;
   const { where, params } = listFilter(query, plan, 'list');
   return prepared(
     db,

@@ -12,6 +12,8 @@ import {
   countTickets,
   planSearch,
   SEARCH_WALK_WINDOW,
+  SEARCH_WALK_HITS,
+  newestMatches,
   insertWebTicket,
   listTickets,
   recordTicketMessage,
@@ -209,10 +211,25 @@ export interface TicketListPage {
   total: { count: number; exact: boolean } | undefined;
   /** Set when a search looked only at this many most recently active tickets (short or common words). */
   searchWindow?: number;
+  /** The results are ordered by their newest matching message, not by activity (a staff search). */
+  newestMatchFirst?: boolean;
+  /** Set when a newest-match search stopped after reading this many matches without filling the page. */
+  searchHitLimit?: number;
 }
 
 export function ticketListPage(db: Db, query: TicketListQuery): TicketListPage {
   const plan = planSearch(db, query);
+  if (plan.newestMatch) {
+    const walk = newestMatches(db, { ...query, limit: query.limit + 1 }, plan.newestMatch);
+    return {
+      tickets: walk.rows.slice(0, query.limit),
+      hasMore: walk.rows.length > query.limit,
+      // Counting would read every match; a walk that reached the end has counted them on the way.
+      total: walk.complete ? { count: walk.matched, exact: true } : undefined,
+      newestMatchFirst: true,
+      ...(walk.bounded ? { searchHitLimit: query.searchWalkHits ?? SEARCH_WALK_HITS } : {}),
+    };
+  }
   const rows = listTickets(db, { ...query, limit: query.limit + 1 }, plan);
   const total = query.offset === 0 && rows.length <= query.limit && plan.walkSince === undefined ? { count: rows.length, exact: true } : countTickets(db, query, plan);
   return {

@@ -117,6 +117,10 @@ test('settings', { skip }, () => checkPage('player', '/index.php?view=settings')
 test('error page (404) for a signed-in player', { skip }, () => checkPage('player', '/index.php?view=ticket&id=999999', 404));
 
 test('tickets list (Support queue)', { skip }, () => checkPage('staff', '/index.php?view=tickets&status=all'));
+test('tickets list: a Support search, ordered by newest match', { skip }, () =>
+  checkPage('staff', '/index.php?view=tickets&status=all&q=ticket', 200, async (page) => {
+    assert.equal(await page.locator('[data-search-order]').count(), 1, 'the page says how its results are ordered');
+  }));
 test('ticket page (Support, with an internal note)', { skip }, () => checkPage('staff', `/index.php?view=ticket&id=${desk.conversationId}`));
 
 test('users (admin)', { skip }, () => checkPage('admin', '/index.php?view=users'));

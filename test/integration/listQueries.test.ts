@@ -63,15 +63,21 @@ function query(q: string, extra: Partial<TicketListQuery> = {}): TicketListQuery
 
 const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
 
-describe('a search gives the same answer by the index and by walking', () => {
-  const words = ['refine', 'REFUND', 'персонаж', 'ПРОПАЛ', 'アイテム', '課金', 'ok', '%_', '"quoted"', 'NEAR(x', 'login 1024', 'helm valk', 'secretword', 'status', 'closed', 'nothingmatches', '1'];
+describe('a search gives the same answer by the index, by walking tickets and by walking matches', () => {
+  const words = ['refine', 'REFUND', 'персонаж', 'ПРОПАЛ', 'アイテム', '課金', 'ok', '%_', '"quoted"', 'NEAR(x', 'login 1024', 'helm valk', 'secretword', 'status', 'closed', 'nothingmatches', '1', 'ok refine', 'Support refine'];
+  const sorted = (rows: { id: number }[]) => ids(rows).sort((a, b) => a - b);
   for (const word of words) {
     test(`"${word}" for a player, for staff, with and without status filters`, () => {
       for (const extra of [{ userId: alice.id }, { userId: bob.id, status: 'all' as const }, { includeInternal: true, status: 'all' as const }, { includeInternal: true }]) {
-        const byIndex = listTickets(app.db, query(word, extra));
-        const byWalk = listTickets(app.db, query(word, { ...extra, searchIndexLimit: -1 }));
+        // Sorted by creation, staff searches take the index or the ticket walk too (players cannot sort).
+        const ordered = extra.userId === undefined ? { ...extra, sort: 'created' as const } : extra;
+        const byIndex = listTickets(app.db, query(word, ordered));
+        const byWalk = listTickets(app.db, query(word, { ...ordered, searchIndexLimit: -1 }));
         assert.deepEqual(ids(byWalk), ids(byIndex), `${word} ${JSON.stringify(extra)}`);
-        assert.equal(planSearch(app.db, query(word, { ...extra, searchIndexLimit: -1 })).selective.size, 0, 'the walk was really taken');
+        assert.equal(planSearch(app.db, query(word, { ...ordered, searchIndexLimit: -1 })).selective.size, 0, 'the walk was really taken');
+        const plan = planSearch(app.db, query(word, extra));
+        if (plan.newestMatch) assert.deepEqual(sorted(listTickets(app.db, query(word, extra), plan)), sorted(byIndex), `by newest match: ${word} ${JSON.stringify(extra)}`);
+        assert.equal(plan.newestMatch !== undefined, extra.userId === undefined && /\S{3}/.test(word), 'staff searches with a word of 3+ characters walk matches');
       }
     });
   }
@@ -148,6 +154,9 @@ describe('query plans', () => {
       '/index.php?view=tickets&assignee=unassigned&source=game',
       `/index.php?view=tickets&status=all&q=${encodeURIComponent('secretword refine')}`,
       '/index.php?view=tickets&status=all&q=ok&page=2',
+      '/index.php?view=tickets&q=refine&priority=urgent&page=2',
+      '/index.php?view=tickets&status=all&q=refine&sort=created',
+      `/index.php?view=tickets&status=all&q=${encodeURIComponent('#1')}`,
       `/index.php?view=ticket&id=${ids(listTickets(app.db, query('', { status: 'all' })))[0]}`,
       // view=stats (issue #18): its figures over a range holding every ticket, page and CSV.
       '/index.php?view=stats&from=2023-07-01&to=2024-06-30',
@@ -206,6 +215,14 @@ describe('query plans', () => {
     const created = find(/WHERE t\.status <> 'closed'|ORDER BY t\.created_at DESC/);
     void created;
     assert.match(plan(find(/status = 'waiting_user'/), 1), /tickets_waiting_user|tickets_user_status/);
+    // Every staff page lists the assignable staff: from their own index (migration 013), not every account.
+    assert.match(plan(find(/FROM users WHERE role IN \('staff', 'admin'\) AND disabled_at IS NULL ORDER BY username/)), /USING INDEX users_assignable/);
+    // A staff search reads matches newest first from the FTS5 index itself: no sort, so it can stop early.
+    for (const pattern of [/FROM messages_fts f JOIN messages m ON m\.id = f\.rowid\s+WHERE messages_fts MATCH \? AND .* ORDER BY f\.rowid DESC$/s, /FROM tickets_fts f JOIN tickets t ON t\.id = f\.rowid WHERE tickets_fts MATCH \? ORDER BY f\.rowid DESC$/]) {
+      const detail = plan(find(pattern), '"refine"');
+      assert.match(detail, /^SCAN f VIRTUAL TABLE INDEX/m);
+      assert.doesNotMatch(detail, /TEMP B-TREE/);
+    }
     assert.match(plan(find(/FROM messages WHERE ticket_id = \? AND \(internal = 0 OR \?\) ORDER BY id LIMIT/), 1, 1, 100, 0), /messages_ticket/);
     // GET /metrics: tickets by status and source from the covering index (migration 009), never the table.
     assert.match(plan(find(/SELECT status, source, COUNT\(\*\) AS n FROM tickets WHERE status IN/)), /SEARCH tickets USING COVERING INDEX tickets_status_source/);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { prepared } from '../../src/db/index.js';
 import type { User } from '../../src/db/users.js';
-import { createWebTicket, replyAsPlayer } from '../../src/tickets/service.js';
+import { addInternalNote, createWebTicket, replyAsPlayer, ticketListPage } from '../../src/tickets/service.js';
+import { parseSearch } from '../../src/tickets/search.js';
 import { addUser, Client, listedTickets, startApp, type TestApp } from '../helpers/app.js';
 
 let app: TestApp;
@@ -115,5 +116,98 @@ describe('search', () => {
   test('search uses the FTS index for words of three characters or more', () => {
     const plan = (prepared(app.db, "EXPLAIN QUERY PLAN SELECT rowid FROM messages_fts WHERE messages_fts MATCH '\"abc\"'").all() as { detail: string }[]).map((p) => p.detail).join('\n');
     assert.match(plan, /VIRTUAL TABLE INDEX/);
+  });
+});
+
+describe('staff search: newest match first (issue #19)', () => {
+  const B = 1_900_000_000_000;
+  const t = {} as Record<'subjectOnly' | 'message' | 'reply' | 'busy' | 'note', number>;
+  let walker: User;
+  let staff: User;
+  let support: Client;
+  let walkerClient: Client;
+
+  before(async () => {
+    walker = await addUser(app.db, 'walker');
+    staff = await addUser(app.db, 'boss', 'correct horse battery', 'staff');
+    support = new Client(app.url);
+    await support.login('boss');
+    walkerClient = new Client(app.url);
+    await walkerClient.login('walker');
+    const open = (subject: string, body: string, at: number) => createWebTicket(app.db, { user: walker, subject, body, priority: 'normal', uploads: [] }, { ip: null }, at);
+    // In the order things happen, so message numbers follow time as they do in use.
+    // The most recent activity (at B + 5000 below), but its only match is the oldest.
+    t.busy = open('Busy', 'glimmer early', B + 100);
+    prepared(app.db, "UPDATE tickets SET priority = 'urgent' WHERE id = ?").run(t.busy);
+    t.note = open('Noted', 'nothing either', B + 200);
+    t.reply = open('Old one', 'no word yet', B + 500);
+    t.subjectOnly = open('Glimmer in the subject', 'nothing to see', B + 1000);
+    t.message = open('Plain', 'a glimmer of hope', B + 2000);
+    replyAsPlayer(app.db, { ticketId: t.reply, user: walker, body: 'glimmer again', uploads: [] }, { ip: null }, { discord: false }, B + 3000);
+    addInternalNote(app.db, t.note, 'internal glimmer note', staff, { ip: null }, B + 4000);
+    replyAsPlayer(app.db, { ticketId: t.busy, user: walker, body: 'newer words without it', uploads: [] }, { ip: null }, { discord: false }, B + 5000);
+  });
+
+  async function staffSearch(q: string, extra = ''): Promise<{ ids: number[]; text: string }> {
+    const reply = await support.get(`/index.php?view=tickets&status=all&q=${encodeURIComponent(q)}${extra}`);
+    assert.equal(reply.status, 200, `q=${q}: status ${reply.status}`);
+    return { ids: listedTickets(reply.text).map((row) => row.id), text: reply.text };
+  }
+
+  test('tickets come by their newest match (a message, an internal note, or the subject at creation), and the page says so', async () => {
+    const { ids: found, text } = await staffSearch('glimmer');
+    assert.deepEqual(found, [t.note, t.reply, t.message, t.subjectOnly, t.busy]);
+    assert.match(text, /Ordered by the newest message or subject that matches the search, not by activity\./);
+    assert.doesNotMatch((await staffSearch('glimmerless')).text, /data-search-order/, 'an empty result needs no order');
+  });
+
+  test('a player searches their own tickets, by activity, without internal notes', async () => {
+    const reply = await walkerClient.get(`/index.php?view=tickets&status=all&q=glimmer`);
+    assert.deepEqual(
+      listedTickets(reply.text).map((row) => row.id),
+      [t.busy, t.reply, t.message, t.subjectOnly],
+    );
+    assert.doesNotMatch(reply.text, /data-search-order/);
+    assert.deepEqual(await search('glimmer'), [], 'another player finds none of them');
+  });
+
+  test('every word must appear; a short word is checked on each ticket the walk reaches', async () => {
+    assert.deepEqual((await staffSearch('glimmer hope')).ids, [t.message]);
+    assert.deepEqual((await staffSearch('hope GLIMMER')).ids, [t.message]);
+    assert.deepEqual((await staffSearch('glimmer subject')).ids, [t.subjectOnly], 'both words in the subject');
+    assert.deepEqual((await staffSearch('glimmer ag')).ids, [t.reply]);
+    assert.deepEqual((await staffSearch('glimmer plain')).ids, [t.message], 'one word in the subject, one in a message');
+    assert.deepEqual((await staffSearch('glimmer', '&priority=urgent')).ids, [t.busy], 'filters apply to each ticket');
+  });
+
+  test('a ticket number comes first, even without the word', async () => {
+    const { ids: found } = await staffSearch(`#${t.busy}`);
+    assert.equal(found[0], t.busy);
+  });
+
+  test('pages skip the tickets of the pages before; a walk that saw every match counts them', () => {
+    const query = { ...parseSearch('glimmer'), status: 'all' as const, includeInternal: true, limit: 2 };
+    const first = ticketListPage(app.db, { ...query, offset: 0 });
+    assert.deepEqual(first.tickets.map((r) => r.id), [t.note, t.reply]);
+    assert.equal(first.hasMore, true);
+    assert.equal(first.total, undefined, 'not counted while matches remain unread');
+    assert.equal(first.newestMatchFirst, true);
+    const second = ticketListPage(app.db, { ...query, offset: 2 });
+    assert.deepEqual(second.tickets.map((r) => r.id), [t.message, t.subjectOnly]);
+    const last = ticketListPage(app.db, { ...query, offset: 4 });
+    assert.deepEqual(last.tickets.map((r) => r.id), [t.busy]);
+    assert.equal(last.hasMore, false);
+    assert.deepEqual(last.total, { count: 5, exact: true });
+  });
+
+  test('a filter that rejects most matches stops the walk at its bound, and the page can say so', () => {
+    const query = { ...parseSearch('glimmer'), status: 'all' as const, includeInternal: true, priority: 'urgent' as const, limit: 50, offset: 0 };
+    const bounded = ticketListPage(app.db, { ...query, searchWalkHits: 3 });
+    assert.deepEqual(bounded.tickets, [], 'the urgent ticket holds the oldest match, past the first 3');
+    assert.equal(bounded.searchHitLimit, 3);
+    assert.equal(bounded.total, undefined);
+    const whole = ticketListPage(app.db, query);
+    assert.deepEqual(whole.tickets.map((r) => r.id), [t.busy]);
+    assert.equal(whole.searchHitLimit, undefined);
   });
 });

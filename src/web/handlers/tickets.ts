@@ -164,7 +164,7 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     limit: PAGE_SIZE,
     offset: (filters.page - 1) * PAGE_SIZE,
   };
-  const { tickets, hasMore, total, searchWindow } = ticketListPage(deps.db, query);
+  const { tickets, hasMore, total, searchWindow, newestMatchFirst, searchHitLimit } = ticketListPage(deps.db, query);
 
   let emptyReason: string | undefined;
   if (tickets.length === 0) {
@@ -180,6 +180,9 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
   }
   // A search that only walked the most recent tickets says so, and how to search them all.
   const searchNote = searchWindow === undefined ? undefined : i18n.t('tickets.searchNote', { count: searchWindow });
+  // A staff search lists tickets by their newest match, not by activity: the page says so, and where a walk stopped.
+  const searchOrderNote = newestMatchFirst && tickets.length > 0 ? i18n.t('tickets.searchOrder') : undefined;
+  const searchHitNote = searchHitLimit === undefined ? undefined : i18n.t('tickets.searchHitNote', { count: searchHitLimit });
   // The last page is known when the count is exact; otherwise Next shows while rows follow.
   const lastPage = total?.exact ? Math.max(1, Math.ceil(total.count / PAGE_SIZE)) : undefined;
   const firstRow = (filters.page - 1) * PAGE_SIZE + 1;
@@ -190,6 +193,8 @@ export function ticketsPage(req: Request, res: Response, deps: AppDeps): void {
     totalIsExact: total?.exact ?? false,
     emptyReason,
     searchNote,
+    searchOrderNote,
+    searchHitNote,
     lastPage,
     firstRow: tickets.length === 0 ? 0 : firstRow,
     lastRow: firstRow + tickets.length - 1,
