@@ -113,6 +113,11 @@ const runFile = path.join(workDir, 'run.db');
 if (args.keep) {
   log('bench: copying the kept database for this run');
   fs.copyFileSync(dbFile, runFile);
+  // A kept file may be read-only (shared between benches), and one opened by someone else may
+  // hold committed pages in its write-ahead log, which belong to the copy.
+  fs.chmodSync(runFile, 0o644);
+  if (fs.existsSync(`${dbFile}-wal`) && fs.statSync(`${dbFile}-wal`).size > 0) fs.copyFileSync(`${dbFile}-wal`, `${runFile}-wal`);
+  if (fs.existsSync(`${runFile}-wal`)) fs.chmodSync(`${runFile}-wal`, 0o644);
 } else {
   fs.renameSync(dbFile, runFile);
 }
@@ -499,11 +504,11 @@ if (!QUICK) {
  * Discord lives in this process and answers the server's posts (and sends the gateway events they
  * cause back to the server): on a 2-CPU machine that work, and the server's Discord worker posting,
  * would share the CPUs with the relays measured. So the fake holds every REST call while the relays
- * run (the worker's lanes wait on their first post, as behind a slow Discord) and lets them go
- * after; then the posts must all reach the fake Discord (consecutive posts of a ticket may share
- * one message), and how long the outbox takes to drain is printed, not a target. The hold stays
- * under discord.js's 15 s request timeout, so no post is abandoned and retried: the relay window is
- * at most 3 + 10 s.
+ * are measured (the worker's lanes wait on their first post, as behind a slow Discord) and lets
+ * them go after; then the posts must all reach the fake Discord (consecutive posts of a ticket may
+ * share one message), and how long the outbox takes to drain is printed, not a target. The hold
+ * stays under discord.js's 15 s request timeout, so no post is abandoned and retried: the measured
+ * relay window is at most 10 s.
  */
 async function measureRelays(): Promise<{ drainSeconds: number }> {
   const bodiesFile = path.join(workDir, 'relays.json');
@@ -523,10 +528,12 @@ async function measureRelays(): Promise<{ drainSeconds: number }> {
     expect: /./,
     target: { rps: 3000 },
   };
-  fake.holdRest();
   let windows: WindowFigures[];
   try {
-    windows = await runPlan([relays.name], { targets: [relays.load], windows: [{ target: 0, seconds: Math.min(WARMUP, 3), warmup: true }, { target: 0, seconds: Math.min(SECONDS, 10) }] });
+    // Held from the measured window's start: the warm-up posts as usual.
+    windows = await runPlan([relays.name], { targets: [relays.load], windows: [{ target: 0, seconds: WARMUP, warmup: true }, { target: 0, seconds: Math.min(SECONDS, 10) }] }, (window) => {
+      if (window === 1) fake.holdRest();
+    });
   } finally {
     fake.releaseRest();
   }
@@ -544,6 +551,7 @@ const { drainSeconds } = wanted('game relays') ? await measureRelays() : { drain
 const whisperLatencies: number[] = [];
 const auth = { authorization: `Bearer ${GAME_TOKEN}` };
 const whisperRounds = wanted('whisper') ? WHISPER_ROUNDS : 0;
+if (whisperRounds === 0) notRun.push(`whisper latency (${QUICK ? 'not in --quick' : wanted('whisper') ? '--whispers 0' : '--only'})`);
 if (whisperRounds > 0) log('bench: whisper latency');
 /**
  * Takes and acknowledges whispers until `until` is among them (or, without one, none are left);
@@ -645,7 +653,10 @@ for (const entry of table) {
   if (result.errors > 0 || result.non2xx > 0) parts.push(verdict(false, `${row.name}: ${result.errors} errors, ${result.non2xx} non-2xx`) + ` (${result.errors} errors, ${result.non2xx} non-2xx)`);
   lines.push(line(row.name, String(row.windows.length), result.rps.toFixed(0), ms(result.p50), ms(result.p99), row.peakRssMb?.toFixed(0) ?? '', parts.join(', ')));
 }
-for (const what of notRun) lines.push(line(what.replace(/ \(--only\)$/, ''), '', '', '', '', '', 'not run (--only)'));
+for (const what of notRun) {
+  const [, name, why] = /^(.*) \((.*)\)$/.exec(what)!;
+  lines.push(line(name!, '', '', '', '', '', `not run (${why})`));
+}
 if (htmlBytes.app > 0) {
   // The ceiling must render the very page the app renders, or the ratio compares two pages.
   const same = Math.abs(htmlBytes.app - htmlBytes.ceiling) <= htmlBytes.app * 0.01;
