@@ -13,18 +13,22 @@
 // process, and the ratio printed is the median of the P pairwise ratios with their spread, so a
 // neighbour that wakes up during one window moves one pair, not the whole figure. Two ratios:
 // the player list against the ceiling (bench/ceiling.ts: bare Express + EJS rendering the same page
-// from memory; both servers stay up, the idle one idles), and the staff search for a common word at
-// C connections against the player list. A ratio runs when its name or the page under test matches
-// --only (the player list's yardstick is the ceiling; the search's is the list). Other rows are one
-// window of --seconds after --warmup. The `windows` column says what each figure stands on.
+// from memory, checked to be as many bytes; both servers stay up, the idle one idles), and the
+// staff search for each bench word at C connections against the player list. The list/ceiling
+// ratio runs when --only matches either side or the ratio's name; a search ratio when it matches the
+// search or the ratio's name (the list is only its yardstick); one not run says so. Other rows are
+// one window of --seconds after --warmup; the search words also at 1 connection (p50 <= 10 ms). The
+// `windows` column says what each figure stands on; a figure over several windows is their median.
+// The game relays are measured with the fake Discord's answers held (see measureRelays).
 //
 // --quick: the main rows only (player list and its ratio, the most common word's search ratio,
-// every search word at 1 connection, relays, RSS, start-up), shorter windows; meant for
-// `npm run bench -- --quick --keep FILE` at the default 200,000 tickets / 1,000,000 messages.
+// every search word at 1 connection, relays, RSS, start-up; no whispers), 2 s warm-ups and 5 s
+// windows; meant for `npm run bench -- --quick --keep FILE` at the default 200,000 tickets /
+// 1,000,000 messages (a few minutes once FILE exists). The reference is the full run at 1,000,000.
 // --profile DIR: the measured server's CPU profile (node --cpu-prof), to open in Chrome DevTools.
-// --heap-snapshot DIR: after the measured rows, one more window of the heaviest load (the staff
-// search for the most common word at C connections) during which the server writes a V8 heap
-// snapshot into DIR (node --heapsnapshot-signal=SIGUSR1; SIGUSR2 is the app's "back up now").
+// --heap-snapshot DIR: after the measured rows, one more window of the load under which the
+// server's RSS peaked (the RSS MB column), near whose end the server writes a V8 heap snapshot
+// into DIR (node --heapsnapshot-signal=SIGUSR1; SIGUSR2 is the app's "back up now").
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -283,15 +287,16 @@ interface WindowFigures extends LoadResult {
  * Runs one plan in one load process (bench/load.ts) and returns every window's figures, warm-ups
  * included (flagged). `onStart` hears each window start, while the load runs.
  */
-function runPlan(names: string[], plan: LoadPlan, onStart?: (window: number) => void): Promise<WindowFigures[]> {
+function runPlan(names: string[], fullPlan: LoadPlan, onStart?: (window: LoadWindow) => void): Promise<WindowFigures[]> {
   measurementPeakRss = rssMb(serverPid);
+  const plan = { ...fullPlan, windows: fullPlan.windows.filter((w) => w.seconds > 0) }; // --warmup 0
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'bench/load.ts'), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.add(child);
     const figures: WindowFigures[] = [];
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       const event = JSON.parse(line) as LoadEvent;
-      if (event.event === 'start') onStart?.(event.window);
+      if (event.event === 'start') onStart?.(plan.windows[event.window]!);
       else {
         const window = plan.windows[event.window]!;
         figures.push({ ...event.result, target: names[window.target]!, warmup: window.warmup === true });
@@ -338,6 +343,8 @@ async function probe(url: string, cookie: string | undefined, expect: RegExp): P
 
 interface Row {
   name: string;
+  /** What was loaded (not written to bench-results.json). */
+  page: Page;
   connections: number;
   result: LoadResult;
   windows: WindowFigures[];
@@ -378,6 +385,7 @@ function pushRow(page: Page, windows: WindowFigures[], peakRssMb: number | undef
   const counted = windows.filter((w) => !w.warmup && w.target === page.name);
   const row: Row = {
     name: page.name,
+    page,
     connections: page.load.connections,
     result: combine(counted),
     windows: counted,
@@ -429,7 +437,7 @@ const page = (name: string, url: string, cookie: string, expect: RegExp, target?
   expect,
   ...(target ? { target } : {}),
 });
-// The search words, the most common first (the one the quick run and the heap snapshot use).
+// The search words, the most common first (the one the quick run takes).
 const wordsByShare = [...SEARCH_WORDS].sort((a, b) => (F.searchWords[b] ?? 0) - (F.searchWords[a] ?? 0));
 const commonWord = wordsByShare[0]!;
 const playerListPage = page('player list (default filter)', list({}), playerCookie, aRow, { p99: 50 });
@@ -510,6 +518,7 @@ if (!QUICK) {
  * stays under discord.js's 15 s request timeout, so no post is abandoned and retried: the measured
  * relay window is at most 10 s.
  */
+const RELAYS = 'game relays into open tickets';
 async function measureRelays(): Promise<{ drainSeconds: number }> {
   const bodiesFile = path.join(workDir, 'relays.json');
   fs.writeFileSync(
@@ -523,7 +532,7 @@ async function measureRelays(): Promise<{ drainSeconds: number }> {
   );
   log('bench: game relays (Discord held)');
   const relays: Page = {
-    name: 'game relays into open tickets',
+    name: RELAYS,
     load: { url: `${base}/api/game/actions`, connections: CONNECTIONS, method: 'POST', headers: { authorization: `Bearer ${GAME_TOKEN}`, 'content-type': 'application/json' }, bodiesFile },
     expect: /./,
     target: { rps: 3000 },
@@ -532,7 +541,7 @@ async function measureRelays(): Promise<{ drainSeconds: number }> {
   try {
     // Held from the measured window's start: the warm-up posts as usual.
     windows = await runPlan([relays.name], { targets: [relays.load], windows: [{ target: 0, seconds: WARMUP, warmup: true }, { target: 0, seconds: Math.min(SECONDS, 10) }] }, (window) => {
-      if (window === 1) fake.holdRest();
+      if (!window.warmup) fake.holdRest();
     });
   } finally {
     fake.releaseRest();
@@ -590,25 +599,35 @@ await new Promise((resolve) => setTimeout(resolve, 5000));
 const idleRss = rssMb(serverPid);
 
 /**
- * The heap at peak load, for the memory work: one more window of the heaviest load (the staff
- * search for the most common word), and near its end the server writes a V8 heap snapshot. It
- * comes after the RSS figures because writing a snapshot stops the server and takes memory itself.
+ * The heap at peak load, for the memory work: one more window of the load under which the
+ * server's RSS peaked (the staff search for the most common word if no row was measured; the
+ * relays with Discord held again, as measured), and near its end the server writes a V8 heap
+ * snapshot. It comes after the RSS figures because writing a snapshot stops the server and takes
+ * memory itself.
  */
-async function heapSnapshot(dir: string): Promise<string | undefined> {
-  const search = staffSearchPage(commonWord);
+async function heapSnapshot(dir: string): Promise<{ file?: string; during: string }> {
+  const heaviest = rows.filter((r) => r.peakRssMb !== undefined).sort((a, b) => b.peakRssMb! - a.peakRssMb!)[0]?.page ?? staffSearchPage(commonWord);
+  const holdDiscord = heaviest.name === RELAYS;
   const before = new Set(fs.readdirSync(dir));
   const seconds = Math.max(WINDOW, 4);
-  log(`bench: heap snapshot during "${search.name}" into ${dir}`);
+  log(`bench: heap snapshot during "${heaviest.name}" into ${dir}`);
   let timer: NodeJS.Timeout | undefined;
-  await runPlan([search.name], { targets: [search.load], windows: [{ target: 0, seconds }] }, () => {
-    timer = setTimeout(() => process.kill(serverPid, 'SIGUSR1'), (seconds - 1) * 1000);
-  });
-  clearTimeout(timer);
+  try {
+    await runPlan([heaviest.name], { targets: [heaviest.load], windows: [{ target: 0, seconds }] }, () => {
+      if (holdDiscord) fake.holdRest();
+      timer = setTimeout(() => process.kill(serverPid, 'SIGUSR1'), (seconds - 1) * 1000);
+    });
+  } finally {
+    clearTimeout(timer);
+    fake.releaseRest();
+  }
   // The snapshot is written on the server's main thread: once /healthz answers again it is done.
-  await waitFor('the heap snapshot', async () => (await fetch(`${base}/healthz`)).ok && fs.readdirSync(dir).some((f) => !before.has(f) && f.endsWith('.heapsnapshot')), 300_000);
-  return fs.readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+  const written = () => fs.readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+  await waitFor('the heap snapshot', async () => (await fetch(`${base}/healthz`)).ok && written() !== undefined, 300_000);
+  const file = written();
+  return { ...(file ? { file: path.join(dir, file) } : {}), during: heaviest.name };
 }
-const heapFile = heapDir ? await heapSnapshot(heapDir) : undefined;
+const heap = heapDir ? await heapSnapshot(heapDir) : undefined;
 await stopServer(server);
 await fake.stop();
 
@@ -671,7 +690,7 @@ if (wanted('game relays')) lines.push(line('Discord posts of the relays drained 
 lines.push(line('peak RSS under load', '', `${peakRss.toFixed(0)} MB`, '', '', '', `<=200 MB ${verdict(peakRss <= 200, 'peak RSS')}`));
 lines.push(line('RSS idle (5 s after load)', '', `${idleRss.toFixed(0)} MB`));
 lines.push(line('start to healthy /healthz (median of 3)', '3', `${(startTimes[1]! / 1000).toFixed(2)} s`, '', '', '', `<=1.5 s ${verdict(startTimes[1]! <= 1500, 'start to healthy')}`));
-if (heapDir) lines.push(heapFile ? `heap snapshot: ${path.join(heapDir, heapFile)}` : `heap snapshot: none written into ${heapDir}`);
+if (heap) lines.push(`heap snapshot during "${heap.during}": ${heap.file ?? `none written into ${heapDir}`}`);
 lines.push('');
 if (!atScale) lines.push('note: the targets are stated at 1,000,000 tickets / 5,000,000 messages; this run is smaller.');
 lines.push(verdicts.length === 0 ? 'all targets met' : `targets missed: ${verdicts.join('; ')}`);
@@ -692,7 +711,7 @@ const results = {
   discordDrainSeconds: drainSeconds,
   rssMb: { peakUnderLoad: peakRss, idle: idleRss },
   startToHealthyMs: startTimes,
-  ...(heapDir ? { heapSnapshot: heapFile ? path.join(heapDir, heapFile) : null } : {}),
+  ...(heap ? { heapSnapshot: heap } : {}),
   missed: verdicts,
 };
 fs.writeFileSync(path.join(PROJECT_ROOT, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
