@@ -422,7 +422,8 @@ async function alternate(name: string, test: Page, reference: Page, target: numb
   const testRow = pushRow(test, figures, peak);
   if (options.referenceRow) pushRow(reference, figures, undefined);
   const referenceWindows = figures.filter((w) => !w.warmup && w.target === reference.name);
-  const pairs = testRow.windows.map((w, i) => w.rps / referenceWindows[i]!.rps);
+  // A yardstick window that served nothing (the machine stalled) makes no pair.
+  const pairs = testRow.windows.map((w, i) => w.rps / referenceWindows[i]!.rps).filter((r) => Number.isFinite(r));
   const ratio: Ratio = { name, test: test.name, reference: reference.name, pairs, median: median(pairs), min: Math.min(...pairs), max: Math.max(...pairs), target };
   ratios.push(ratio);
   table.push({ ratio });
