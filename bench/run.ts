@@ -180,10 +180,11 @@ function rssMb(pid: number): number {
   }
 }
 
-// A bench that fails half-way must not leave its servers running.
+// A bench that fails half-way must not leave its servers running, nor its copy of the database.
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  fs.rmSync(workDir, { recursive: true, force: true });
 });
 
 log('bench: compiling (npm run build)');
