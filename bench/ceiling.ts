@@ -1,66 +1,74 @@
-// The ceiling: a bare Express + EJS server that renders the same list page as the app (the same
-// views/tickets.ejs inside views/layout.ejs, the same 50 rows) from memory: no session, no CSRF,
-// no SQL, no security headers. Our list page's req/s is printed as a ratio of this one's.
+// The ceiling: a bare Express + EJS server that renders exactly the page the app renders for the
+// heavy player's list (default filter): the same views/tickets.ejs inside views/layout.ejs, the
+// same 50 rows, the same English locals the app gives its templates (src/web/locale.ts
+// localeLocals, as app.locals and the request middleware of src/web/app.ts set them, and the
+// page locals of src/web/handlers/tickets.ts), all computed once from memory: no session, no
+// CSRF check, no SQL per request, no security headers. bench/run.ts prints our list page's req/s
+// as a share of this one's and checks that both pages have the same size.
 //   node --import tsx bench/ceiling.ts <database> <userId> <port>
 import express from 'express';
 import { openDatabase } from '../src/db/index.js';
-import { listTickets } from '../src/db/tickets.js';
+import { TICKET_SORTS, waitingUserTicketCount } from '../src/db/tickets.js';
 import { userById } from '../src/db/users.js';
-import { PRIORITIES, STATUSES, STATUS_DESCRIPTIONS } from '../src/tickets/model.js';
-import { TICKET_SORTS } from '../src/db/tickets.js';
+import { translator } from '../src/i18n/index.js';
+import { ticketListPage } from '../src/tickets/service.js';
 import { VIEWS_DIR } from '../src/paths.js';
-import { formatDateTime } from '../src/time.js';
-import { priorityTag, renderText, statusTag } from '../src/web/text.js';
-import { formatBytes } from '../src/web/uploads/errors.js';
+import { PRIORITIES, STATUSES } from '../src/vocabulary.js';
+import { localeLocals } from '../src/web/locale.js';
+import { renderText } from '../src/web/text.js';
 
+const PAGE_SIZE = 50;
 const [file, userIdText, portText] = process.argv.slice(2);
 const { db } = openDatabase(file!, { migrate: false });
 const user = userById(db, Number(userIdText))!;
-const tickets = listTickets(db, { userId: user.id, terms: [], limit: 50, offset: 0 });
+const page = ticketListPage(db, { userId: user.id, terms: [], includeInternal: false, limit: PAGE_SIZE, offset: 0 });
+const waitingCount = waitingUserTicketCount(db, user.id);
 db.close();
 
+const i18n = translator('en', 'UTC');
 const app = express();
 app.set('views', VIEWS_DIR);
 app.set('view engine', 'ejs');
 app.set('view cache', true);
 app.set('x-powered-by', false);
-Object.assign(app.locals, {
-  formatDateTime: (ms: number) => formatDateTime(ms, 'UTC'),
-  renderText,
-  statusTag,
-  priorityTag,
-  formatBytes,
-  statusDescriptions: STATUS_DESCRIPTIONS,
-  timeZone: 'UTC',
-});
+Object.assign(app.locals, { renderText, timeZone: 'UTC', ...localeLocals(i18n) });
+
 const filters = { status: '', date_from: '', date_to: '', q: '', page: 1, priority: '', source: '', assignee: '', owner: '', sort: '' };
+const lastPage = page.total?.exact ? Math.max(1, Math.ceil(page.total.count / PAGE_SIZE)) : undefined;
+// A real token's length (32 random bytes, base64url), so the page is as long as the app's.
+const csrf = 'c'.repeat(43);
 const locals = {
-  title: 'Tickets',
+  // What the request middleware of src/web/app.ts puts in res.locals for a signed-in player.
+  user,
+  ...localeLocals(i18n, false),
+  csrfToken: () => csrf,
+  sidebarCollapsed: false,
+  waitingCount,
+  supportCount: undefined,
+  currentView: 'tickets',
+  currentQuery: 'view=tickets',
+  // What src/web/handlers/tickets.ts passes for the default filter.
+  title: i18n.t('tickets.title.player'),
   filters,
   errors: {},
+  activeFilters: 0,
   statuses: STATUSES,
   priorities: PRIORITIES,
   sorts: TICKET_SORTS,
   staff: false,
   assignable: [],
-  pageSize: 50,
-  tickets,
-  total: 1000,
-  totalIsExact: true,
+  pageSize: PAGE_SIZE,
+  tickets: page.tickets,
+  total: page.total?.count,
+  totalIsExact: page.total?.exact ?? false,
   emptyReason: undefined,
-  lastPage: 20,
+  searchNote: undefined,
+  lastPage,
   firstRow: 1,
-  lastRow: 50,
+  lastRow: page.tickets.length,
   prevUrl: undefined,
-  nextUrl: '/index.php?view=tickets&page=2',
+  nextUrl: page.hasMore ? '/index.php?view=tickets&page=2' : undefined,
   showAllUrl: '/index.php?view=tickets&status=all',
-  filtered: false,
-  user,
-  csrfToken: () => 'c'.repeat(43),
-  sidebarCollapsed: false,
-  waitingCount: 3,
-  supportCount: undefined,
-  currentView: 'tickets',
 };
 
 app.get('/index.php', (_req, res, next) => {

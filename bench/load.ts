@@ -1,18 +1,32 @@
 // The load generator, run as its own process by bench/run.ts so it never shares a CPU loop with
-// what it measures: autocannon, a warm-up, then the measured window. Prints one JSON line.
-//   node --import tsx bench/load.ts '<json LoadSpec>'
+// what it measures. One process runs a whole plan: a list of targets and a list of windows, each
+// window one autocannon run against one target, back to back. A ratio's alternation (A B A B ...)
+// is one plan, so no process starts between its windows. It prints one JSON line when a window
+// starts and one with its figures when it ends (run.ts acts on the starts: a heap snapshot).
+//   node --import tsx bench/load.ts '<json LoadPlan>'
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 
-export interface LoadSpec {
+export interface LoadTarget {
   url: string;
   connections: number;
-  warmupSeconds: number;
-  seconds: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   /** POST bodies rotated over: a JSON file with an array of strings. */
   bodiesFile?: string;
+}
+
+export interface LoadWindow {
+  /** Index into LoadPlan.targets. */
+  target: number;
+  seconds: number;
+  /** A warm-up window is run and reported but not counted by run.ts. */
+  warmup?: boolean;
+}
+
+export interface LoadPlan {
+  targets: LoadTarget[];
+  windows: LoadWindow[];
 }
 
 export interface LoadResult {
@@ -27,21 +41,33 @@ export interface LoadResult {
   bytesPerRequest: number;
 }
 
-function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
-  const bodies = spec.bodiesFile ? (JSON.parse(fs.readFileSync(spec.bodiesFile, 'utf8')) as string[]) : undefined;
-  let next = 0;
+export type LoadEvent = { event: 'start'; window: number } | { event: 'end'; window: number; result: LoadResult };
+
+const bodiesByFile = new Map<string, string[]>();
+function bodiesOf(file: string): string[] {
+  let bodies = bodiesByFile.get(file);
+  if (!bodies) {
+    bodies = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
+    bodiesByFile.set(file, bodies);
+  }
+  return bodies;
+}
+
+let nextBody = 0;
+function run(target: LoadTarget, seconds: number): Promise<autocannon.Result> {
+  const bodies = target.bodiesFile ? bodiesOf(target.bodiesFile) : undefined;
   return autocannon({
-    url: spec.url,
-    connections: spec.connections,
+    url: target.url,
+    connections: target.connections,
     duration: seconds,
-    method: spec.method ?? 'GET',
-    headers: spec.headers ?? {},
+    method: target.method ?? 'GET',
+    headers: target.headers ?? {},
     ...(bodies
       ? {
           requests: [
             {
               setupRequest: (request) => {
-                request.body = bodies[next++ % bodies.length]!;
+                request.body = bodies[nextBody++ % bodies.length]!;
                 return request;
               },
             },
@@ -51,18 +77,41 @@ function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
   });
 }
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
-const result = await run(spec, spec.seconds);
-const out: LoadResult = {
-  requests: result.requests.total,
-  rps: result.requests.average,
-  p50: result.latency.p50,
-  p90: result.latency.p90,
-  p99: result.latency.p99,
-  max: result.latency.max,
-  errors: result.errors + result.timeouts,
-  non2xx: result.non2xx,
-  bytesPerRequest: result.requests.total ? Math.round(result.throughput.total / result.requests.total) : 0,
-};
-process.stdout.write(`${JSON.stringify(out)}\n`);
+/**
+ * When a window ends, autocannon drops its connections, but the requests they had in flight are
+ * already being served (a search's SQL cannot be cancelled), and that work would fall into the next
+ * window, against the other target. One request to the same server, answered after them, waits
+ * it out between the windows. Any answer will do (the ceiling has no /healthz).
+ */
+async function settle(target: LoadTarget): Promise<void> {
+  try {
+    const response = await fetch(new URL('/healthz', target.url), { signal: AbortSignal.timeout(120_000) });
+    await response.arrayBuffer();
+  } catch {
+    // A server that does not answer shows in the next window's figures.
+  }
+}
+
+const emit = (event: LoadEvent) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const plan = JSON.parse(process.argv[2] ?? '{}') as LoadPlan;
+for (const [i, window] of plan.windows.entries()) {
+  emit({ event: 'start', window: i });
+  const target = plan.targets[window.target]!;
+  const result = await run(target, window.seconds);
+  await settle(target);
+  emit({
+    event: 'end',
+    window: i,
+    result: {
+      requests: result.requests.total,
+      rps: result.duration > 0 ? result.requests.total / result.duration : 0,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      bytesPerRequest: result.requests.total ? Math.round(result.throughput.total / result.requests.total) : 0,
+    },
+  });
+}

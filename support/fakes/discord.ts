@@ -495,6 +495,7 @@ export class FakeDiscord {
 
   private gatewayAvailable = true;
   private outage: Omit<FailOptions, 'count'> | null = null;
+  private restHold: { released: Promise<void>; release: () => void } | null = null;
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly connections = new Set<GatewayConnection>();
   private readonly injections: Injection[] = [];
@@ -838,6 +839,24 @@ export class FakeDiscord {
    */
   restOutage(fail: Omit<FailOptions, 'count'> | null): void {
     this.outage = fail;
+  }
+
+  /**
+   * Hold every REST call until releaseRest(): each is read, then waits unanswered (as behind a very
+   * slow Discord) and is carried out on release, in arrival order. Keep a hold shorter than the
+   * client's request timeout (discord.js: 15 s), or the client gives up and retries.
+   */
+  holdRest(): void {
+    if (this.restHold) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.restHold = { released, release };
+  }
+
+  releaseRest(): void {
+    const hold = this.restHold;
+    this.restHold = null;
+    hold?.release();
   }
 
   /** Delay the next `count` matching REST responses by `ms` (then answer normally). */
@@ -1885,6 +1904,7 @@ export class FakeDiscord {
 
   /** Throws an injected failure, or returns it when it should come after the request is carried out. */
   private async applyInjection(method: string, path: string): Promise<HttpError | undefined> {
+    while (this.restHold) await this.restHold.released;
     if (this.outage) throw this.injectedFailure(method, path, this.outage);
     const index = this.injections.findIndex((i) => (i.method === '*' || i.method === method) && i.regex.test(path) && i.remaining > 0);
     if (index < 0) return undefined;

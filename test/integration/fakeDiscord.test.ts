@@ -215,6 +215,25 @@ describe('fake Discord with the real discord.js client', () => {
     assert.equal(fake.rateLimited.at(-1)?.retryAfter, 0.3);
   });
 
+  test('holdRest leaves REST calls unanswered until releaseRest, then carries them out', async () => {
+    fake.holdRest();
+    let answered = false;
+    const sending = ticket.send('held back').then((message) => {
+      answered = true;
+      return message;
+    });
+    const started = Date.now();
+    while (!fake.requests.some((r) => r.method === 'POST' && r.path === `/channels/${ticket.id}/messages` && r.at >= started)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(answered, false);
+    assert.ok(!fake.messages.some((m) => m.content === 'held back'));
+    fake.releaseRest();
+    const sent = await sending;
+    assert.equal(fake.messages.find((m) => m.id === sent.id)?.content, 'held back');
+  });
+
   test('a 500 is retried up to 3 times, then surfaces as an HTTPError', async () => {
     fake.failNext('POST', `/channels/${ticket.id}/messages`, { status: 500, count: 2 });
     await ticket.send('survives two 500s');
