@@ -14,6 +14,7 @@ import type { Db } from '../db/index.js';
 import { Metrics } from '../metrics.js';
 import { isDatabaseHealthy } from '../db/index.js';
 import { userById, type User } from '../db/users.js';
+import { ReadCache } from '../db/readCache.js';
 import type { Logger } from '../log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
 import { csrfToken } from './csrf.js';
@@ -34,6 +35,12 @@ import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
 
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * A session lives SESSION_LIFETIME_MS after its last renewal, and a request renews it (one write,
+ * one Set-Cookie) once the last renewal is older than this: a session ends 7 days after the last
+ * request, up to an hour sooner, instead of costing a write on every page.
+ */
+const SESSION_RENEW_AFTER_MS = 60 * 60 * 1000;
 
 export type { IntegrationState } from '../integrations.js';
 export type { AppDeps } from './deps.js';
@@ -287,7 +294,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       store: sessionStore,
       resave: false,
       saveUninitialized: false,
-      rolling: true,
+      // Not on every answer: renewed below, when the lifetime has slid far enough to be worth a write.
+      rolling: false,
       proxy: true,
       cookie: {
         httpOnly: true,
@@ -300,15 +308,29 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     }),
   );
 
+  // The sliding lifetime: an hour after its last renewal a session is marked as changed, so
+  // express-session stores it with a fresh expiry and sends the cookie with the same one (cookie and
+  // table always agree). A new session's expiry is fresh already.
+  app.use((req, _res, next) => {
+    const expires = req.session?.cookie.expires;
+    if (expires && expires.getTime() < Date.now() + SESSION_LIFETIME_MS - SESSION_RENEW_AFTER_MS) req.session.renewedAt = Date.now();
+    next();
+  });
+
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+
+  // The signed-in account of each request, read again only after something was written
+  // (src/db/readCache.ts): disabling a user anywhere, even from the CLI, is seen on the next request.
+  const accounts = new ReadCache<number, User>(db);
 
   // Who is signed in, and what every page's layout needs.
   app.use((req, res, next) => {
     const userId = req.session?.userId;
     if (userId !== undefined) {
-      const user = userById(db, userId);
+      const user = accounts.get(userId, () => userById(db, userId));
       if (user && user.disabledAt === null) {
-        res.locals.user = user;
+        // A copy: a page may change its request's user, never the remembered row.
+        res.locals.user = { ...user };
       } else {
         delete req.session.userId;
       }
