@@ -322,9 +322,9 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   // The signed-in account of each request, read again only after something was written
   // (src/db/readCache.ts): disabling a user anywhere, even from the CLI, is seen on the next request.
   const accounts = new ReadCache<number, User>(db);
-  // The staff badge counts every ticket waiting for Support (a third of a millisecond at a million
-  // tickets, on every staff page): counted again only after a write.
-  const supportQueue = new ReadCache<'all', number>(db, 1);
+  // The layout's badges, counted again only after a write: the staff one counts every ticket
+  // waiting for Support (a third of a millisecond at a million tickets, on every staff page).
+  const badges = new ReadCache<string, number>(db);
 
   // Who is signed in, and what every page's layout needs.
   app.use((req, res, next) => {
@@ -341,10 +341,11 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     useLocale(req, res, db, config, res.locals.user);
     res.locals.csrfToken = () => csrfToken(req);
     res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
-    // Seed 000 § Attention indicators: one indexed COUNT per page for signed-in users.
-    res.locals.waitingCount = res.locals.user ? waitingUserTicketCount(db, res.locals.user.id) : 0;
+    // Seed 000 § Attention indicators: the signed-in user's tickets waiting for them.
+    const user = res.locals.user;
+    res.locals.waitingCount = user ? badges.get(`waiting:${user.id}`, () => waitingUserTicketCount(db, user.id)) : 0;
     // Staff see how many tickets wait for Support (open + answered).
-    res.locals.supportCount = res.locals.user && isStaff(res.locals.user) ? supportQueue.get('all', () => supportQueueCount(db)) : undefined;
+    res.locals.supportCount = user && isStaff(user) ? badges.get('support', () => supportQueueCount(db)) : undefined;
     res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
     // The visitors' language menu links to this same page with another `lang`.
     res.locals.currentQuery = req.originalUrl.split('?')[1] ?? '';

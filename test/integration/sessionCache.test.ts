@@ -8,6 +8,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase, prepared } from '../../src/db/index.js';
 import { deleteUserSessions } from '../../src/db/sessions.js';
+import { updateTicketStatus } from '../../src/db/tickets.js';
+import { createWebTicket } from '../../src/tickets/service.js';
 import { setUserDisabled, type User } from '../../src/db/users.js';
 import { addUser, Client, startApp, tempDir, type TestApp } from '../helpers/app.js';
 import { runSync } from '../helpers/process.js';
@@ -116,6 +118,24 @@ describe('the sliding lifetime', () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.getSetCookie().find((line) => line.startsWith('tb_session=')), undefined);
     assert.equal(expiresAt(), was);
+  });
+});
+
+describe('the badges', () => {
+  test('a ticket waiting for its player, or for Support, shows on the next page even when changed elsewhere', async () => {
+    const { client, user } = await signedIn('mona');
+    await addUser(app.db, 'nils', undefined, 'staff');
+    const staffClient = new Client(app.url);
+    await staffClient.login('nils');
+    const waiting = async () => /data-waiting-count="(\d+)"/.exec((await client.get(LIST)).text)![1];
+    const queue = async () => Number(/data-support-count="(\d+)"/.exec((await staffClient.get(LIST)).text)![1]);
+    assert.equal(await waiting(), '0');
+    const before = await queue();
+    const ticketId = createWebTicket(app.db, { user, subject: 'Badge', body: 'help', priority: 'normal', uploads: [] }, { ip: null });
+    assert.equal(await queue(), before + 1, 'a new open ticket counts for Support');
+    otherConnection((db) => updateTicketStatus(db, ticketId, 'waiting_user', Date.now()));
+    assert.equal(await waiting(), '1');
+    assert.equal(await queue(), before);
   });
 });
 
