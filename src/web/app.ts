@@ -86,7 +86,8 @@ declare global {
 /** A request cookie, read by the `cookie` package (a malformed value is kept as sent, never a 500). */
 function cookieValue(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  return header ? parseCookie(header)[name] : undefined;
+  // Most requests carry only the session cookie: no parse for a name that is not in the header.
+  return header && header.includes(name) ? parseCookie(header)[name] : undefined;
 }
 
 /**
@@ -259,6 +260,13 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
   }
 
   app.use(securityHeaders(secureCookies));
+
+  // Express 5 parses the query string again on every read of req.query (a page reads it a dozen
+  // times: the view, the language, each filter); parsed once here, the same values for all of them.
+  app.use((req, _res, next) => {
+    Object.defineProperty(req, 'query', { value: req.query, writable: true, configurable: true, enumerable: true });
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     const database = isDatabaseHealthy(db);
