@@ -37,10 +37,6 @@ export function deleteEndedSessionsBefore(db: Db, before: number): number {
   return prepared(db, 'DELETE FROM ended_sessions WHERE ended_at < ?').run(before).changes;
 }
 
-export function touchSession(db: Db, sid: string, expiresAt: number): void {
-  prepared(db, 'UPDATE sessions SET expires_at = ? WHERE sid = ?').run(expiresAt, sid);
-}
-
 export function deleteSession(db: Db, sid: string): void {
   prepared(db, 'DELETE FROM sessions WHERE sid = ?').run(sid);
 }

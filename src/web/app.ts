@@ -14,6 +14,7 @@ import type { Db } from '../db/index.js';
 import { Metrics } from '../metrics.js';
 import { isDatabaseHealthy } from '../db/index.js';
 import { userById, type User } from '../db/users.js';
+import { ReadCache } from '../db/readCache.js';
 import type { Logger } from '../log.js';
 import { PUBLIC_DIR, VIEWS_DIR } from '../paths.js';
 import { csrfToken } from './csrf.js';
@@ -34,6 +35,12 @@ import { supportQueueCount, waitingUserTicketCount } from '../db/tickets.js';
 import { isStaff } from '../tickets/service.js';
 
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * A session lives SESSION_LIFETIME_MS after its last renewal, and a request renews it (one write,
+ * one Set-Cookie) once the last renewal is older than this: a session ends 7 days after the last
+ * request, up to an hour sooner, instead of costing a write on every page.
+ */
+const SESSION_RENEW_AFTER_MS = 60 * 60 * 1000;
 
 export type { IntegrationState } from '../integrations.js';
 export type { AppDeps } from './deps.js';
@@ -79,7 +86,8 @@ declare global {
 /** A request cookie, read by the `cookie` package (a malformed value is kept as sent, never a 500). */
 function cookieValue(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  return header ? parseCookie(header)[name] : undefined;
+  // Most requests carry only the session cookie: no parse for a name that is not in the header.
+  return header && header.includes(name) ? parseCookie(header)[name] : undefined;
 }
 
 /**
@@ -115,6 +123,46 @@ function publicStates(states: Record<string, IntegrationState>): Record<string, 
 function bearerMatches(req: Request, expectedDigest: Buffer): boolean {
   const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   return match !== null && timingSafeEqual(createHash('sha256').update(match[1]!).digest(), expectedDigest);
+}
+
+/**
+ * The security headers of every answer, as helmet makes them from this configuration, worked out
+ * once at start: helmet run on a stand-in response records them, and each request then only sets
+ * the recorded values (helmet would walk its dozen middlewares and rebuild nothing new every time).
+ */
+function securityHeaders(secureCookies: boolean): express.RequestHandler {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void headers.push([name, value]),
+    removeHeader: () => undefined,
+  };
+  helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: secureCookies,
+    referrerPolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' },
+  })({} as http.IncomingMessage, recorder as unknown as http.ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
 }
 
 export function createApp(options: AppOptions): { app: express.Express; close: () => void; beginShutdown: () => void; metrics: Metrics | undefined } {
@@ -196,40 +244,29 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       })
     : undefined;
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-      // The view as the dispatcher read it (res.locals.currentView), never req.query parsed again.
-      metrics?.observe(metrics.viewOf(req.path, res.locals.currentView), res.statusCode, ms / 1000);
+  // A request line at debug and the metrics' histogram; at info without METRICS_TOKEN neither is
+  // wanted, so a request then gets no clock reading and no finish listener at all.
+  if (logger.isLevelEnabled('debug') || metrics) {
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+        // The view as the dispatcher read it (res.locals.currentView), never req.query parsed again.
+        metrics?.observe(metrics.viewOf(req.path, res.locals.currentView), res.statusCode, ms / 1000);
+      });
+      next();
     });
+  }
+
+  app.use(securityHeaders(secureCookies));
+
+  // Express 5 parses the query string again on every read of req.query (a page reads it a dozen
+  // times: the view, the language, each filter); parsed once here, the same values for all of them.
+  app.use((req, _res, next) => {
+    Object.defineProperty(req, 'query', { value: req.query, writable: true, configurable: true, enumerable: true });
     next();
   });
-
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-          ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
-        },
-      },
-      strictTransportSecurity: secureCookies,
-      referrerPolicy: { policy: 'same-origin' },
-      xFrameOptions: { action: 'deny' },
-    }),
-  );
 
   app.get('/healthz', (_req, res) => {
     const database = isDatabaseHealthy(db);
@@ -265,7 +302,8 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
       store: sessionStore,
       resave: false,
       saveUninitialized: false,
-      rolling: true,
+      // Not on every answer: renewed below, when the lifetime has slid far enough to be worth a write.
+      rolling: false,
       proxy: true,
       cookie: {
         httpOnly: true,
@@ -278,15 +316,32 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     }),
   );
 
+  // The sliding lifetime: an hour after its last renewal a session is marked as changed, so
+  // express-session stores it with a fresh expiry and sends the cookie with the same one (cookie and
+  // table always agree). A new session's expiry is fresh already.
+  app.use((req, _res, next) => {
+    const expires = req.session?.cookie.expires;
+    if (expires && expires.getTime() < Date.now() + SESSION_LIFETIME_MS - SESSION_RENEW_AFTER_MS) req.session.renewedAt = Date.now();
+    next();
+  });
+
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+
+  // The signed-in account of each request, read again only after something was written
+  // (src/db/readCache.ts): disabling a user anywhere, even from the CLI, is seen on the next request.
+  const accounts = new ReadCache<number, User>(db);
+  // The layout's badges, counted again only after a write: the staff one counts every ticket
+  // waiting for Support (a third of a millisecond at a million tickets, on every staff page).
+  const badges = new ReadCache<string, number>(db);
 
   // Who is signed in, and what every page's layout needs.
   app.use((req, res, next) => {
     const userId = req.session?.userId;
     if (userId !== undefined) {
-      const user = userById(db, userId);
+      const user = accounts.get(userId, () => userById(db, userId));
       if (user && user.disabledAt === null) {
-        res.locals.user = user;
+        // A copy: a page may change its request's user, never the remembered row.
+        res.locals.user = { ...user };
       } else {
         delete req.session.userId;
       }
@@ -294,10 +349,11 @@ export function createApp(options: AppOptions): { app: express.Express; close: (
     useLocale(req, res, db, config, res.locals.user);
     res.locals.csrfToken = () => csrfToken(req);
     res.locals.sidebarCollapsed = cookieValue(req, SIDEBAR_COOKIE) === 'collapsed';
-    // Seed 000 § Attention indicators: one indexed COUNT per page for signed-in users.
-    res.locals.waitingCount = res.locals.user ? waitingUserTicketCount(db, res.locals.user.id) : 0;
+    // Seed 000 § Attention indicators: the signed-in user's tickets waiting for them.
+    const user = res.locals.user;
+    res.locals.waitingCount = user ? badges.get(`waiting:${user.id}`, () => waitingUserTicketCount(db, user.id)) : 0;
     // Staff see how many tickets wait for Support (open + answered).
-    res.locals.supportCount = res.locals.user && isStaff(res.locals.user) ? supportQueueCount(db) : undefined;
+    res.locals.supportCount = user && isStaff(user) ? badges.get('support', () => supportQueueCount(db)) : undefined;
     res.locals.currentView = typeof req.query.view === 'string' ? req.query.view : '';
     // The visitors' language menu links to this same page with another `lang`.
     res.locals.currentQuery = req.originalUrl.split('?')[1] ?? '';

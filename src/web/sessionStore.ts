@@ -4,7 +4,8 @@ import session from 'express-session';
 import { z } from 'zod';
 import type { Flash } from './flash.js';
 import type { Db } from '../db/index.js';
-import { deleteEndedSessionsBefore, deleteExpiredSessions, deleteSession, saveSession, sessionBySid, touchSession } from '../db/sessions.js';
+import { ReadCache } from '../db/readCache.js';
+import { deleteEndedSessionsBefore, deleteExpiredSessions, deleteSession, saveSession, sessionBySid, type SessionRow } from '../db/sessions.js';
 
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Ended session ids are kept this long: longer than any session lives (src/web/app.ts, 7 days). */
@@ -43,22 +44,39 @@ function expiryOf(data: session.SessionData): number {
   return Date.now() + (typeof maxAge === 'number' ? maxAge : DEFAULT_LIFETIME_MS);
 }
 
+/**
+ * Sessions are read through a ReadCache (src/db/readCache.ts): a page whose session nothing changed
+ * since this process last read or wrote it reads no session row. A session ended anywhere else (the
+ * CLI, another connection, a page of this process that ends a user's sessions) is a write the cache
+ * sees, so the next request reads the table again and finds it gone.
+ *
+ * There is no touch(): express-session would call it on every request to push the expiry along
+ * (one write per page). The sliding lifetime is kept by src/web/app.ts instead, which renews a
+ * session (a set(), with its cookie) once its expiry lags the full lifetime by more than an hour.
+ */
 export class SqliteSessionStore extends session.Store {
   private readonly sweeper: NodeJS.Timeout;
+  /** Stored sessions by sid, as validated JSON (each get parses its own copy: express-session changes it). */
+  private readonly rows: ReadCache<string, SessionRow>;
 
   constructor(
     private readonly db: Db,
     sweepEveryMs = 15 * 60 * 1000,
   ) {
     super();
+    this.rows = new ReadCache(db);
     this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
     this.sweeper.unref();
   }
 
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
     try {
-      const row = sessionBySid(this.db, sid);
-      callback(null, row ? readSession(row.data) : null);
+      const row = this.rows.get(sid, () => {
+        const stored = sessionBySid(this.db, sid);
+        return stored && readSession(stored.data) ? stored : undefined;
+      });
+      // The table's read skips expired rows; a remembered row is held to the same rule.
+      callback(null, row && row.expiresAt > Date.now() ? (JSON.parse(row.data) as session.SessionData) : null);
     } catch (err) {
       callback(err);
     }
@@ -66,17 +84,10 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
     try {
+      const json = JSON.stringify(data);
+      const expiresAt = expiryOf(data);
       // An ended session is not brought back; the request's answer goes out without it.
-      saveSession(this.db, sid, data.userId ?? null, JSON.stringify(data), expiryOf(data));
-      callback?.();
-    } catch (err) {
-      callback?.(err);
-    }
-  }
-
-  override touch(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
-    try {
-      touchSession(this.db, sid, expiryOf(data));
+      this.rows.write(sid, () => (saveSession(this.db, sid, data.userId ?? null, json, expiresAt) ? { data: json, expiresAt } : undefined));
       callback?.();
     } catch (err) {
       callback?.(err);
@@ -85,7 +96,10 @@ export class SqliteSessionStore extends session.Store {
 
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
     try {
-      deleteSession(this.db, sid);
+      this.rows.write(sid, () => {
+        deleteSession(this.db, sid);
+        return undefined;
+      });
       callback?.();
     } catch (err) {
       callback?.(err);
@@ -112,5 +126,7 @@ declare module 'express-session' {
     csrfToken: string;
     /** Said once on the next page (src/web/flash.ts). */
     flash: Flash;
+    /** When the session's lifetime was last renewed (src/web/app.ts): changing it saves the session and sends its cookie. */
+    renewedAt: number;
   }
 }
