@@ -103,6 +103,49 @@ export function prepared(db: Db, sql: string): Statement {
   return statement;
 }
 
+type RowMapper = (values: unknown[]) => unknown;
+const rowMappers = new WeakMap<Statement, RowMapper>();
+
+/**
+ * A function that turns a raw row (values in column order) into an object with the statement's
+ * column names, made once per statement. better-sqlite3 builds each row object key by key through
+ * the V8 API; an object literal compiled for the columns costs about a third less: 50 list rows at
+ * a million tickets went from 290 to 185 µs (issue #19, README.md "Performance").
+ */
+function rowMapper(statement: Statement): RowMapper {
+  let mapper = rowMappers.get(statement);
+  if (!mapper) {
+    // The keys are the statement's own column names (our SQL), written as JSON string literals.
+    const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: values[${i}]`);
+    mapper = new Function('values', `return { ${fields.join(', ')} };`) as RowMapper;
+    rowMappers.set(statement, mapper);
+  }
+  return mapper;
+}
+
+/** Every row of a read statement as objects (see rowMapper): for the pages' hot lists. */
+export function allRows(statement: Statement, ...params: unknown[]): unknown[] {
+  const mapper = rowMapper(statement);
+  statement.raw(true);
+  try {
+    return (statement.all(...params) as unknown[][]).map(mapper);
+  } finally {
+    statement.raw(false);
+  }
+}
+
+/** The first row of a read statement as an object (see rowMapper), or undefined. */
+export function oneRow(statement: Statement, ...params: unknown[]): unknown {
+  const mapper = rowMapper(statement);
+  statement.raw(true);
+  try {
+    const values = statement.get(...params) as unknown[] | undefined;
+    return values === undefined ? undefined : mapper(values);
+  } finally {
+    statement.raw(false);
+  }
+}
+
 /** How many statements `db` keeps prepared now. */
 export function statementCacheSize(db: Db): number {
   return statementCaches.get(db)?.statements.size ?? 0;

@@ -1,4 +1,4 @@
-import { prepared, type Db } from './index.js';
+import { allRows, oneRow, prepared, type Db } from './index.js';
 import type { Priority, Status } from '../vocabulary.js';
 
 export interface Ticket {
@@ -379,19 +379,20 @@ export function newestMatches(db: Db, query: TicketListQuery, term: SearchTerm):
     `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
      FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id WHERE t.id = ?`,
   );
-  return { rows: found.map((id) => row.get(id) as TicketRow), complete: !bounded && Boolean(message.done && subject.done), bounded, matched };
+  return { rows: found.map((id) => oneRow(row, id) as TicketRow), complete: !bounded && Boolean(message.done && subject.done), bounded, matched };
 }
 
 /** Newest activity first, unless another sort is asked for (a staff search: newest match first, see newestMatches). */
 export function listTickets(db: Db, query: TicketListQuery, plan = planSearch(db, query)): TicketRow[] {
   if (plan.newestMatch) return newestMatches(db, query, plan.newestMatch).rows;
   const { where, params } = listFilter(query, plan, 'list');
-  return prepared(
+  const statement = prepared(
     db,
     `SELECT ${TICKET_COLUMNS}, owner.username AS ownerName, assignee.username AS assigneeName
      FROM tickets t LEFT JOIN users owner ON owner.id = t.user_id LEFT JOIN users assignee ON assignee.id = t.assignee_id
      ${where} ORDER BY ${ORDER_BY[query.sort ?? 'updated']} LIMIT ? OFFSET ?`,
-  ).all(...params, query.limit, query.offset) as TicketRow[];
+  );
+  return allRows(statement, ...params, query.limit, query.offset) as TicketRow[];
 }
 
 /**
