@@ -176,25 +176,131 @@ export function afterCommit(db: Db, hook: () => void): void {
   else commitHooks.set(db, [hook]);
 }
 
+interface TransactionStatements {
+  begin: Statement;
+  commit: Statement;
+  rollback: Statement;
+  savepoint: Statement;
+  release: Statement;
+  rollbackTo: Statement;
+}
+
+const transactionStatements = new WeakMap<Db, TransactionStatements>();
+
+// Prepared once per connection and run directly: better-sqlite3's db.transaction(fn) builds four
+// wrapper functions and their properties on every call, which a relay paid three times
+// (issue #19). Kept out of `prepared`, whose record the query-plan test reads.
+function transactionStatementsOf(db: Db): TransactionStatements {
+  let statements = transactionStatements.get(db);
+  if (!statements) {
+    statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT tb_nested'),
+      release: db.prepare('RELEASE tb_nested'),
+      rollbackTo: db.prepare('ROLLBACK TO tb_nested'),
+    };
+    transactionStatements.set(db, statements);
+  }
+  return statements;
+}
+
+/** Set while runTogether tries a group of works without savepoints: a failure anywhere in it is noted. */
+const unguardedGroups = new WeakMap<Db, { failed: boolean }>();
+
+function noPromise<T>(result: T): T {
+  if (result && typeof (result as { then?: unknown }).then === 'function') throw new TypeError('a transaction cannot wait for a promise');
+  return result;
+}
+
 /**
  * Runs `work` in one transaction (IMMEDIATE, so writers queue instead of failing mid-way); inside
  * another one it is a savepoint. After the outermost commit, the afterCommit hooks run.
  */
 export function inTransaction<T>(db: Db, work: () => T): T {
-  const outermost = !db.inTransaction;
+  const statements = transactionStatementsOf(db);
+  if (db.inTransaction) {
+    const group = unguardedGroups.get(db);
+    if (group) {
+      try {
+        return work();
+      } catch (err) {
+        group.failed = true;
+        throw err;
+      }
+    }
+    statements.savepoint.run();
+    try {
+      const result = noPromise(work());
+      statements.release.run();
+      return result;
+    } catch (err) {
+      if (db.inTransaction) {
+        statements.rollbackTo.run();
+        statements.release.run();
+      }
+      throw err;
+    }
+  }
   let result: T;
+  statements.begin.run();
   try {
-    result = db.transaction(work).immediate();
+    result = noPromise(work());
+    statements.commit.run();
   } catch (err) {
-    if (outermost) commitHooks.delete(db);
+    if (db.inTransaction) statements.rollback.run();
+    commitHooks.delete(db);
     throw err;
   }
-  if (outermost) {
-    const hooks = commitHooks.get(db) ?? [];
-    commitHooks.delete(db);
-    for (const hook of hooks) hook();
-  }
+  const hooks = commitHooks.get(db) ?? [];
+  commitHooks.delete(db);
+  for (const hook of hooks) hook();
   return result;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Runs every work of `works` in one transaction (one commit for all), each as if alone: one that
+ * fails changes nothing, and the others are stored. First all run without savepoints (a savepoint
+ * makes SQLite copy every page it touches to a sub-journal, which spills to a temporary file:
+ * about a third of a game relay's cost, issue #19). When one fails anywhere, even where a caller
+ * caught it, that attempt is rolled back whole and the group runs again with a savepoint per work.
+ * So a work may run twice before its commit, and must change nothing outside the database (hooks
+ * wait for the commit, see afterCommit).
+ */
+export function runTogether<T>(db: Db, works: (() => T)[]): Outcome<T>[] {
+  if (db.inTransaction) throw new Error('runTogether starts its own transaction');
+  const group = { failed: false };
+  let outcomes: Outcome<T>[] = [];
+  try {
+    inTransaction(db, () => {
+      unguardedGroups.set(db, group);
+      try {
+        outcomes = works.map((work) => ({ ok: true, value: noPromise(work()) }));
+      } catch (err) {
+        group.failed = true;
+        throw err;
+      } finally {
+        unguardedGroups.delete(db);
+      }
+      // A failure some caller caught still left its half-done changes: roll back and retry.
+      if (group.failed) throw new Error('a work of the group failed');
+    });
+    return outcomes;
+  } catch (err) {
+    if (!group.failed) throw err;
+  }
+  return inTransaction(db, () =>
+    works.map((work): Outcome<T> => {
+      try {
+        return { ok: true, value: inTransaction(db, work) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
 }
 
 export function isDatabaseHealthy(db: Db): boolean {

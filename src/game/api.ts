@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { inTransaction, type Db } from '../db/index.js';
+import { runTogether, type Db, type Outcome } from '../db/index.js';
 import { cleanText } from '../tickets/model.js';
 import {
   ackWhispers,
@@ -60,6 +60,16 @@ class GameApiError extends Error {
     readonly retryAfterS?: number,
   ) {
     super(message);
+  }
+}
+
+/** A request_id already stored for another action or character: refused, never answered with theirs. */
+class RequestIdTaken extends GameApiError {
+  constructor(
+    readonly identity: GameActionIdentity,
+    readonly owner: GameActionIdentity,
+  ) {
+    super(409, 'request_id was already used by another action or character; send a new request_id for each action');
   }
 }
 
@@ -223,30 +233,31 @@ export function createGameApi(options: GameApiOptions): GameApi {
   });
 
   // Group commit. Actions that arrive together (one turn of the event loop) are written in one
-  // transaction, each in its own savepoint so one that fails changes nothing of the others; each
-  // caller is answered once that transaction has committed. A burst from a busy game server costs
+  // transaction, each as if alone, so one that fails changes nothing of the others (runTogether in
+  // src/db/index.ts); each caller is answered once that transaction has committed. A burst from a busy game server costs
   // one commit, not one per action (issue #7: relays per second). Each change and its stored
   // request_id answer commit together, so a crash in between cannot store a message twice.
   let waiting: { action: GameAction; done: (error: unknown, body?: string) => void }[] = [];
   function commitWaiting(): void {
     const batch = waiting;
     waiting = [];
-    const results: { body?: string; error?: unknown }[] = [];
+    let outcomes: Outcome<string>[];
     try {
-      inTransaction(db, () => {
-        for (const item of batch) {
-          try {
-            results.push({ body: db.transaction(() => answerAction(item.action))() });
-          } catch (error) {
-            results.push({ error });
-          }
-        }
-      });
+      outcomes = runTogether(
+        db,
+        batch.map((item) => () => answerAction(item.action)),
+      );
     } catch (error) {
       for (const item of batch) item.done(error);
       return;
     }
-    batch.forEach((item, i) => item.done(results[i]!.error, results[i]!.body));
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) return item.done(undefined, outcome.value);
+      // Logged here, once: the group may have run the action twice (runTogether).
+      if (outcome.error instanceof RequestIdTaken) logger.warn({ identity: outcome.error.identity, owner: outcome.error.owner }, 'game action refused: request_id already used by another action');
+      item.done(outcome.error);
+    });
   }
   function commitWithOthers(action: GameAction): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -290,8 +301,7 @@ export function createGameApi(options: GameApiOptions): GameApi {
   function replay(stored: StoredGameResponse, identity: GameActionIdentity): string {
     const owner = stored.identity;
     if (owner === null || (owner.accountId === identity.accountId && owner.charId === identity.charId && owner.action === identity.action)) return stored.response;
-    logger.warn({ identity, owner }, 'game action refused: request_id already used by another action');
-    throw new GameApiError(409, 'request_id was already used by another action or character; send a new request_id for each action');
+    throw new RequestIdTaken(identity, owner);
   }
 
   // Long polls. At most `maxWaitingPolls` wait at once (each holds a connection and a timer); one

@@ -121,6 +121,11 @@ export interface GameAnswer {
  * guild has no room for), storing nothing; otherwise it opens or continues the ticket.
  */
 export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Date.now()): GameAnswer {
+  // One transaction, so the open ticket looked up here is still the one the message goes to.
+  return inTransaction(db, () => gameActionNow(db, action, desk, now));
+}
+
+function gameActionNow(db: Db, action: GameAction, desk: GameDesk, now: number): GameAnswer {
   const player: GamePlayer = { accountId: action.accountId, charId: action.charId, name: action.name };
   const open = openGameTicketForChar(db, action.charId);
   // The action's language, else the one an earlier action stored on the character's open ticket.
@@ -135,7 +140,7 @@ export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Dat
   if (!desk.enabled) return { ticketId: null, whispers: [{ to: action.name, text: templates.disabled }] };
   const needsChannel = open === undefined;
   if (!desk.bridgeConnected() || (needsChannel && !desk.bridgeHasRoom())) return { ticketId: null, whispers: [{ to: action.name, text: templates.offline }] };
-  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message, lang: action.lang }, { templates, guildId: desk.discord ? desk.guildId : null }, now);
+  const result = receiveGameMessage(db, { ...player, via: action.via, message: action.message, lang: action.lang }, { templates, guildId: desk.discord ? desk.guildId : null, open: open ?? null }, now);
   return { ticketId: result.ticketId, whispers: result.whispers };
 }
 
@@ -143,17 +148,18 @@ export function gameAction(db: Db, action: GameAction, desk: GameDesk, now = Dat
  * A player's message from the game. `via: request` echoes it back ("[RagnaSync Ticket]: <message>");
  * a PM that opens a ticket answers "Ticket Created on Discord. PM @Support to use"; a PM to an open
  * ticket answers nothing. The caller has checked that the feature is on and the bridge connected
- * (gameAction).
+ * (gameAction); `open` is the character's open ticket (null: none) when the caller has just looked
+ * it up in the transaction under way, so it is not read twice.
  */
 export function receiveGameMessage(
   db: Db,
   input: GamePlayer & { via: 'request' | 'pm'; message: string; lang?: string | undefined },
-  options: { templates: WhisperTemplates; guildId: string | null },
+  options: { templates: WhisperTemplates; guildId: string | null; open?: Ticket | null },
   now = Date.now(),
 ): GameMessageResult {
   return inTransaction(db, () => {
     const player: GamePlayer = { accountId: input.accountId, charId: input.charId, name: input.name };
-    const ticket: Ticket | undefined = openGameTicketForChar(db, input.charId);
+    const ticket: Ticket | undefined = options.open === undefined ? openGameTicketForChar(db, input.charId) : (options.open ?? undefined);
     const created = ticket === undefined;
     let ticketId: number;
     if (ticket) {
