@@ -18,13 +18,26 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, TZ: 'UTC', ...env };
 }
 
+/**
+ * The node flags `npm start` runs the server with (package.json's start script, e.g. the young
+ * generation's size): the built server is launched with them, so what the bench and the
+ * reliability runs measure is what production runs.
+ */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
+  const entry = words.indexOf('dist/server.js');
+  if (words[0] !== 'node' || entry < 0) throw new Error(`package.json's start script is not "node [flags] dist/server.js": ${pkg.scripts?.start}`);
+  return words.slice(1, entry);
+}
+
 export interface ServerOptions {
   cwd: string;
   /** The app's variables (on top of PATH, HOME and TZ). */
   env: Record<string, string>;
   /** Run dist/server.js (after `npm run build`) instead of src/server.ts through tsx. */
   built?: boolean;
-  /** Flags for node itself (--cpu-prof, say). */
+  /** Flags for node itself (--cpu-prof, say); a built server also gets those of `npm start`. */
   nodeFlags?: string[];
   /** Keep only the last this many characters of each output stream (a long soak); all by default. */
   keepChars?: number;
@@ -49,7 +62,8 @@ export class ServerProcess {
 
   constructor(private readonly options: ServerOptions) {
     const entry = options.built ? [path.join(PROJECT_ROOT, 'dist/server.js')] : tsArgs('src/server.ts');
-    this.child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...entry], { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const flags = [...(options.built ? startScriptNodeFlags() : []), ...(options.nodeFlags ?? [])];
+    this.child = spawn(process.execPath, [...flags, ...entry], { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.url = options.healthUrl ? this.healthy(options.healthUrl) : this.listeningLine();
     this.url.catch(() => undefined);
