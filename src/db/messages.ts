@@ -1,5 +1,5 @@
 import { REFERENCE_LOCALE, translator, type Message as Line } from '../i18n/index.js';
-import { prepared, type Db } from './index.js';
+import { allRows, prepared, type Db } from './index.js';
 
 export type AuthorKind = 'player' | 'staff' | 'system';
 export type MessageOrigin = 'web' | 'game' | 'discord' | 'system';
@@ -86,8 +86,6 @@ export function countTicketMessages(db: Db, ticketId: number, includeInternal: b
 
 /** One page of the conversation, oldest first: `limit` messages after skipping the `offset` oldest. */
 export function ticketMessagePage(db: Db, ticketId: number, includeInternal: boolean, limit: number, offset: number): Message[] {
-  return prepared(
-    db,
-    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?) ORDER BY id LIMIT ? OFFSET ?`,
-  ).all(ticketId, includeInternal ? 1 : 0, limit, offset) as Message[];
+  const statement = prepared(db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ? AND (internal = 0 OR ?) ORDER BY id LIMIT ? OFFSET ?`);
+  return allRows(statement, ticketId, includeInternal ? 1 : 0, limit, offset) as Message[];
 }
