@@ -40,7 +40,7 @@ import { openDatabase } from '../src/db/index.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { Client } from '../support/client.js';
 import { startFakeDiscord } from '../support/fakes/discord.js';
-import { childEnv, launchServer, TSX, type ServerProcess } from '../support/server.js';
+import { childEnv, launchServer, startScriptNodeFlags, TSX, type ServerProcess } from '../support/server.js';
 import { generateDatabase, BENCH_PASSWORD, HEAVY_PLAYER, SEARCH_WORDS, type BenchFacts } from './generate.js';
 import type { LoadEvent, LoadPlan, LoadResult, LoadTarget, LoadWindow } from './load.js';
 
@@ -451,7 +451,7 @@ const staffSearchPage = (word: string) => page(`staff search "${word}" (all stat
 /** The ceiling's process, up during the list/ceiling alternation only. */
 async function startCeiling(): Promise<{ url: string; stop: () => void }> {
   const ceilingPort = await freePort();
-  const ceiling = spawn(process.execPath, ['--import', TSX, path.join(PROJECT_ROOT, 'bench/ceiling.ts'), runFile, String(F.heavyUserId), String(ceilingPort)], {
+  const ceiling = spawn(process.execPath, [...startScriptNodeFlags(), '--import', TSX, path.join(PROJECT_ROOT, 'bench/ceiling.ts'), runFile, String(F.heavyUserId), String(ceilingPort)], {
     cwd: PROJECT_ROOT,
     env: childEnv({ ...serverEnv, PORT: String(ceilingPort) }),
     stdio: ['ignore', 'pipe', 'inherit'],
