@@ -209,7 +209,13 @@ describe('query plans', () => {
       return sql;
     };
     const playerList = find(/FROM tickets t LEFT JOIN users owner .*WHERE t\.user_id = \? AND t\.status <> 'closed' ORDER BY t\.updated_at DESC/s);
-    assert.match(plan(playerList, 1, 51, 0), /tickets_user_(updated|status)/);
+    // "All except closed", newest first: one page of entries of the open tickets' own index
+    // (migration 014), in the list's order, with no sort of ties.
+    assert.match(plan(playerList, 1, 51, 0), /USING INDEX tickets_user_open/);
+    assert.doesNotMatch(plan(playerList, 1, 51, 0), /TEMP B-TREE/);
+    const staffQueue = find(/FROM tickets t LEFT JOIN users owner .*WHERE t\.status <> 'closed' ORDER BY t\.updated_at DESC, t\.id DESC LIMIT/s);
+    assert.match(plan(staffQueue, 51, 0), /SCAN t USING INDEX tickets_open/);
+    assert.doesNotMatch(plan(staffQueue, 51, 0), /TEMP B-TREE/);
     const priority = find(/ORDER BY \(CASE priority/);
     assert.match(plan(priority, 51, 0), /tickets_priority_rank/);
     const created = find(/WHERE t\.status <> 'closed'|ORDER BY t\.created_at DESC/);
