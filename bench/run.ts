@@ -399,24 +399,8 @@ function pushRow(page: Page, windows: WindowFigures[], peakRssMb: number | undef
 }
 
 /** One page: a warm-up, then one measured window. */
-/**
- * Waits until the server answers /healthz at once three times running (at most a minute): the
- * requests of a slow row that the load generator gave up on (the stats rows' timeouts) are still
- * being served after its window, and would otherwise be measured as part of the next row.
- */
-async function quiet(): Promise<void> {
-  const until = Date.now() + 60_000;
-  for (let fast = 0; fast < 3 && Date.now() < until; ) {
-    const started = performance.now();
-    await (await fetch(`${base}/healthz`)).arrayBuffer();
-    fast = performance.now() - started < 20 ? fast + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function measure(page: Page): Promise<Row | undefined> {
   if (!wanted(page.name)) return undefined;
-  await quiet();
   await probe(page.load.url, page.cookie, page.expect);
   log(`bench: ${page.name}`);
   const windows = await runPlan([page.name], { targets: [page.load], windows: [{ target: 0, seconds: WARMUP, warmup: true }, { target: 0, seconds: SECONDS }] });
@@ -572,7 +556,6 @@ async function measureRelays(): Promise<{ drainSeconds: number }> {
   reader.close();
   return { drainSeconds: (Date.now() - drainStarted) / 1000 };
 }
-if (wanted('game relays')) await quiet();
 const { drainSeconds } = wanted('game relays') ? await measureRelays() : { drainSeconds: 0 };
 
 // Whisper latency: a staff message in Discord until a waiting long poll returns it.
