@@ -127,27 +127,28 @@ function rowMapper(statement: Statement): RowMapper {
   return mapper;
 }
 
-/** Every row of a read statement as objects (see rowMapper): for the pages' hot lists. */
-export function allRows(statement: Statement, ...params: unknown[]): unknown[] {
+/** Runs `read` with the statement handing out raw rows, mapped by its compiled mapper. */
+function mapped<R>(statement: Statement, read: (mapper: RowMapper) => R): R {
   const mapper = rowMapper(statement);
   statement.raw(true);
   try {
-    return (statement.all(...params) as unknown[][]).map(mapper);
+    return read(mapper);
   } finally {
     statement.raw(false);
   }
 }
 
+/** Every row of a read statement as objects (see rowMapper): for the pages' hot lists. */
+export function allRows(statement: Statement, ...params: unknown[]): unknown[] {
+  return mapped(statement, (mapper) => (statement.all(...params) as unknown[][]).map(mapper));
+}
+
 /** The first row of a read statement as an object (see rowMapper), or undefined. */
 export function oneRow(statement: Statement, ...params: unknown[]): unknown {
-  const mapper = rowMapper(statement);
-  statement.raw(true);
-  try {
+  return mapped(statement, (mapper) => {
     const values = statement.get(...params) as unknown[] | undefined;
     return values === undefined ? undefined : mapper(values);
-  } finally {
-    statement.raw(false);
-  }
+  });
 }
 
 /** How many statements `db` keeps prepared now. */
@@ -228,7 +229,7 @@ export function inTransaction<T>(db: Db, work: () => T): T {
     const group = unguardedGroups.get(db);
     if (group) {
       try {
-        return work();
+        return noPromise(work());
       } catch (err) {
         group.failed = true;
         throw err;
